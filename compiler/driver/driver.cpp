@@ -1,0 +1,107 @@
+#include "driver/driver.h"
+
+#include <cstdio>
+#include <fstream>
+#include <unistd.h>
+
+#include "emit/emit.h"
+#include "emit/naming.h"
+#include "error.h"
+#include "eval/eval.h"
+#include "load/npy.h"
+#include "lower/lower.h"
+#include "passes/passes.h"
+#include "plan/plan.h"
+
+namespace kc2cpp::driver {
+namespace {
+
+std::string base_name(const std::string& path) {
+  const size_t slash = path.find_last_of('/');
+  return slash == std::string::npos ? path : path.substr(slash + 1);
+}
+
+void write_file(const std::string& path, const std::string& text) {
+  std::ofstream f(path, std::ios::binary | std::ios::trunc);
+  f.write(text.data(), static_cast<std::streamsize>(text.size()));
+  f.close();
+  if (!f) throw Error(path + ": cannot write the file (check the directory exists and is writable)");
+}
+
+}  // namespace
+
+std::string namespace_from_path(const std::string& path) {
+  std::string stem = base_name(path);
+  const size_t dot = stem.find('.');
+  if (dot != std::string::npos) stem.resize(dot);
+  emit::NameTable names;
+  std::string id = names.get("", stem);
+  if (!emit::is_identifier(id)) id = "model_" + id;
+  return id;
+}
+
+ir::Graph compile_graph(const load::KerasModel& model, ir::FpMode fp) {
+  ir::Graph g = lower::lower(model);
+  g.fp = fp;
+  passes::optimize(g);
+  return g;
+}
+
+Generated generate(const CompileOptions& opt) {
+  emit::Options eo;
+  eo.ns = opt.name.empty() ? namespace_from_path(opt.output) : opt.name;
+  if (!emit::is_identifier(eo.ns))
+    throw Error("--name '" + eo.ns + "' is not a valid C++ identifier; pass e.g. --name my_model");
+  eo.source_name = base_name(opt.model);
+  eo.header_name = opt.header.empty() ? "" : base_name(opt.header);
+  const ir::Graph g = compile_graph(load::load_model(opt.model), opt.fp);
+  const plan::Plan plan = plan::make_plan(g);
+  emit::Output out = emit::emit(g, plan, eo);
+  return {std::move(out.source), std::move(out.header)};
+}
+
+void compile_file(const CompileOptions& opt) {
+  const Generated gen = generate(opt);
+  const std::string suffix = ".kc2cpp-tmp-" + std::to_string(::getpid());
+  std::vector<std::pair<std::string, std::string>> files = {{opt.output, gen.source}};
+  if (!opt.header.empty()) files.push_back({opt.header, gen.header});
+  try {
+    for (const auto& [path, text] : files) write_file(path + suffix, text);
+    for (const auto& [path, text] : files)
+      if (std::rename((path + suffix).c_str(), path.c_str()) != 0)
+        throw Error(path + ": cannot move the finished file into place");
+  } catch (...) {
+    for (const auto& f : files) std::remove((f.first + suffix).c_str());
+    throw;
+  }
+}
+
+void eval_files(const std::string& model_path, const std::vector<std::string>& inputs,
+                const std::vector<std::string>& outputs, ir::FpMode fp) {
+  const ir::Graph g = compile_graph(load::load_model(model_path), fp);
+  if (inputs.size() != g.inputs.size() || outputs.size() != g.outputs.size())
+    throw Error(model_path + ": the model has " + std::to_string(g.inputs.size()) + " input(s) and " +
+                std::to_string(g.outputs.size()) + " output(s); pass one --input and one --output for each");
+  std::vector<std::vector<float>> xs;
+  int64_t batch = -1;
+  for (size_t k = 0; k < inputs.size(); ++k) {
+    load::NpyArray a = load::read_npy(inputs[k]);
+    const int64_t per = ir::num_elements(g.tensors[g.inputs[k]].shape);
+    const int64_t n = a.shape.empty() ? 0 : a.shape[0];
+    if (n <= 0 || static_cast<int64_t>(a.data.size()) != n * per || (batch >= 0 && n != batch))
+      throw Error(inputs[k] + ": expected [N, ...] samples of " + std::to_string(per) + " values for input " +
+                  std::to_string(k) + " " + ir::to_string(g.tensors[g.inputs[k]].shape));
+    batch = n;
+    xs.push_back(std::move(a.data));
+  }
+  const auto ys = eval::evaluate(g, xs, static_cast<int>(batch));
+  for (size_t k = 0; k < outputs.size(); ++k) {
+    load::NpyArray a;
+    a.shape = {batch};
+    for (int64_t d : g.tensors[g.outputs[k]].shape) a.shape.push_back(d);
+    a.data = ys[k];
+    load::write_npy(outputs[k], a);
+  }
+}
+
+}  // namespace kc2cpp::driver

@@ -1,0 +1,43 @@
+// The compiler's entry points, shared by the command line (main.cpp) and the tests.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "ir/ir.h"
+#include "load/keras_model.h"
+
+namespace kc2cpp::driver {
+
+struct CompileOptions {
+  std::string model;   // input .h5
+  std::string output;  // .cpp to write
+  std::string header;  // .h to write, or empty
+  std::string name;    // namespace; empty: derived from the output file name
+  ir::FpMode fp = ir::FpMode::Unfused;
+};
+
+// load -> lower -> passes: the optimised IR of a model file.
+ir::Graph compile_graph(const load::KerasModel& model, ir::FpMode fp);
+
+// The generated source (and header) as text; nothing is written.
+struct Generated {
+  std::string source, header;
+};
+Generated generate(const CompileOptions& opt);
+
+// generate() and write the files. Each file is written to a temporary name beside it and
+// renamed into place only when everything succeeded: on error no output file is left.
+void compile_file(const CompileOptions& opt);
+
+// What `kc2cpp inspect` prints.
+std::string inspect(const std::string& model_path);
+
+// Runs the reference evaluator on .npy inputs ([N, ...] per input), writes .npy outputs.
+void eval_files(const std::string& model_path, const std::vector<std::string>& inputs,
+                const std::vector<std::string>& outputs, ir::FpMode fp);
+
+// A valid C++ identifier derived from a file name ("my-net.cpp" -> "my_net").
+std::string namespace_from_path(const std::string& path);
+
+}  // namespace kc2cpp::driver

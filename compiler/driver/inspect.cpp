@@ -1,0 +1,90 @@
+// `kc2cpp inspect`: what Keras's model.summary() prints, plus what the generated code needs.
+#include <cstdio>
+#include <map>
+
+#include "driver/driver.h"
+#include "lower/lower.h"
+#include "plan/plan.h"
+
+namespace kc2cpp::driver {
+namespace {
+
+std::string thousands(int64_t n) {
+  std::string s = std::to_string(n), out;
+  for (size_t i = 0; i < s.size(); ++i) {
+    if (i && (s.size() - i) % 3 == 0) out += ',';
+    out += s[i];
+  }
+  return out;
+}
+
+// Keras's readable_memory_size: 1024-based units, two decimals.
+std::string memory(int64_t bytes) {
+  const char* units[] = {"B", "KB", "MB", "GB", "TB"};
+  double v = static_cast<double>(bytes);
+  int u = 0;
+  while (v >= 1024 && u < 4) v /= 1024, ++u;
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.2f %s", v, units[u]);
+  return buf;
+}
+
+std::string pad(std::string s, size_t w) {
+  if (s.size() < w) s.append(w - s.size(), ' ');
+  return s + ' ';
+}
+
+std::string activation_of(const nlohmann::json& cfg) {
+  auto it = cfg.find("activation");
+  if (it == cfg.end()) return "";
+  if (it->is_string()) return it->get<std::string>();
+  if (it->is_object() && it->contains("config") && (*it)["config"].is_string()) return (*it)["config"];
+  return it->dump();
+}
+
+}  // namespace
+
+std::string inspect(const std::string& model_path) {
+  const load::KerasModel model = load::load_model(model_path);
+  const ir::Graph lowered = lower::lower(model);  // validates, and gives every layer's output shape
+  std::map<std::string, std::string> shape_of;
+  for (const ir::Tensor& t : lowered.tensors) shape_of[t.name] = ir::to_string(t.shape);
+  const ir::Graph g = compile_graph(model, ir::FpMode::Unfused);
+  const plan::Plan plan = plan::make_plan(g);
+
+  const nlohmann::json& cfg = model.config["config"];
+  const bool sequential = model.config.value("class_name", "") == "Sequential";
+  std::string out = "Model: \"" + cfg.value("name", std::string("model")) + "\"\n";
+  out += pad("Layer (type)", 40) + pad("Output Shape", 22) + pad("Param #", 12) + "Activation\n";
+  int64_t total = 0, non_trainable = 0;
+  for (const nlohmann::json& layer : cfg["layers"]) {
+    const std::string cls = layer.value("class_name", "");
+    const nlohmann::json& lc = layer["config"];
+    const std::string name = layer.contains("name") ? layer["name"].get<std::string>() : lc.value("name", "");
+    if (sequential && cls == "InputLayer") continue;
+    int64_t params = 0;
+    if (const load::LayerWeights* w = model.weights_of(name)) {
+      for (const load::NamedArray& a : w->arrays) {
+        int64_t n = 1;
+        for (int64_t d : a.shape) n *= d;
+        params += n;
+        if (!lc.value("trainable", true) || a.name.find("moving_") != std::string::npos) non_trainable += n;
+      }
+    }
+    total += params;
+    out += pad(name + " (" + cls + ")", 40) + pad(shape_of.count(name) ? shape_of[name] : "?", 22) +
+           pad(thousands(params), 12) + activation_of(lc) + "\n";
+  }
+  out += "Total params: " + thousands(total) + " (" + memory(total * 4) + ")\n";
+  out += "Trainable params: " + thousands(total - non_trainable) + " (" + memory((total - non_trainable) * 4) + ")\n";
+  out += "Non-trainable params: " + thousands(non_trainable) + " (" + memory(non_trainable * 4) + ")\n";
+  out += "Saved by: Keras " + (model.keras_version.empty() ? "(unknown version)" : model.keras_version) + ", " +
+         (model.backend.empty() ? "unknown" : model.backend) + " backend\n";
+  int64_t weight_floats = 0;
+  for (const plan::PackedWeight& w : plan.weights) weight_floats += static_cast<int64_t>(w.data.size());
+  out += "Generated code: workspace (arena) " + thousands(plan.arena_floats * 4) + " bytes; weights " +
+         thousands(weight_floats * 4) + " bytes (read-only, rows padded to 16 floats)\n";
+  return out;
+}
+
+}  // namespace kc2cpp::driver

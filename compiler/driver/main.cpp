@@ -1,0 +1,74 @@
+// kc2cpp: Keras model file -> one standalone C++ file.
+#include <cstdio>
+#include <exception>
+
+#include <CLI/CLI.hpp>
+
+#include "driver/driver.h"
+#include "error.h"
+
+namespace {
+
+void add_fp_option(CLI::App& app, kc2cpp::ir::FpMode& fp) {
+  static const std::map<std::string, kc2cpp::ir::FpMode> kModes = {{"unfused", kc2cpp::ir::FpMode::Unfused},
+                                                                   {"fused", kc2cpp::ir::FpMode::Fused}};
+  app.add_option("--fp", fp,
+                 "Multiply-add rounding: 'unfused' (default; product and sum each rounded, runs everywhere) or "
+                 "'fused' (one rounding; needs a hardware FMA on the target)")
+      ->transform(CLI::CheckedTransformer(kModes, CLI::ignore_case));
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"kc2cpp " KC2CPP_VERSION
+               ": compiles a Keras model file (.h5 saved by model.save) into one standalone C++17 file.\n"
+               "  kc2cpp model.h5 -o model.cpp [--header model.h] [--name ns]\n"
+               "  kc2cpp inspect model.h5\n"
+               "  kc2cpp eval model.h5 --input x.npy --output y.npy"};
+  app.set_version_flag("--version", KC2CPP_VERSION);
+  app.require_subcommand(0, 1);
+
+  kc2cpp::driver::CompileOptions opt;
+  app.add_option("model", opt.model, "Keras model file (full model, legacy HDF5 .h5)")->check(CLI::NonexistentPath | CLI::ExistingPath);
+  app.add_option("-o,--output", opt.output, "C++ source to write (default: <model name>.cpp)");
+  app.add_option("--header", opt.header, "also write the API as a header; the source then includes it");
+  app.add_option("--name", opt.name, "namespace of the generated API (default: from the output file name)");
+  add_fp_option(app, opt.fp);
+
+  CLI::App* inspect = app.add_subcommand("inspect", "print the model summary, parameter counts and arena size");
+  std::string inspect_model;
+  inspect->add_option("model", inspect_model, "Keras model file")->required();
+
+  CLI::App* eval = app.add_subcommand("eval", "run the reference evaluator on .npy inputs, write .npy outputs");
+  std::string eval_model;
+  std::vector<std::string> eval_in, eval_out;
+  kc2cpp::ir::FpMode eval_fp = kc2cpp::ir::FpMode::Unfused;
+  eval->add_option("model", eval_model, "Keras model file")->required();
+  eval->add_option("--input", eval_in, "float32 .npy, shape [N, ...], one per model input")->required();
+  eval->add_option("--output", eval_out, ".npy to write, one per model output")->required();
+  add_fp_option(*eval, eval_fp);
+
+  CLI11_PARSE(app, argc, argv);
+  try {
+    if (*inspect) {
+      std::fputs(kc2cpp::driver::inspect(inspect_model).c_str(), stdout);
+    } else if (*eval) {
+      kc2cpp::driver::eval_files(eval_model, eval_in, eval_out, eval_fp);
+    } else {
+      if (opt.model.empty()) {
+        std::fputs(app.help().c_str(), stderr);
+        return 2;
+      }
+      if (opt.output.empty()) opt.output = kc2cpp::driver::namespace_from_path(opt.model) + ".cpp";
+      kc2cpp::driver::compile_file(opt);
+    }
+  } catch (const kc2cpp::Error& e) {
+    std::fprintf(stderr, "kc2cpp: error: %s\n", e.what());
+    return 1;
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "kc2cpp: internal error: %s\n", e.what());
+    return 3;
+  }
+  return 0;
+}

@@ -1,0 +1,55 @@
+#include <variant>
+
+#include "emit/emit.h"
+#include "emit/hexfloat.h"
+#include "emit/ops.h"
+
+namespace kc2cpp::emit {
+
+std::string OpEmitter::ptr(int tensor) const {
+  const plan::Location& l = plan.where[tensor];
+  if (l.kind == plan::Location::Input) return "input" + std::to_string(l.index);
+  return "arena + " + std::to_string(l.index);
+}
+
+std::string OpEmitter::weight(int w) const { return weight_identifier(names_, g, w); }
+
+void OpEmitter::comment(const std::string& what) {
+  std::string c = "// " + comment_safe(op.name) + " (" + op.keras_class + "): " + what;
+  for (const std::string& f : op.fused) c += "; + " + comment_safe(f);
+  p.line(c);
+}
+
+std::string act_functor(const ir::Activation& a) {
+  using K = ir::ActKind;
+  auto f = [](float v) { return v == std::numeric_limits<float>::infinity() ? std::string("kc::kInf") : hex_float(v); };
+  switch (a.kind) {
+    case K::Linear: return "kc::act::Linear{}";
+    case K::Relu:
+      return a.is_plain_relu() ? "kc::act::ReluPlain{}" : "kc::act::Relu{" + f(a.a) + ", " + f(a.b) + ", " + f(a.c) + "}";
+    case K::Elu: return "kc::act::Elu{" + f(a.a) + "}";
+    case K::Selu: return "kc::act::Selu{}";
+    case K::Sigmoid: return "kc::act::Sigmoid{}";
+    case K::HardSigmoidK2: return "kc::act::HardSigmoidK2{}";
+    case K::HardSigmoidK3: return "kc::act::HardSigmoidK3{}";
+    case K::HardSilu: return "kc::act::HardSilu{}";
+    case K::Tanh: return "kc::act::Tanh{}";
+    case K::Softplus: return "kc::act::Softplus{}";
+    case K::Softsign: return "kc::act::Softsign{}";
+    case K::Exponential: return "kc::act::Exponential{}";
+    case K::Silu: return "kc::act::Silu{}";
+    case K::GeluExact: return "kc::act::Gelu{}";
+    case K::GeluTanh: return "kc::act::GeluTanh{}";
+    case K::Mish: return "kc::act::Mish{}";
+  }
+  return "";
+}
+
+void emit_ops(Printer& p, const ir::Graph& g, const plan::Plan& plan, NameTable& names) {
+  for (const ir::Op& op : g.ops) {
+    OpEmitter e(p, g, plan, names, op);
+    std::visit([&](const auto& a) { emit_op(a, e); }, op.attrs);
+  }
+}
+
+}  // namespace kc2cpp::emit

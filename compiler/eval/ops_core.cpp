@@ -1,0 +1,114 @@
+// Evaluator: core ops (Dense, elementwise activations, Softmax, PReLU, views).
+#include <cmath>
+
+#include <xsimd/xsimd.hpp>
+
+#include "error.h"
+#include "eval/ops.h"
+#include "eval/runtime.h"
+
+namespace kc2cpp::eval {
+
+float apply(const ir::Activation& a, float x) {
+  using K = ir::ActKind;
+  switch (a.kind) {
+    case K::Linear: return x;
+    case K::Relu: return a.is_plain_relu() ? rt::relu_plain(x) : rt::relu(x, a.a, a.b, a.c);
+    case K::Elu: return rt::elu(x, a.a);
+    case K::Selu: return rt::selu(x);
+    case K::Sigmoid: return rt::sigmoid(x);
+    case K::HardSigmoidK2: return rt::hard_sigmoid_k2(x);
+    case K::HardSigmoidK3: return rt::hard_sigmoid_k3(x);
+    case K::HardSilu: return rt::hard_silu(x);
+    case K::Tanh: return rt::tanh(x);
+    case K::Softplus: return rt::softplus(x);
+    case K::Softsign: return rt::softsign(x);
+    case K::Exponential: return rt::exponential(x);
+    case K::Silu: return rt::silu(x);
+    case K::GeluExact: return rt::gelu(x);
+    case K::GeluTanh: return rt::gelu_tanh(x);
+    case K::Mish: return rt::mish(x);
+  }
+  throw Error("internal: unknown activation");
+}
+
+namespace {
+
+// acc[j] += x * w[j] for j < n: vectorised across independent outputs (xsimd), each lane
+// rounding the product and then the sum exactly as the generated code does.
+void accumulate(float x, const float* w, float* acc, size_t n, ir::FpMode fp) {
+  if (fp == ir::FpMode::Fused) {
+    for (size_t j = 0; j < n; ++j) acc[j] = std::fma(x, w[j], acc[j]);
+    return;
+  }
+  using B = xsimd::batch<float>;
+  const B xs(x);
+  size_t j = 0;
+  for (; j + B::size <= n; j += B::size) {
+    const B p = xs * B::load_unaligned(w + j);
+    (B::load_unaligned(acc + j) + p).store_unaligned(acc + j);
+  }
+  for (; j < n; ++j) acc[j] = rt::add(acc[j], rt::mul(x, w[j]));
+}
+
+}  // namespace
+
+void run(const ir::DenseAttrs& d, const OpContext& c) {
+  const ir::Weight& k = c.g.weights[d.kernel];
+  const std::vector<float>& x = c.x();
+  std::vector<float>& y = c.y();
+  const size_t in = static_cast<size_t>(k.shape[0]), units = static_cast<size_t>(d.units);
+  const size_t rows = x.size() / in;
+  y.assign(rows * units, 0.0f);
+  std::vector<std::vector<float>> acc(static_cast<size_t>(d.splits), std::vector<float>(units));
+  for (size_t r = 0; r < rows; ++r) {
+    for (auto& a : acc) std::fill(a.begin(), a.end(), 0.0f);
+    for (size_t i = 0; i < in; ++i)
+      accumulate(x[r * in + i], &k.data[i * units], acc[i % acc.size()].data(), units, c.g.fp);
+    for (size_t j = 0; j < units; ++j) {
+      float s = acc[0][j];
+      if (d.splits == 2) s = rt::add(acc[0][j], acc[1][j]);
+      if (d.splits == 4) s = rt::add(rt::add(acc[0][j], acc[1][j]), rt::add(acc[2][j], acc[3][j]));
+      if (d.bias >= 0) s = rt::add(s, c.weight(d.bias)[j]);
+      y[r * units + j] = apply(d.act, s);
+    }
+  }
+}
+
+void run(const ir::ActivationAttrs& a, const OpContext& c) {
+  c.y().resize(c.x().size());
+  for (size_t i = 0; i < c.x().size(); ++i) c.y()[i] = apply(a.act, c.x()[i]);
+}
+
+void run(const ir::SoftmaxAttrs& a, const OpContext& c) {
+  const ir::Shape& shape = c.in_shape();
+  const std::vector<float>& x = c.x();
+  std::vector<float>& y = c.y();
+  size_t outer = 1, inner = 1;
+  for (int d = 0; d < a.axis; ++d) outer *= static_cast<size_t>(shape[d]);
+  for (size_t d = static_cast<size_t>(a.axis) + 1; d < shape.size(); ++d) inner *= static_cast<size_t>(shape[d]);
+  const size_t len = static_cast<size_t>(shape[a.axis]);
+  y.assign(x.size(), 0.0f);
+  std::vector<float> e(len);
+  for (size_t o = 0; o < outer; ++o)
+    for (size_t i = 0; i < inner; ++i) {
+      auto at = [&](size_t j) { return o * len * inner + j * inner + i; };
+      float m = x[at(0)];
+      for (size_t j = 1; j < len; ++j) m = x[at(j)] > m ? x[at(j)] : m;
+      float s = 0.0f;
+      for (size_t j = 0; j < len; ++j) s = rt::add(s, e[j] = rt::exp(rt::sub(x[at(j)], m)));
+      const float ls = a.log ? rt::log(s) : 0.0f;
+      for (size_t j = 0; j < len; ++j) y[at(j)] = a.log ? rt::sub(rt::sub(x[at(j)], m), ls) : rt::div(e[j], s);
+    }
+}
+
+void run(const ir::PReluAttrs& a, const OpContext& c) {
+  const std::vector<float>& alpha = c.weight(a.alpha);
+  c.y().resize(c.x().size());
+  for (size_t i = 0; i < c.x().size(); ++i) c.y()[i] = c.x()[i] < 0.0f ? rt::mul(alpha[i], c.x()[i]) : c.x()[i];
+}
+
+void run(const ir::ReshapeAttrs&, const OpContext& c) { c.y() = c.x(); }
+void run(const ir::IdentityAttrs&, const OpContext& c) { c.y() = c.x(); }
+
+}  // namespace kc2cpp::eval

@@ -1,0 +1,87 @@
+#include "ir/ir.h"
+
+#include <cstdio>
+
+namespace kc2cpp::ir {
+
+int64_t num_elements(const Shape& s) {
+  int64_t n = 1;
+  for (int64_t d : s) n *= d;
+  return n;
+}
+
+std::string to_string(const Shape& s) {
+  std::string out = "(None";
+  for (int64_t d : s) out += ", " + std::to_string(d);
+  return out + ")";
+}
+
+const char* to_string(ActKind k) {
+  switch (k) {
+    case ActKind::Linear: return "linear";
+    case ActKind::Relu: return "relu";
+    case ActKind::Elu: return "elu";
+    case ActKind::Selu: return "selu";
+    case ActKind::Sigmoid: return "sigmoid";
+    case ActKind::HardSigmoidK2: return "hard_sigmoid";
+    case ActKind::HardSigmoidK3: return "hard_sigmoid";
+    case ActKind::HardSilu: return "hard_silu";
+    case ActKind::Tanh: return "tanh";
+    case ActKind::Softplus: return "softplus";
+    case ActKind::Softsign: return "softsign";
+    case ActKind::Exponential: return "exponential";
+    case ActKind::Silu: return "silu";
+    case ActKind::GeluExact: return "gelu";
+    case ActKind::GeluTanh: return "gelu";
+    case ActKind::Mish: return "mish";
+  }
+  return "?";
+}
+
+static std::string fmt(float v) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%g", static_cast<double>(v));
+  return buf;
+}
+
+std::string describe(const Activation& a) {
+  switch (a.kind) {
+    case ActKind::Relu: {
+      const bool plain_max = a.b == std::numeric_limits<float>::infinity();
+      if (a.a == 0 && plain_max && a.c == 0) return "relu";
+      if (a.a == 0 && a.b == 6 && a.c == 0) return "relu6";
+      if (plain_max && a.c == 0) return "leaky_relu(negative_slope=" + fmt(a.a) + ")";
+      return "relu(negative_slope=" + fmt(a.a) + ", max_value=" + (plain_max ? "None" : fmt(a.b)) +
+             ", threshold=" + fmt(a.c) + ")";
+    }
+    case ActKind::Elu: return a.a == 1.0f ? "elu" : "elu(alpha=" + fmt(a.a) + ")";
+    case ActKind::HardSigmoidK2: return "hard_sigmoid(keras2: clip(0.2x+0.5))";
+    case ActKind::HardSigmoidK3: return "hard_sigmoid(keras3: relu6(x+3)/6)";
+    case ActKind::GeluTanh: return "gelu(approximate=True)";
+    default: return to_string(a.kind);
+  }
+}
+
+const char* op_kind_name(const OpAttrs& a) {
+  struct V {
+    const char* operator()(const DenseAttrs&) const { return "Dense"; }
+    const char* operator()(const ActivationAttrs&) const { return "Activation"; }
+    const char* operator()(const SoftmaxAttrs&) const { return "Softmax"; }
+    const char* operator()(const PReluAttrs&) const { return "PReLU"; }
+    const char* operator()(const ReshapeAttrs&) const { return "Reshape"; }
+    const char* operator()(const IdentityAttrs&) const { return "Identity"; }
+  };
+  return std::visit(V{}, a);
+}
+
+int Graph::add_tensor(Tensor t) {
+  tensors.push_back(std::move(t));
+  return static_cast<int>(tensors.size()) - 1;
+}
+
+int Graph::add_weight(Weight w) {
+  weights.push_back(std::move(w));
+  return static_cast<int>(weights.size()) - 1;
+}
+
+}  // namespace kc2cpp::ir

@@ -1,0 +1,129 @@
+// The IR: static-shape tensors, typed ops, named weights.
+//
+// Invariants:
+// - Shapes are per sample (no batch dimension); every dimension is known and > 0.
+// - Tensors are dense row-major (Keras's channels_last element order).
+// - An op's `attrs` alternative names its kind; adding an op kind means adding one
+//   struct here and one alternative to `OpAttrs` (the compiler then points at every
+//   visitor - eval, emit, plan - that must learn it).
+// - Weights are float32 in Keras's own layout unless an op's attrs say otherwise.
+#pragma once
+
+#include <cstdint>
+#include <limits>
+#include <string>
+#include <variant>
+#include <vector>
+
+namespace kc2cpp::ir {
+
+using Shape = std::vector<int64_t>;
+int64_t num_elements(const Shape& s);
+std::string to_string(const Shape& s);  // "(None, 3, 4)" as Keras prints it, batch included
+
+enum class DType { F32, I32 };
+
+struct Tensor {
+  std::string name;  // Keras layer name that produced it (for comments and diagnostics)
+  Shape shape;
+  DType dtype = DType::F32;
+};
+
+// Elementwise activation functions; formulas (and their exact operation order) are
+// documented beside their implementation in runtime_min/kc2cpp_math.h.
+enum class ActKind {
+  Linear,
+  Relu,          // Keras relu(x, negative_slope=a, max_value=b, threshold=c); b = +inf when unset
+  Elu,           // x > 0 ? x : a * expm1(x)
+  Selu,
+  Sigmoid,
+  HardSigmoidK2, // clip(0.2 x + 0.5, 0, 1)     (Keras 2)
+  HardSigmoidK3, // relu6(x + 3) / 6            (Keras 3)
+  HardSilu,      // x * relu6(x + 3) / 6
+  Tanh,
+  Softplus,
+  Softsign,
+  Exponential,
+  Silu,
+  GeluExact,
+  GeluTanh,
+  Mish,
+};
+const char* to_string(ActKind k);
+
+struct Activation {
+  ActKind kind = ActKind::Linear;
+  float a = 0.0f, b = std::numeric_limits<float>::infinity(), c = 0.0f;
+  bool is_linear() const { return kind == ActKind::Linear; }
+  // max(x, 0) with no slope, cap or threshold: runs as relu_plain (same bits as relu(x, 0, inf, 0)).
+  bool is_plain_relu() const { return kind == ActKind::Relu && a == 0 && c == 0 && b == std::numeric_limits<float>::infinity(); }
+  bool operator==(const Activation& o) const { return kind == o.kind && a == o.a && b == o.b && c == o.c; }
+};
+std::string describe(const Activation& a);  // "relu", "leaky_relu(alpha=0.05)", ...
+
+// y[..., j] = act(sum_i x[..., i] * kernel[i, j] + bias[j]) over the last axis.
+// Reduction order (the determinism contract, shared by eval and emit):
+//   s_k = 0 for k in [0, splits); for i = 0..n-1 in order: s_{i mod splits} += x_i * w_ij
+//   (product rounded, then sum rounded; or one fused rounding in FpMode::Fused);
+//   total = pairwise tree over s_0..s_{splits-1} ((s0+s1)+(s2+s3)); y = act(total + bias_j).
+struct DenseAttrs {
+  int64_t units = 0;
+  int kernel = -1;  // weight index, shape [in, units]
+  int bias = -1;    // weight index or -1
+  Activation act;
+  int splits = 1;   // 1, 2 or 4 virtual accumulators; chosen by passes::choose_splits
+};
+
+struct ActivationAttrs {  // elementwise
+  Activation act;
+};
+
+// Softmax (or log-softmax) over one axis: m = max; e_j = exp(x_j - m); s = sum e_j in index
+// order; softmax y_j = e_j / s; log-softmax y_j = (x_j - m) - log(s).
+struct SoftmaxAttrs {
+  int axis = -1;  // normalised: 0-based per-sample axis
+  bool log = false;
+};
+
+// y = x >= 0 ? x : alpha * x, alpha broadcast over the per-sample shape (shared axes = size 1).
+struct PReluAttrs {
+  int alpha = -1;  // weight index, shape = per-sample shape with shared axes set to 1
+};
+
+struct ReshapeAttrs {};   // a view: same elements, new shape
+struct IdentityAttrs {};  // Dropout & co at inference; removed by passes::remove_identity
+
+using OpAttrs = std::variant<DenseAttrs, ActivationAttrs, SoftmaxAttrs, PReluAttrs, ReshapeAttrs, IdentityAttrs>;
+const char* op_kind_name(const OpAttrs& a);  // "Dense", "Activation", ...
+
+struct Op {
+  std::string name;         // Keras layer name
+  std::string keras_class;  // Keras class name
+  std::vector<int> inputs, outputs;  // tensor ids
+  OpAttrs attrs;
+  std::vector<std::string> fused;  // "name (Class)" of layers a pass folded into this op
+};
+
+struct Weight {
+  std::string name;  // "<layer>/<keras weight name>"
+  Shape shape;
+  std::vector<float> data;
+};
+
+enum class FpMode { Unfused, Fused };
+
+struct Graph {
+  std::string name;           // model name from the config
+  std::string keras_version;  // as saved in the file
+  std::string backend;
+  std::vector<Tensor> tensors;
+  std::vector<Op> ops;        // topological order
+  std::vector<Weight> weights;
+  std::vector<int> inputs, outputs;  // tensor ids
+  FpMode fp = FpMode::Unfused;
+
+  int add_tensor(Tensor t);
+  int add_weight(Weight w);
+};
+
+}  // namespace kc2cpp::ir

@@ -1,0 +1,151 @@
+#include "lower/context.h"
+
+#include <string>
+
+namespace kc2cpp::lower {
+
+int Context::keras_major() const {
+  const std::string& v = model_.keras_version;
+  return (!v.empty() && v[0] == '2') ? 2 : 3;
+}
+
+static std::string shape_str(const std::vector<int64_t>& s) {
+  std::string out = "(";
+  for (size_t i = 0; i < s.size(); ++i) out += (i ? ", " : "") + std::to_string(s[i]);
+  return out + (s.size() == 1 ? ",)" : ")");
+}
+
+const std::vector<load::NamedArray>& Context::weights(const Layer& layer, size_t count) const {
+  static const std::vector<load::NamedArray> kNone;
+  const load::LayerWeights* w = model_.weights_of(layer.name);
+  const std::vector<load::NamedArray>& arrays = w ? w->arrays : kNone;
+  if (arrays.size() != count)
+    throw LayerProblem{"the config implies " + std::to_string(count) + " weight arrays but the file holds " +
+                       std::to_string(arrays.size()) + "; the file's weights do not belong to this config"};
+  return arrays;
+}
+
+void Context::expect_shape(const load::NamedArray& a, const ir::Shape& want, const char* what) {
+  if (a.shape != want)
+    throw LayerProblem{std::string(what) + " '" + a.name + "' has shape " + shape_str(a.shape) +
+                       " but the config implies " + shape_str(want) +
+                       "; the file's weights do not belong to this config"};
+}
+
+// "sequential/dense/kernel", "dense/kernel:0" -> "kernel".
+static std::string short_weight_name(const std::string& name) {
+  std::string s = name.substr(name.find_last_of('/') + 1);
+  const size_t colon = s.find(':');
+  return colon == std::string::npos ? s : s.substr(0, colon);
+}
+
+int Context::add_weight(const Layer& layer, const load::NamedArray& a, ir::Shape shape) {
+  ir::Weight w;
+  w.name = layer.name + "/" + short_weight_name(a.name);
+  w.shape = std::move(shape);
+  w.data = a.data;
+  return graph_.add_weight(std::move(w));
+}
+
+int Context::add_op(const Layer& layer, ir::OpAttrs attrs, int input, ir::Shape out_shape) {
+  ir::Tensor t;
+  t.name = layer.name;
+  t.shape = std::move(out_shape);
+  const int out = graph_.add_tensor(std::move(t));
+  ir::Op op;
+  op.name = layer.name;
+  op.keras_class = layer.class_name;
+  op.inputs = {input};
+  op.outputs = {out};
+  op.attrs = std::move(attrs);
+  graph_.ops.push_back(std::move(op));
+  return out;
+}
+
+const json& require(const json& cfg, const char* key) {
+  auto it = cfg.find(key);
+  if (it == cfg.end()) throw LayerProblem{std::string("config has no '") + key + "'"};
+  return *it;
+}
+
+int64_t get_int(const json& cfg, const char* key) {
+  const json& v = require(cfg, key);
+  if (!v.is_number_integer()) throw LayerProblem{std::string("config '") + key + "' is not an integer"};
+  return v.get<int64_t>();
+}
+
+float get_float(const json& cfg, const char* key, float fallback) {
+  auto it = cfg.find(key);
+  if (it == cfg.end() || it->is_null()) return fallback;
+  if (!it->is_number()) throw LayerProblem{std::string("config '") + key + "' is not a number"};
+  return static_cast<float>(it->get<double>());
+}
+
+bool get_bool(const json& cfg, const char* key, bool fallback) {
+  auto it = cfg.find(key);
+  if (it == cfg.end() || it->is_null()) return fallback;
+  if (!it->is_boolean()) throw LayerProblem{std::string("config '") + key + "' is not a boolean"};
+  return it->get<bool>();
+}
+
+int normalize_axis(int64_t keras_axis, size_t rank) {
+  const int64_t full = static_cast<int64_t>(rank) + 1;  // with the batch dimension
+  int64_t a = keras_axis < 0 ? keras_axis + full : keras_axis;
+  if (a < 1 || a >= full)
+    throw LayerProblem{"axis " + std::to_string(keras_axis) + " is out of range for a rank-" +
+                       std::to_string(full) + " tensor (or is the batch axis)"};
+  return static_cast<int>(a - 1);
+}
+
+static ir::Activation act(ir::ActKind k, float a = 0.0f) {
+  ir::Activation r;
+  r.kind = k;
+  r.a = a;
+  return r;
+}
+
+ParsedActivation parse_activation(const json& value, int keras_major) {
+  std::string name;
+  if (value.is_null()) return {};
+  if (value.is_string()) {
+    name = value.get<std::string>();
+  } else if (value.is_object() && value.value("class_name", "") == "function" && value.contains("config") &&
+             value["config"].is_string()) {
+    name = value["config"].get<std::string>();
+  } else {
+    throw LayerProblem{"activation " + value.dump() + " is not a built-in activation; rebuild the model with a "
+                       "built-in activation name"};
+  }
+  using K = ir::ActKind;
+  ParsedActivation p;
+  if (name == "linear" || name == "None") return p;
+  if (name == "softmax") { p.softmax = true; return p; }
+  if (name == "log_softmax") { p.log_softmax = true; return p; }
+  if (name == "relu") p.act = act(K::Relu);
+  else if (name == "relu6") { p.act = act(K::Relu); p.act.b = 6.0f; }
+  else if (name == "leaky_relu") p.act = act(K::Relu, 0.2f);
+  else if (name == "elu") p.act = act(K::Elu, 1.0f);
+  else if (name == "selu") p.act = act(K::Selu);
+  else if (name == "sigmoid") p.act = act(K::Sigmoid);
+  else if (name == "hard_sigmoid") p.act = act(keras_major == 2 ? K::HardSigmoidK2 : K::HardSigmoidK3);
+  else if (name == "hard_silu" || name == "hard_swish") p.act = act(K::HardSilu);
+  else if (name == "tanh") p.act = act(K::Tanh);
+  else if (name == "softplus") p.act = act(K::Softplus);
+  else if (name == "softsign") p.act = act(K::Softsign);
+  else if (name == "exponential") p.act = act(K::Exponential);
+  else if (name == "swish" || name == "silu") p.act = act(K::Silu);
+  else if (name == "gelu") p.act = act(K::GeluExact);
+  else if (name == "mish") p.act = act(K::Mish);
+  else throw LayerProblem{"activation '" + name + "' is not supported by kc2cpp yet"};
+  return p;
+}
+
+int apply_activation(Context& cx, const Layer& layer, const ParsedActivation& p, int t) {
+  const ir::Shape shape = cx.shape_of(t);
+  if (p.softmax || p.log_softmax)
+    return cx.add_op(layer, ir::SoftmaxAttrs{static_cast<int>(shape.size()) - 1, p.log_softmax}, t, shape);
+  if (p.act.is_linear()) return t;
+  return cx.add_op(layer, ir::ActivationAttrs{p.act}, t, shape);
+}
+
+}  // namespace kc2cpp::lower

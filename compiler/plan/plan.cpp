@@ -1,0 +1,117 @@
+#include "plan/plan.h"
+
+#include <algorithm>
+#include <variant>
+
+namespace kc2cpp::plan {
+namespace {
+
+int64_t round_up(int64_t n, int64_t m) { return (n + m - 1) / m * m; }
+
+struct Interval {
+  int tensor;
+  int64_t size;
+  int first, last;  // op indices where it is written and last read (inclusive)
+  int64_t offset = -1;
+};
+
+bool is_view(const ir::Op& op) { return std::holds_alternative<ir::ReshapeAttrs>(op.attrs); }
+
+// Storage root of every tensor: itself, or the tensor a chain of views reads.
+std::vector<int> storage_roots(const ir::Graph& g) {
+  std::vector<int> root(g.tensors.size());
+  for (size_t t = 0; t < root.size(); ++t) root[t] = static_cast<int>(t);
+  for (const ir::Op& op : g.ops)
+    if (is_view(op)) root[op.outputs[0]] = root[op.inputs[0]];
+  return root;
+}
+
+std::vector<Interval> live_intervals(const ir::Graph& g, const std::vector<int>& root) {
+  std::vector<int> first(g.tensors.size(), -1), last(g.tensors.size(), -1);
+  const int end = static_cast<int>(g.ops.size());
+  for (int i = 0; i < end; ++i) {
+    const ir::Op& op = g.ops[i];
+    for (int t : op.inputs) last[root[t]] = std::max(last[root[t]], i);
+    if (!is_view(op))
+      for (int t : op.outputs) first[t] = i, last[t] = std::max(last[t], i);
+  }
+  for (int t : g.outputs) last[root[t]] = end;
+  for (int t : g.inputs) first[t] = -1;  // inputs live in the caller's memory
+  std::vector<Interval> out;
+  for (size_t t = 0; t < g.tensors.size(); ++t) {
+    if (first[t] < 0 || root[t] != static_cast<int>(t)) continue;
+    const int64_t size = round_up(ir::num_elements(g.tensors[t].shape), kPad) + kPad;
+    out.push_back({static_cast<int>(t), size, first[t], last[t]});
+  }
+  return out;
+}
+
+// First fit, largest first (ties by definition order): deterministic and tight for chains.
+int64_t assign_offsets(std::vector<Interval>& iv) {
+  std::vector<size_t> order(iv.size());
+  for (size_t i = 0; i < order.size(); ++i) order[i] = i;
+  std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) { return iv[a].size > iv[b].size; });
+  int64_t total = 0;
+  std::vector<size_t> placed;
+  for (size_t i : order) {
+    int64_t offset = 0;
+    for (bool moved = true; moved;) {
+      moved = false;
+      for (size_t j : placed) {
+        const bool live_together = iv[i].first <= iv[j].last && iv[j].first <= iv[i].last;
+        const bool overlap = offset < iv[j].offset + iv[j].size && iv[j].offset < offset + iv[i].size;
+        if (live_together && overlap) offset = iv[j].offset + iv[j].size, moved = true;
+      }
+    }
+    iv[i].offset = offset;
+    placed.push_back(i);
+    total = std::max(total, offset + iv[i].size);
+  }
+  return total;
+}
+
+PackedWeight pack_rows(const ir::Weight& w, int64_t rows, int64_t cols, const char* what) {
+  const int64_t ld = round_up(cols, kPad);
+  std::string layout = std::string(what) + " [" + std::to_string(rows) + "][" + std::to_string(ld) + "]";
+  if (ld > cols) layout += " (columns " + std::to_string(cols) + ".." + std::to_string(ld - 1) + " zero)";
+  PackedWeight p{w.name, layout, std::vector<float>(static_cast<size_t>(rows * ld), 0.0f)};
+  for (int64_t r = 0; r < rows; ++r)
+    std::copy_n(w.data.begin() + r * cols, cols, p.data.begin() + r * ld);
+  return p;
+}
+
+void pack_weights(const ir::Graph& g, Plan& plan) {
+  plan.weight_slot.assign(g.weights.size(), -1);
+  auto add = [&](int index, PackedWeight p) {
+    if (index < 0 || plan.weight_slot[index] >= 0) return;
+    plan.weight_slot[index] = static_cast<int>(plan.weights.size());
+    plan.weights.push_back(std::move(p));
+  };
+  for (const ir::Op& op : g.ops) {
+    if (const auto* d = std::get_if<ir::DenseAttrs>(&op.attrs)) {
+      const ir::Weight& k = g.weights[d->kernel];
+      add(d->kernel, pack_rows(k, k.shape[0], k.shape[1], "kernel"));
+      if (d->bias >= 0) add(d->bias, pack_rows(g.weights[d->bias], 1, d->units, "bias"));
+    } else if (const auto* p = std::get_if<ir::PReluAttrs>(&op.attrs)) {
+      const ir::Weight& a = g.weights[p->alpha];
+      add(p->alpha, {a.name, "alpha, broadcast to the input shape", a.data});
+    }
+  }
+}
+
+}  // namespace
+
+Plan make_plan(const ir::Graph& g) {
+  Plan plan;
+  const std::vector<int> root = storage_roots(g);
+  std::vector<Interval> iv = live_intervals(g, root);
+  plan.arena_floats = assign_offsets(iv);
+  plan.where.assign(g.tensors.size(), Location{});
+  for (const Interval& i : iv) plan.where[i.tensor] = {Location::Arena, i.offset};
+  for (size_t k = 0; k < g.inputs.size(); ++k) plan.where[g.inputs[k]] = {Location::Input, static_cast<int64_t>(k)};
+  for (size_t t = 0; t < root.size(); ++t) plan.where[t] = plan.where[root[t]];
+  pack_weights(g, plan);
+  return plan;
+}
+
+}  // namespace kc2cpp::plan

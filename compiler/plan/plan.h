@@ -1,0 +1,42 @@
+// Liveness-based buffer planning and weight layout for the generated code.
+//
+// Invariants of a Plan:
+// - every tensor is either a model input (read-only, the caller's pointer), a view of another
+//   tensor (Reshape: same storage), or a slice [offset, offset + size) of one float arena;
+// - arena offsets are multiples of kPad (16 floats, 64 bytes) and every slice has kPad floats
+//   of room past its last element (kernels store whole vectors);
+// - two slices overlap only if their tensors are never live at the same time;
+// - packed weights are what the emitted kernels read (Dense: rows padded to kPad with zeros).
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "ir/ir.h"
+
+namespace kc2cpp::plan {
+
+constexpr int64_t kPad = 16;  // must equal kc::kPad in runtime_min/kc2cpp_kernels.h
+
+struct Location {
+  enum Kind { Input, Arena } kind = Arena;
+  int64_t index = 0;  // input number or arena offset in floats
+};
+
+struct PackedWeight {
+  std::string name;         // the IR weight's name (for the emitted identifier)
+  std::string layout;       // human-readable layout note for the emitted comment
+  std::vector<float> data;
+};
+
+struct Plan {
+  std::vector<Location> where;        // per tensor id (unused tensors: Arena 0)
+  int64_t arena_floats = 0;
+  std::vector<PackedWeight> weights;  // in first-use order
+  std::vector<int> weight_slot;       // IR weight index -> index into `weights`, -1 if not emitted
+};
+
+Plan make_plan(const ir::Graph& g);
+
+}  // namespace kc2cpp::plan

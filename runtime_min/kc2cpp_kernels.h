@@ -1,0 +1,192 @@
+// kc2cpp runtime: layer kernels. Pasted inside `namespace <model> { namespace kc {` after
+// kc2cpp_simd.h and kc2cpp_math.h. Includes nothing.
+//
+// Determinism: every kernel computes each output with the same sequence of IEEE operations
+// whatever kLanes is. Vectors run across INDEPENDENT outputs; no reduction is ever split
+// by the vector width. Where a reduction is split, the split is a template parameter chosen
+// by the compiler from the model alone (DenseAttrs::splits in compiler/ir/ir.h), identical
+// for every ISA path, and combined by a fixed tree.
+//
+// Buffers: every planned buffer has at least kPad floats of room past its last element, and
+// packed weight rows are padded with zeros to a multiple of kPad, so kernels may load and
+// store whole vectors past a row's end (the extra lanes hold deterministic values nobody reads).
+
+constexpr int kPad = 16;
+constexpr float kInf = __builtin_huge_valf();
+
+constexpr int round_up(int n, int m) { return (n + m - 1) / m * m; }
+
+// Accumulator budget per register block (vector registers minus operands).
+#if defined(KC2CPP_ISA_AVX512) || defined(KC2CPP_ISA_NEON)
+constexpr int kMaxAcc = 24;
+#elif defined(KC2CPP_ISA_SCALAR)
+constexpr int kMaxAcc = 8;
+#else
+constexpr int kMaxAcc = 12;
+#endif
+
+// Elementwise activations as function objects: the kernels apply them in their epilogue,
+// to vf and to float alike (same bits per lane).
+namespace act {
+struct Linear { template <class V> V operator()(V x) const { return x; } };
+struct Relu {
+  float slope, max_value, threshold;
+  template <class V> V operator()(V x) const { return relu(x, slope, max_value, threshold); }
+};
+struct ReluPlain { template <class V> V operator()(V x) const { return relu_plain(x); } };
+struct Elu {
+  float alpha;
+  template <class V> V operator()(V x) const { return elu(x, alpha); }
+};
+#define KC2CPP_ACT(Name, fn) \
+  struct Name { template <class V> V operator()(V x) const { return fn(x); } };
+KC2CPP_ACT(Selu, selu)
+KC2CPP_ACT(Sigmoid, sigmoid)
+KC2CPP_ACT(HardSigmoidK2, hard_sigmoid_k2)
+KC2CPP_ACT(HardSigmoidK3, hard_sigmoid_k3)
+KC2CPP_ACT(HardSilu, hard_silu)
+KC2CPP_ACT(Tanh, tanh)
+KC2CPP_ACT(Softplus, softplus)
+KC2CPP_ACT(Softsign, softsign)
+KC2CPP_ACT(Exponential, exponential)
+KC2CPP_ACT(Silu, silu)
+KC2CPP_ACT(Gelu, gelu)
+KC2CPP_ACT(GeluTanh, gelu_tanh)
+KC2CPP_ACT(Mish, mish)
+#undef KC2CPP_ACT
+}  // namespace act
+
+// acc + a*b: two roundings (Fused=false) or one (Fused=true, needs KC2CPP_HAS_FMA).
+template <bool Fused>
+inline vf madd(vf a, vf b, vf acc) {
+#if defined(KC2CPP_HAS_FMA)
+  if constexpr (Fused) return fma(a, b, acc);
+#else
+  static_assert(!Fused, "this model was compiled with --fp fused, which needs a hardware FMA on the target");
+#endif
+  return add(acc, mul(a, b));
+}
+
+// out[v] = sum_i x[i] * w[i*ldw + v*kLanes + lane] for NB vectors, split into S virtual
+// accumulators (i mod S) combined as s0 (S=1), s0+s1 (S=2), (s0+s1)+(s2+s3) (S=4).
+template <int K, int S, int NB, bool Fused>
+inline void dense_block(const float* x, const float* w, int ldw, vf (&out)[NB]) {
+  static_assert(S == 1 || S == 2 || S == 4, "splits must be 1, 2 or 4");
+  vf acc[S][NB];
+#pragma GCC unroll 4
+  for (int s = 0; s < S; ++s)
+#pragma GCC unroll 24
+    for (int v = 0; v < NB; ++v) acc[s][v] = vzero();
+  int i = 0;
+  if constexpr (K <= 32) {
+#pragma GCC unroll 32
+    for (; i + S <= K; i += S)
+#pragma GCC unroll 4
+      for (int s = 0; s < S; ++s) {
+        const vf xs = vsplat(x[i + s]);
+#pragma GCC unroll 24
+        for (int v = 0; v < NB; ++v) acc[s][v] = madd<Fused>(xs, vload(w + (i + s) * ldw + v * kLanes), acc[s][v]);
+      }
+  } else {
+#pragma GCC unroll 2
+    for (; i + S <= K; i += S)
+#pragma GCC unroll 4
+      for (int s = 0; s < S; ++s) {
+        const vf xs = vsplat(x[i + s]);
+#pragma GCC unroll 24
+        for (int v = 0; v < NB; ++v) acc[s][v] = madd<Fused>(xs, vload(w + (i + s) * ldw + v * kLanes), acc[s][v]);
+      }
+  }
+#pragma GCC unroll 4
+  for (int s = 0; i < K; ++i, ++s) {
+    const vf xs = vsplat(x[i]);
+#pragma GCC unroll 24
+    for (int v = 0; v < NB; ++v) acc[s][v] = madd<Fused>(xs, vload(w + i * ldw + v * kLanes), acc[s][v]);
+  }
+#pragma GCC unroll 24
+  for (int v = 0; v < NB; ++v) {
+    if constexpr (S == 1) out[v] = acc[0][v];
+    if constexpr (S == 2) out[v] = add(acc[0][v], acc[1][v]);
+    if constexpr (S == 4) out[v] = add(add(acc[0][v], acc[1][v]), add(acc[2][v], acc[3][v]));
+  }
+}
+
+template <int K, int S, int NB, bool HasBias, bool Fused, class Act>
+inline void dense_out(const float* x, const float* w, const float* b, float* y, int ldw, Act f) {
+  vf sum[NB];
+  dense_block<K, S, NB, Fused>(x, w, ldw, sum);
+#pragma GCC unroll 24
+  for (int v = 0; v < NB; ++v) {
+    vf t = sum[v];
+    if constexpr (HasBias) t = add(t, vload(b + v * kLanes));
+    vstore(y + v * kLanes, f(t));
+  }
+}
+
+// Dense on the last axis: y[r, j] = f(sum_i x[r, i] * w[i, j] (+ b[j])) for r < rows.
+// w is the packed kernel [K][round_up(N, kPad)], b the bias padded likewise.
+template <int K, int N, int S, bool HasBias, bool Fused, class Act>
+inline void dense(const float* x, const float* w, const float* b, float* y, int rows, Act f) {
+  constexpr int ldw = round_up(N, kPad);
+  constexpr int NV = (N + kLanes - 1) / kLanes;
+  constexpr int NB0 = kMaxAcc / S;
+  constexpr int NB = NV < NB0 ? NV : NB0;
+  constexpr int REM = NV % NB;
+  for (int r = 0; r < rows; ++r) {
+    const float* xr = x + r * K;
+    float* yr = y + r * N;
+    int j = 0;
+    for (; j + NB <= NV; j += NB)
+      dense_out<K, S, NB, HasBias, Fused>(xr, w + j * kLanes, HasBias ? b + j * kLanes : nullptr, yr + j * kLanes, ldw, f);
+    if constexpr (REM > 0)
+      dense_out<K, S, REM, HasBias, Fused>(xr, w + j * kLanes, HasBias ? b + j * kLanes : nullptr, yr + j * kLanes, ldw, f);
+  }
+}
+
+// y[i] = f(x[i]) for i < n.
+template <class Act>
+inline void map(const float* x, float* y, int n, Act f) {
+  int i = 0;
+  for (; i + kLanes <= n; i += kLanes) vstore(y + i, f(vload(x + i)));
+  for (; i < n; ++i) y[i] = f(x[i]);
+}
+
+// y[i] = x[i] < 0 ? alpha[i] * x[i] : x[i] for i < n (alpha broadcast per sample by the compiler).
+inline void prelu(const float* x, const float* alpha, float* y, int n) {
+  int i = 0;
+  for (; i + kLanes <= n; i += kLanes) {
+    const vf v = vload(x + i);
+    vstore(y + i, select(lt(v, vzero()), mul(vload(alpha + i), v), v));
+  }
+  for (; i < n; ++i) y[i] = x[i] < 0.0f ? mul(alpha[i], x[i]) : x[i];
+}
+
+// Softmax over the middle axis of [outer][len][inner]:
+// m = max_j x_j (first element, then x_j > m); e_j = exp(x_j - m); s = e_0 + e_1 + ... in index
+// order; y_j = e_j / s, or for log-softmax y_j = (x_j - m) - log(s).
+inline void softmax(const float* x, float* y, int outer, int len, int inner, bool log_softmax) {
+  for (int o = 0; o < outer; ++o) {
+    for (int c = 0; c < inner; ++c) {
+      const float* xr = x + o * len * inner + c;
+      float* yr = y + o * len * inner + c;
+      float m = xr[0];
+      for (int j = 1; j < len; ++j) m = xr[j * inner] > m ? xr[j * inner] : m;
+      float s = 0.0f;
+      for (int j = 0; j < len; ++j) {
+        const float e = exp(sub(xr[j * inner], m));
+        s = add(s, e);
+        if (!log_softmax) yr[j * inner] = e;
+      }
+      if (log_softmax) {
+        const float ls = log(s);
+        for (int j = 0; j < len; ++j) yr[j * inner] = sub(sub(xr[j * inner], m), ls);
+      } else {
+        for (int j = 0; j < len; ++j) yr[j * inner] = div(yr[j * inner], s);
+      }
+    }
+  }
+}
+
+inline void copy(const float* x, float* y, int n) {
+  for (int i = 0; i < n; ++i) y[i] = x[i];
+}

@@ -1,0 +1,108 @@
+// Each pass alone, on small hand-built graphs.
+#include <gtest/gtest.h>
+
+#include "passes/passes.h"
+#include "plan/plan.h"
+
+using namespace kc2cpp;
+
+namespace {
+
+// input(8) -> Dense(4) -> [Identity] -> Activation(tanh) -> Reshape(2,2)
+ir::Graph chain(bool identity) {
+  ir::Graph g;
+  int t = g.add_tensor({"in", {8}});
+  g.inputs = {t};
+  auto add = [&](ir::OpAttrs a, ir::Shape s, const char* name) {
+    const int out = g.add_tensor({name, s});
+    g.ops.push_back({name, name, {t}, {out}, a, {}});
+    t = out;
+  };
+  ir::DenseAttrs d;
+  d.units = 4;
+  d.kernel = g.add_weight({"k", {8, 4}, std::vector<float>(32, 1.0f)});
+  add(d, {4}, "dense");
+  if (identity) add(ir::IdentityAttrs{}, {4}, "dropout");
+  ir::Activation tanh;
+  tanh.kind = ir::ActKind::Tanh;
+  add(ir::ActivationAttrs{tanh}, {4}, "act");
+  add(ir::ReshapeAttrs{}, {2, 2}, "reshape");
+  g.outputs = {t};
+  return g;
+}
+
+}  // namespace
+
+TEST(Passes, RemoveIdentityRewiresConsumers) {
+  ir::Graph g = chain(true);
+  passes::remove_identity(g);
+  ASSERT_EQ(g.ops.size(), 3u);
+  EXPECT_EQ(g.ops[1].inputs[0], g.ops[0].outputs[0]);
+}
+
+TEST(Passes, FuseActivationIntoDense) {
+  ir::Graph g = chain(false);
+  passes::fuse_activation(g);
+  ASSERT_EQ(g.ops.size(), 2u);
+  const auto& d = std::get<ir::DenseAttrs>(g.ops[0].attrs);
+  EXPECT_EQ(d.act.kind, ir::ActKind::Tanh);
+  EXPECT_EQ(g.ops[1].inputs[0], g.ops[0].outputs[0]);
+  EXPECT_EQ(g.ops[0].fused.size(), 1u);
+}
+
+TEST(Passes, NoFusionWhenDenseOutputIsAModelOutput) {
+  ir::Graph g = chain(false);
+  g.outputs = {g.ops[0].outputs[0]};
+  passes::fuse_activation(g);
+  EXPECT_EQ(g.ops.size(), 3u);
+}
+
+TEST(Passes, SplitsDependOnReductionLengthOnly) {
+  for (auto [n, want] : {std::pair{1, 1}, {15, 1}, {16, 2}, {63, 2}, {64, 4}, {1000, 4}}) {
+    ir::Graph g;
+    g.inputs = {g.add_tensor({"in", {n}})};
+    ir::DenseAttrs d;
+    d.units = 3;
+    g.ops.push_back({"d", "Dense", {0}, {g.add_tensor({"d", {3}})}, d, {}});
+    passes::choose_splits(g);
+    EXPECT_EQ(std::get<ir::DenseAttrs>(g.ops[0].attrs).splits, want) << n;
+  }
+}
+
+TEST(Plan, ChainReusesBuffersAndViewsAlias) {
+  ir::Graph g = chain(false);
+  passes::optimize(g);
+  const plan::Plan p = plan::make_plan(g);
+  EXPECT_EQ(p.where[g.inputs[0]].kind, plan::Location::Input);
+  const int dense_out = g.ops[0].outputs[0], reshape_out = g.ops[1].outputs[0];
+  EXPECT_EQ(p.where[reshape_out].index, p.where[dense_out].index);  // a view
+  EXPECT_EQ(p.where[dense_out].index % plan::kPad, 0);
+  EXPECT_GE(p.arena_floats, 4 + plan::kPad);
+  // packed kernel: rows padded to kPad with zeros
+  const auto& w = p.weights[p.weight_slot[0]];
+  ASSERT_EQ(w.data.size(), 8u * 16u);
+  EXPECT_EQ(w.data[0], 1.0f);
+  EXPECT_EQ(w.data[4], 0.0f);
+}
+
+TEST(Plan, LiveTensorsNeverOverlap) {
+  // in -> a -> b -> c, where every op reads the previous one: a and b are live together,
+  // as are b and c; a and c may share.
+  ir::Graph g;
+  int t = g.add_tensor({"in", {100}});
+  g.inputs = {t};
+  for (int i = 0; i < 3; ++i) {
+    ir::Activation r;
+    r.kind = ir::ActKind::Relu;
+    const int out = g.add_tensor({"t", {100}});
+    g.ops.push_back({"r", "ReLU", {t}, {out}, ir::ActivationAttrs{r}, {}});
+    t = out;
+  }
+  g.outputs = {t};
+  const plan::Plan p = plan::make_plan(g);
+  const int64_t a = p.where[1].index, b = p.where[2].index, c = p.where[3].index;
+  const int64_t size = 112 + plan::kPad;
+  EXPECT_TRUE(a + size <= b || b + size <= a);
+  EXPECT_TRUE(b + size <= c || c + size <= b);
+  EXPECT_EQ(p.arena_floats, 2 * size);
+}
