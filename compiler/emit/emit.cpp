@@ -39,6 +39,12 @@ void banner(Printer& p, const ir::Graph& g, const plan::Plan& plan, const Option
          )cc");
 }
 
+// "const float* input0, " or, for integer inputs (Embedding indices), "const int32_t* input0, ".
+std::string input_param(const ir::Graph& g, size_t k) {
+  const bool integer = g.tensors[g.inputs[k]].dtype == ir::DType::I32;
+  return std::string(integer ? "const int32_t* input" : "const float* input") + std::to_string(k) + ", ";
+}
+
 void api(Printer& p, const ir::Graph& g, const plan::Plan& plan) {
   p.emit({{"ni", std::to_string(g.inputs.size())}, {"no", std::to_string(g.outputs.size())}},
          "inline constexpr int kNumInputs = $ni$;\ninline constexpr int kNumOutputs = $no$;");
@@ -65,8 +71,8 @@ void api(Printer& p, const ir::Graph& g, const plan::Plan& plan) {
   };
   shapes("Input", g.inputs);
   shapes("Output", g.outputs);
-  std::string params, batch_params;
-  for (size_t k = 0; k < g.inputs.size(); ++k) params += "const float* input" + std::to_string(k) + ", ";
+  std::string params;
+  for (size_t k = 0; k < g.inputs.size(); ++k) params += input_param(g, k);
   for (size_t k = 0; k < g.outputs.size(); ++k) params += "float* output" + std::to_string(k) + ", ";
   p.emit({{"arena", std::to_string(plan.arena_floats)}, {"params", params}},
          R"cc(
@@ -116,11 +122,10 @@ void weights(Printer& p, const ir::Graph& g, const plan::Plan& plan, NameTable& 
 }
 
 void predict(Printer& p, const ir::Graph& g, const plan::Plan& plan, NameTable& names) {
-  std::string params, args, batch_args;
+  std::string params, batch_args;
   for (size_t k = 0; k < g.inputs.size(); ++k) {
     const std::string i = std::to_string(k);
-    params += "const float* input" + i + ", ";
-    args += "input" + i + ", ";
+    params += input_param(g, k);
     batch_args += "input" + i + " + s * kInput" + i + "Size, ";
   }
   for (size_t k = 0; k < g.outputs.size(); ++k) {
@@ -179,6 +184,8 @@ Output emit(const ir::Graph& g, const plan::Plan& plan, const Options& opt) {
     Printer h;
     banner(h, g, plan, opt);
     h.line("#pragma once");
+    h.blank();
+    h.line("#include <cstdint>");
     h.blank();
     h.line("namespace " + opt.ns + " {");
     h.blank();

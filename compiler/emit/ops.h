@@ -47,5 +47,8 @@ void emit_op(const ir::SoftmaxAttrs&, OpEmitter&);
 void emit_op(const ir::PReluAttrs&, OpEmitter&);
 void emit_op(const ir::ReshapeAttrs&, OpEmitter&);
 void emit_op(const ir::IdentityAttrs&, OpEmitter&);
+// ops_conv.cpp
+// ops_recurrent.cpp
+// ops_shape.cpp
 
 }  // namespace kc2cpp::emit

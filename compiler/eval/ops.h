@@ -32,5 +32,8 @@ void run(const ir::SoftmaxAttrs&, const OpContext&);
 void run(const ir::PReluAttrs&, const OpContext&);
 void run(const ir::ReshapeAttrs&, const OpContext&);
 void run(const ir::IdentityAttrs&, const OpContext&);
+// ops_conv.cpp
+// ops_recurrent.cpp
+// ops_shape.cpp
 
 }  // namespace kc2cpp::eval

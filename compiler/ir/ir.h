@@ -93,7 +93,13 @@ struct PReluAttrs {
 struct ReshapeAttrs {};   // a view: same elements, new shape
 struct IdentityAttrs {};  // Dropout & co at inference; removed by passes::remove_identity
 
-using OpAttrs = std::variant<DenseAttrs, ActivationAttrs, SoftmaxAttrs, PReluAttrs, ReshapeAttrs, IdentityAttrs>;
+// Op kinds, one line per family (each family's attrs live in ir/ops_<family>.h, included above).
+using OpAttrs = std::variant<
+    DenseAttrs, ActivationAttrs, SoftmaxAttrs, PReluAttrs, ReshapeAttrs, IdentityAttrs  // core
+    // conv family
+    // recurrent family
+    // embedding, normalization and shape family
+    >;
 const char* op_kind_name(const OpAttrs& a);  // "Dense", "Activation", ...
 
 struct Op {

@@ -18,5 +18,8 @@ int lower_leaky_relu(Context&, const Layer&, int input);
 int lower_elu(Context&, const Layer&, int input);
 int lower_prelu(Context&, const Layer&, int input);
 int lower_softmax(Context&, const Layer&, int input);
+// layers_conv.cpp
+// layers_recurrent.cpp
+// layers_shape.cpp
 
 }  // namespace kc2cpp::lower

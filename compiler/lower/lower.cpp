@@ -3,6 +3,7 @@
 // together, then lowers layer by layer with shape inference.
 #include "lower/lower.h"
 
+#include <algorithm>
 #include <map>
 
 #include "error.h"
@@ -95,8 +96,9 @@ std::vector<std::string> endpoints(const json& v) {
 std::string why_unsupported(const Layer& l) {
   if (l.class_name == "Lambda")
     return "arbitrary Python code cannot be compiled; rebuild the model from supported layers";
-  if (!l.registered_name.empty() && l.registered_name.find('>') != std::string::npos)
-    return "custom layer class '" + l.registered_name +
+  const std::string& custom = l.registered_name.find('>') != std::string::npos ? l.registered_name : l.class_name;
+  if (custom.find('>') != std::string::npos)  // "package>Name": registered with register_keras_serializable
+    return "custom layer class '" + custom +
            "': its Python code is not in the file; rebuild the model from supported layers";
   if (l.class_name == "TFOpLambda" || l.class_name == "SlicingOpLambda" || l.class_name.empty())
     return "raw TensorFlow/Keras operations are not supported; use Keras layers instead";
@@ -183,7 +185,8 @@ class Walker {
       std::vector<std::string> feeds;
       collect_history(it->second->value("inbound_nodes", json::array()), feeds);
       if (feeds.size() != 1) {
-        problems.push_back({l.name, l.class_name,
+        const bool known = std::any_of(problems.begin(), problems.end(), [&](const Problem& p) { return p.layer == l.name; });
+        if (!known) problems.push_back({l.name, l.class_name,
                             "takes " + std::to_string(feeds.size()) + " inputs or is called more than once; only "
                             "models that are a chain of layers are supported yet"});
         break;

@@ -28,6 +28,9 @@ constexpr Entry kLayers[] = {
     {"ELU", lower_elu},
     {"PReLU", lower_prelu},
     {"Softmax", lower_softmax},
+    // conv family
+    // recurrent family
+    // embedding, normalization and shape family
 };
 }  // namespace
 
