@@ -59,9 +59,11 @@ void api(Printer& p, const ir::Graph& g, const plan::Plan& plan) {
               {"n", std::to_string(ir::num_elements(t.shape))},
               {"dims", dims},
               {"name", comment_safe(t.name)},
+              {"type", t.dtype == ir::DType::I32 ? "int32_t" : "float"},
               {"shape", ir::to_string(t.shape)}},
              R"cc(
                // $kind$ $k$: '$name$', Keras shape $shape$
+               using $kind$$k$Type = $type$;
                inline constexpr int k$kind$$k$Size = $n$;
                inline constexpr int k$kind$$k$Shape[] = {$dims$};
              )cc");
