@@ -36,10 +36,12 @@ struct KerasModel {
 // saying what to do (missing, not HDF5, corrupt, weights-only file, bad JSON, ...).
 KerasModel load_model(const std::string& path);
 
-// load_model without crash isolation: the same checks and results, in the calling process.
-// libhdf5 1.10 can crash (read out of bounds) on some damaged files, so on POSIX systems load_model
-// runs this in a child process and turns a crash into an Error. Exposed for tests (e.g. checking that
-// no HDF5 handle leaks) and for debugging; prefer load_model.
+// libhdf5 1.10 can crash (segfault in H5HG_read) or loop forever on some damaged files, so on POSIX
+// systems load_model runs the reading in a child process (fork) and turns a crash, or no answer within
+// 30 s + 1 s per 20 MB of file, into an Error.
+//
+// load_model without that isolation: the same checks and results, in the calling process. Exposed for
+// tests (e.g. checking that no HDF5 handle leaks) and for debugging; prefer load_model.
 KerasModel load_model_in_process(const std::string& path);
 
 }  // namespace kc2cpp::load

@@ -1,0 +1,330 @@
+#include "load/hdf5.h"
+
+#include <cfloat>
+#include <cmath>
+#include <cstring>
+#include <limits>
+#include <type_traits>
+
+namespace kc2cpp::load::h5 {
+namespace {
+
+std::string with_reason(std::string what) {
+  std::string reason = take_error();
+  if (!reason.empty()) what += " (HDF5: " + reason + ")";
+  return what;
+}
+
+herr_t first_message(unsigned n, const H5E_error2_t* err, void* out) {
+  auto* text = static_cast<std::string*>(out);
+  if (n == 0 && err->desc != nullptr) *text = err->desc;
+  return 0;
+}
+
+const char* class_name(H5T_class_t cls) {
+  switch (cls) {
+    case H5T_INTEGER: return "integer";
+    case H5T_FLOAT: return "float";
+    case H5T_TIME: return "time";
+    case H5T_STRING: return "string";
+    case H5T_BITFIELD: return "bitfield";
+    case H5T_OPAQUE: return "opaque";
+    case H5T_COMPOUND: return "compound";
+    case H5T_REFERENCE: return "reference";
+    case H5T_ENUM: return "enum (e.g. bool)";
+    case H5T_VLEN: return "variable-length";
+    case H5T_ARRAY: return "array";
+    default: return "unknown";
+  }
+}
+
+// Multiplies element counts, failing on overflow instead of wrapping.
+uint64_t checked_mul(uint64_t a, uint64_t b, const std::string& what) {
+  if (b != 0 && a > std::numeric_limits<uint64_t>::max() / b)
+    throw Failure(what + " has an impossible size (overflow)");
+  return a * b;
+}
+
+// Number of elements of a dataspace: 1 for a scalar, 0 for a null space. Fills `shape` for a simple space.
+uint64_t element_count(hid_t space, std::vector<int64_t>* shape, const std::string& what) {
+  H5S_class_t kind = H5Sget_simple_extent_type(space);
+  if (kind == H5S_SCALAR) return 1;
+  if (kind == H5S_NULL) return 0;
+  int rank = H5Sget_simple_extent_ndims(space);
+  if (kind != H5S_SIMPLE || rank < 0 || rank > H5S_MAX_RANK)
+    throw Failure(with_reason("cannot read the shape of " + what));
+  std::vector<hsize_t> dims(static_cast<size_t>(rank));
+  if (H5Sget_simple_extent_dims(space, dims.data(), nullptr) < 0)
+    throw Failure(with_reason("cannot read the shape of " + what));
+  uint64_t n = 1;
+  for (hsize_t d : dims) {
+    n = checked_mul(n, d, what);
+    if (shape) shape->push_back(static_cast<int64_t>(d));
+  }
+  return n;
+}
+
+// Frees the strings HDF5 allocated for a variable-length read, also when copying them throws.
+struct VlenStrings {
+  hid_t mem_type;
+  hid_t space;
+  std::vector<char*> ptrs;
+  ~VlenStrings() { H5Dvlen_reclaim(mem_type, space, H5P_DEFAULT, ptrs.data()); }
+};
+
+std::vector<std::string> read_vlen_strings(hid_t attr, hid_t file_type, hid_t space, uint64_t n,
+                                           const std::string& what) {
+  Handle mem(H5Tcopy(H5T_C_S1), H5Tclose);
+  if (!mem.valid() || H5Tset_size(mem.get(), H5T_VARIABLE) < 0 ||
+      H5Tset_cset(mem.get(), H5Tget_cset(file_type)) < 0)
+    throw Failure(with_reason("cannot prepare to read " + what));
+  VlenStrings buf{mem.get(), space, std::vector<char*>(n, nullptr)};
+  if (H5Aread(attr, mem.get(), buf.ptrs.data()) < 0) {
+    std::fill(buf.ptrs.begin(), buf.ptrs.end(), nullptr);  // nothing to reclaim after a failed read
+    throw Failure(with_reason("cannot read " + what));
+  }
+  std::vector<std::string> out;
+  for (const char* p : buf.ptrs) out.emplace_back(p ? p : "");
+  return out;
+}
+
+std::vector<std::string> read_fixed_strings(hid_t attr, hid_t file_type, uint64_t n, uint64_t file_size,
+                                            const std::string& what) {
+  size_t width = H5Tget_size(file_type);
+  if (width == 0 || checked_mul(n, width, what) > file_size)
+    throw Failure(what + " claims more bytes than the file holds");
+  Handle mem(H5Tget_native_type(file_type, H5T_DIR_DEFAULT), H5Tclose);
+  std::vector<char> bytes(n * width);
+  if (!mem.valid() || H5Aread(attr, mem.get(), bytes.data()) < 0)
+    throw Failure(with_reason("cannot read " + what));
+  bool space_padded = H5Tget_strpad(file_type) == H5T_STR_SPACEPAD;
+  std::vector<std::string> out;
+  for (uint64_t i = 0; i < n; ++i) {
+    const char* begin = bytes.data() + i * width;
+    size_t len = space_padded ? width : strnlen(begin, width);
+    while (space_padded && len > 0 && begin[len - 1] == ' ') --len;
+    out.emplace_back(begin, len);
+  }
+  return out;
+}
+
+float bfloat16_to_float(const uint8_t* little_endian) {
+  uint32_t bits = (uint32_t{little_endian[1]} << 24) | (uint32_t{little_endian[0]} << 16);
+  float f;
+  std::memcpy(&f, &bits, sizeof f);
+  return f;
+}
+
+// Round to nearest even; out-of-range values become ±FLT_MAX or ±inf exactly as IEEE rounding
+// does (a plain cast of an out-of-range double is undefined behaviour in C++).
+float double_to_float(double d) {
+  const double overflow = 0x1.ffffffp127;  // FLT_MAX + half an ulp: the tie rounds to infinity
+  if (std::isnan(d)) return std::numeric_limits<float>::quiet_NaN();
+  double mag = std::fabs(d);
+  if (mag <= FLT_MAX) return static_cast<float>(d);
+  float big = mag < overflow ? FLT_MAX : std::numeric_limits<float>::infinity();
+  return d < 0 ? -big : big;
+}
+
+std::string dtype_attr(const File& file, hid_t dset) {
+  if (!has_attr(dset, "dtype")) return "";
+  std::vector<std::string> v = read_strings(file, dset, "dtype");
+  return v.size() == 1 ? v[0] : "";
+}
+
+void read_into(hid_t dset, hid_t mem_type, void* buf, const std::string& what) {
+  if (H5Dread(dset, mem_type, H5S_ALL, H5S_ALL, H5P_DEFAULT, buf) < 0)
+    throw Failure(with_reason("cannot read the data of " + what));
+}
+
+template <typename T>
+void read_converted(hid_t dset, hid_t mem_type, uint64_t n, std::vector<float>& out, const std::string& what) {
+  std::vector<T> tmp(n);
+  read_into(dset, mem_type, tmp.data(), what);
+  for (uint64_t i = 0; i < n; ++i) {
+    if constexpr (std::is_same_v<T, double>) out[i] = double_to_float(tmp[i]);
+    else out[i] = static_cast<float>(tmp[i]);
+  }
+}
+
+void read_bfloat16(hid_t dset, hid_t file_type, uint64_t n, std::vector<float>& out, const std::string& what) {
+  Handle mem(H5Tcopy(file_type), H5Tclose);
+  std::vector<uint8_t> raw(n * 2);
+  if (!mem.valid()) throw Failure(with_reason("cannot prepare to read " + what));
+  read_into(dset, mem.get(), raw.data(), what);
+  for (uint64_t i = 0; i < n; ++i) out[i] = bfloat16_to_float(&raw[2 * i]);
+}
+
+// The dataset's bytes in the file may not exceed the file; compressed (chunked) data may expand,
+// but not beyond any plausible ratio.
+void check_size(hid_t dset, uint64_t bytes, uint64_t file_size, const std::string& what) {
+  Handle plist(H5Dget_create_plist(dset), H5Pclose);
+  bool chunked = plist.valid() && H5Pget_layout(plist.get()) == H5D_CHUNKED;
+  uint64_t limit = chunked ? file_size * 1024 + (uint64_t{1} << 20) : file_size;
+  if (bytes > limit)
+    throw Failure(what + " claims " + std::to_string(bytes) + " bytes of data but the file has only " +
+                  std::to_string(file_size));
+}
+
+}  // namespace
+
+void silence_errors() { H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr); }
+
+std::string take_error() {
+  std::string text;
+  H5Ewalk2(H5E_DEFAULT, H5E_WALK_UPWARD, first_message, &text);
+  H5Eclear2(H5E_DEFAULT);
+  return text;
+}
+
+Handle& Handle::operator=(Handle&& other) noexcept {
+  if (this != &other) {
+    reset();
+    id_ = other.id_;
+    close_ = other.close_;
+    other.id_ = -1;
+  }
+  return *this;
+}
+
+void Handle::reset() {
+  if (id_ >= 0 && close_ != nullptr) close_(id_);
+  id_ = -1;
+}
+
+File File::open(const std::string& path, uint64_t size_on_disk) {
+  Handle fapl(H5Pcreate(H5P_FILE_ACCESS), H5Pclose);
+#if H5_VERSION_GE(1, 10, 7)
+  // Read-only access needs no lock, and locking fails on some network file systems.
+  if (fapl.valid()) H5Pset_file_locking(fapl.get(), false, true);
+#endif
+  File f;
+  f.handle_ = Handle(H5Fopen(path.c_str(), H5F_ACC_RDONLY, fapl.valid() ? fapl.get() : H5P_DEFAULT), H5Fclose);
+  if (!f.handle_.valid()) {
+    std::string reason = take_error();
+    throw Failure(reason.empty() ? "HDF5 cannot open it" : "HDF5 cannot open it: " + reason);
+  }
+  f.size_ = size_on_disk;
+  return f;
+}
+
+bool has_link(hid_t loc, const std::string& name) {
+  if (name.empty() || name.find('/') != std::string::npos) return false;
+  htri_t r = H5Lexists(loc, name.c_str(), H5P_DEFAULT);
+  if (r < 0) take_error();
+  return r > 0;
+}
+
+bool has_attr(hid_t obj, const std::string& name) {
+  htri_t r = H5Aexists(obj, name.c_str());
+  if (r < 0) take_error();
+  return r > 0;
+}
+
+std::string path_of(hid_t obj) {
+  ssize_t len = H5Iget_name(obj, nullptr, 0);
+  if (len <= 0) {
+    take_error();
+    return "?";
+  }
+  std::string name(static_cast<size_t>(len) + 1, '\0');
+  H5Iget_name(obj, name.data(), name.size());
+  name.resize(static_cast<size_t>(len));
+  return name;
+}
+
+Handle open_group(hid_t loc, const std::string& name) {
+  Handle g(H5Gopen2(loc, name.c_str(), H5P_DEFAULT), H5Gclose);
+  if (!g.valid()) {
+    std::string reason = take_error();  // before path_of, which clears the error stack
+    throw Failure("cannot open group '" + name + "' in " + path_of(loc) + (reason.empty() ? "" : " (HDF5: " + reason + ")"));
+  }
+  return g;
+}
+
+bool has_path(hid_t loc, const std::string& relative) {
+  for (size_t slash = relative.find('/');; slash = relative.find('/', slash + 1)) {
+    std::string prefix = relative.substr(0, slash);
+    htri_t r = prefix.empty() ? 1 : H5Lexists(loc, prefix.c_str(), H5P_DEFAULT);
+    if (r <= 0) {
+      take_error();
+      return false;
+    }
+    if (slash == std::string::npos) return true;
+  }
+}
+
+std::vector<std::string> read_strings(const File& file, hid_t obj, const std::string& name) {
+  std::string what = "attribute '" + name + "' of " + path_of(obj);
+  Handle attr(H5Aopen(obj, name.c_str(), H5P_DEFAULT), H5Aclose);
+  if (!attr.valid()) throw Failure(with_reason("cannot open " + what));
+  Handle type(H5Aget_type(attr.get()), H5Tclose);
+  Handle space(H5Aget_space(attr.get()), H5Sclose);
+  if (!type.valid() || !space.valid()) throw Failure(with_reason("cannot read the type of " + what));
+  uint64_t n = element_count(space.get(), nullptr, what);
+  if (n > file.size()) throw Failure(what + " claims more elements than the file has bytes");
+  H5T_class_t cls = H5Tget_class(type.get());
+  if (cls != H5T_STRING) {
+    if (n == 0) return {};  // Keras writes an empty list as an empty float64 array
+    throw Failure(what + " should hold text but holds " + class_name(cls) + " values");
+  }
+  htri_t vlen = H5Tis_variable_str(type.get());
+  if (vlen < 0) throw Failure(with_reason("cannot read the type of " + what));
+  if (n == 0) return {};
+  if (vlen > 0) return read_vlen_strings(attr.get(), type.get(), space.get(), n, what);
+  return read_fixed_strings(attr.get(), type.get(), n, file.size(), what);
+}
+
+std::vector<std::string> read_chunked_strings(const File& file, hid_t obj, const std::string& name) {
+  if (has_attr(obj, name)) return read_strings(file, obj, name);
+  std::vector<std::string> all;
+  for (int i = 0; has_attr(obj, name + std::to_string(i)); ++i) {
+    std::vector<std::string> part = read_strings(file, obj, name + std::to_string(i));
+    all.insert(all.end(), part.begin(), part.end());
+  }
+  return all;
+}
+
+Array read_dataset(const File& file, hid_t loc, const std::string& name) {
+  Handle dset(H5Dopen2(loc, name.c_str(), H5P_DEFAULT), H5Dclose);
+  if (!dset.valid()) {
+    std::string reason = take_error();  // before path_of, which clears the error stack
+    throw Failure("cannot open dataset '" + name + "' in " + path_of(loc) + (reason.empty() ? "" : " (HDF5: " + reason + ")"));
+  }
+  std::string what = "dataset " + path_of(dset.get());
+  Handle type(H5Dget_type(dset.get()), H5Tclose);
+  Handle space(H5Dget_space(dset.get()), H5Sclose);
+  if (!type.valid() || !space.valid()) throw Failure(with_reason("cannot read the type and shape of " + what));
+
+  Array out;
+  uint64_t n = element_count(space.get(), &out.shape, what);
+  if (H5Sget_simple_extent_type(space.get()) == H5S_NULL) throw Failure(what + " holds no data (null dataspace)");
+  H5T_class_t cls = H5Tget_class(type.get());
+  size_t width = H5Tget_size(type.get());
+  if (width == 0) throw Failure(with_reason("cannot read the element type of " + what));
+  check_size(dset.get(), checked_mul(n, width, what), file.size(), what);
+  out.data.resize(n);
+  if (n == 0) return out;
+
+  std::string dtype = (cls == H5T_OPAQUE || cls == H5T_INTEGER) ? dtype_attr(file, dset.get()) : "";
+  bool bfloat16 = width == 2 && (cls == H5T_OPAQUE ? dtype.empty() || dtype == "bfloat16" : dtype == "bfloat16");
+  if (bfloat16) {
+    read_bfloat16(dset.get(), type.get(), n, out.data, what);
+  } else if (cls == H5T_FLOAT && width <= 4) {
+    read_into(dset.get(), H5T_NATIVE_FLOAT, out.data.data(), what);  // float16 widens exactly
+  } else if (cls == H5T_FLOAT && width == 8) {
+    read_converted<double>(dset.get(), H5T_NATIVE_DOUBLE, n, out.data, what);
+  } else if (cls == H5T_INTEGER && H5Tget_sign(type.get()) == H5T_SGN_NONE) {
+    read_converted<uint64_t>(dset.get(), H5T_NATIVE_UINT64, n, out.data, what);
+  } else if (cls == H5T_INTEGER) {
+    read_converted<int64_t>(dset.get(), H5T_NATIVE_INT64, n, out.data, what);
+  } else {
+    std::string kind = std::string(class_name(cls)) + ", " + std::to_string(width) + (width == 1 ? " byte" : " bytes");
+    if (!dtype.empty()) kind += ", dtype '" + dtype + "'";
+    throw Unsupported(what + " has elements of type " + kind +
+                      ", which kc2cpp cannot read (it reads float16/32/64, bfloat16 and integer weights)");
+  }
+  return out;
+}
+
+}  // namespace kc2cpp::load::h5

@@ -1,0 +1,104 @@
+// Small RAII layer over the HDF5 C API, private to the loader.
+//
+// Rules: every handle is owned by a Handle (closed exactly once, in reverse order of opening);
+// every failing HDF5 call becomes an h5::Failure carrying the innermost HDF5 error message;
+// sizes read from the file are checked against the file's size before anything is allocated,
+// so a damaged file gives an error, never a crash or a huge allocation.
+#pragma once
+
+#include <hdf5.h>
+
+#include <cstdint>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+namespace kc2cpp::load::h5 {
+
+// An HDF5 call failed or the file's content is inconsistent. The message says what could not be
+// read and where inside the file; the loader adds the file name and the advice.
+class Failure : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+// The file is intact but holds something the loader does not convert (e.g. a bool or float8 dataset).
+class Unsupported : public Failure {
+ public:
+  using Failure::Failure;
+};
+
+// Turns off HDF5's automatic printing of its error stack to stderr (idempotent).
+void silence_errors();
+
+// The most specific message on the current HDF5 error stack ("" if empty); clears the stack.
+std::string take_error();
+
+// Owns one HDF5 identifier and closes it with the matching H5?close function.
+class Handle {
+ public:
+  using Closer = herr_t (*)(hid_t);
+  Handle() = default;
+  Handle(hid_t id, Closer close) : id_(id), close_(close) {}
+  Handle(const Handle&) = delete;
+  Handle& operator=(const Handle&) = delete;
+  Handle(Handle&& other) noexcept : id_(other.id_), close_(other.close_) { other.id_ = -1; }
+  Handle& operator=(Handle&& other) noexcept;
+  ~Handle() { reset(); }
+
+  hid_t get() const { return id_; }
+  bool valid() const { return id_ >= 0; }
+  void reset();
+
+ private:
+  hid_t id_ = -1;
+  Closer close_ = nullptr;
+};
+
+// A file opened read-only. size() bounds every count read from the file.
+class File {
+ public:
+  // Throws Failure (with HDF5's reason, e.g. "truncated file: eof = ...") if HDF5 cannot open it.
+  static File open(const std::string& path, uint64_t size_on_disk);
+  hid_t root() const { return handle_.get(); }
+  uint64_t size() const { return size_; }
+
+ private:
+  Handle handle_;
+  uint64_t size_ = 0;
+};
+
+// True if `loc` has a direct child link `name` (no path traversal).
+bool has_link(hid_t loc, const std::string& name);
+bool has_attr(hid_t obj, const std::string& name);
+
+// Path of an object inside the file ("/model_weights/dense"), for messages.
+std::string path_of(hid_t obj);
+
+// True if the relative path ("a/b/c:0") names an existing link below `loc`, checking each level.
+bool has_path(hid_t loc, const std::string& relative);
+
+Handle open_group(hid_t loc, const std::string& name);
+
+// Reads a string attribute in any of the encodings h5py and Keras produce: scalar or array,
+// variable- or fixed-length (NUL- or space-padded), ASCII or UTF-8 (bytes are kept as UTF-8).
+// An empty numeric array (Keras's encoding of an empty list) reads as no strings.
+std::vector<std::string> read_strings(const File& file, hid_t obj, const std::string& name);
+
+// read_strings(name) if the attribute exists; otherwise the concatenation of name0, name1, ...
+// up to the first missing index (Keras splits attributes larger than 64 KiB this way).
+// No attribute at all reads as no strings.
+std::vector<std::string> read_chunked_strings(const File& file, hid_t obj, const std::string& name);
+
+// A dataset converted to float32, in C order. Accepted element types:
+//   IEEE float of 2, 4 or 8 bytes (float16 widened exactly; float64 rounded to nearest, overflow to inf);
+//   2-byte opaque (how h5py stores ml_dtypes.bfloat16; Keras marks it with attribute dtype="bfloat16"
+//   in .weights.h5 files and not at all in legacy .h5 files), little-endian, widened exactly;
+//   integers of any size (rounded to nearest float).
+struct Array {
+  std::vector<int64_t> shape;  // empty for a scalar dataset
+  std::vector<float> data;
+};
+Array read_dataset(const File& file, hid_t loc, const std::string& name);
+
+}  // namespace kc2cpp::load::h5
