@@ -1,0 +1,73 @@
+#!/usr/bin/env bash
+# Cross-compiling: examples/firmware built for a Cortex-M4F with its toolchain file, the model
+# compiled by the HOST kc2cpp, run under qemu-system-arm (mps2-an386). Two cross builds:
+#   A. Ninja, -O3, the installed package (find_package through CMAKE_PREFIX_PATH);
+#   B. Unix Makefiles, -Os, cmake/kc2cppFunctions.cmake from the source tree + KC2CPP_EXECUTABLE;
+# plus the same program built for the host (C) and the reference evaluator, `kc2cpp eval` (D).
+# The outputs of A, B, C and D must be the same bits. The firmware must not link malloc.
+#   cross_firmware.sh <prefix> <kc2cpp source dir> <host kc2cpp executable> <scratch dir>
+# shellcheck source=common.sh
+source "$(dirname "$0")/common.sh"
+prefix=$(cd "$1" && pwd)
+src=$(cd "$2" && pwd)
+exe=$3
+work=$4
+need cmake ninja make c++ od timeout arm-none-eabi-gcc arm-none-eabi-g++ arm-none-eabi-size arm-none-eabi-nm qemu-system-arm
+libc=$(arm-none-eabi-gcc -mcpu=cortex-m4 -mthumb -mfpu=fpv4-sp-d16 -mfloat-abi=hard -print-file-name=libc_nano.a)
+[[ $libc == */* ]] || skip "newlib-nano for Cortex-M4F is not installed (Debian: libnewlib-arm-none-eabi)"
+fresh_dir "$work"
+fw=$src/examples/firmware
+toolchain=$fw/cortex-m4f.cmake
+
+# run_qemu <elf> <output file>: boots the firmware; it prints its outputs and exits via semihosting.
+run_qemu() {
+  local rc=0
+  timeout 60 qemu-system-arm -M mps2-an386 -nographic -monitor none -serial none -chardev stdio,id=con \
+    -semihosting-config enable=on,target=native,chardev=con -kernel "$1" </dev/null >"$2" 2>&1 || rc=$?
+  ((rc == 0)) && grep -q '^done$' "$2" || { cat "$2"; die "qemu run of $1 failed (exit $rc)"; }
+}
+outputs() { grep '^y\[' "$1" | sed 's/^y\[[0-9]*\]: //'; }
+
+check_elf() {
+  local elf=$1
+  if arm-none-eabi-nm "$elf" | grep -Eq ' (malloc|_malloc_r|_sbrk|_sbrk_r)$'; then die "$elf links a heap allocator"; fi
+  log "$(basename "$(dirname "$elf")"): $(arm-none-eabi-size "$elf" | tail -1 | awk '{print "text " $1 ", data " $2 ", bss " $3 " bytes"}')"
+}
+
+# A.
+b=$work/m4f-ninja
+configure "$fw" "$b" Ninja -DCMAKE_TOOLCHAIN_FILE="$toolchain" -DCMAKE_PREFIX_PATH="$prefix" -DCMAKE_BUILD_TYPE=Release
+build "$b"
+grep -q "$prefix/bin/kc2cpp" "$b/build.ninja" || die "the cross build does not run the host kc2cpp from $prefix"
+check_elf "$b/firmware.elf"
+run_qemu "$b/firmware.elf" "$work/a.txt"
+log "$(head -1 "$work/a.txt"); $(grep '^stack used' "$work/a.txt")"
+
+# B.
+b=$work/m4f-make
+configure "$fw" "$b" "Unix Makefiles" -DCMAKE_TOOLCHAIN_FILE="$toolchain" -DKC2CPP_EXECUTABLE="$exe" \
+  -DCMAKE_DISABLE_FIND_PACKAGE_kc2cpp=ON -DCMAKE_BUILD_TYPE=MinSizeRel
+build "$b"
+check_elf "$b/firmware.elf"
+run_qemu "$b/firmware.elf" "$work/b.txt"
+
+# C.
+b=$work/host
+configure "$fw" "$b" Ninja -DCMAKE_PREFIX_PATH="$prefix"
+build "$b"
+"$b/firmware_host" >"$work/c.txt" || die "firmware_host failed"
+
+# D.
+"$prefix/bin/kc2cpp" eval "$fw/model.h5" --input "$fw/inputs.npy" --output "$work/eval.npy" || die "kc2cpp eval failed"
+cols=$(outputs "$work/c.txt" | head -1 | wc -w)
+header_len=$(od -An -tu2 -j8 -N2 "$work/eval.npy" | tr -d ' ')
+od -An -v -tx4 -w$((4 * cols)) -j$((10 + header_len)) "$work/eval.npy" | awk '{$1 = $1; print}' >"$work/d.txt"
+
+outputs "$work/a.txt" >"$work/a.bits"
+[[ -s $work/a.bits ]] || die "the firmware printed no outputs"
+for run in b c d; do
+  if [[ $run == d ]]; then cp "$work/d.txt" "$work/d.bits"; else outputs "$work/$run.txt" >"$work/$run.bits"; fi
+  diff "$work/a.bits" "$work/$run.bits" >"$work/diff_$run.txt" || { head "$work/diff_$run.txt"; die "firmware (A) and $run differ"; }
+done
+log "$(wc -l <"$work/a.bits") x $cols outputs: the same bits from A (M4F -O3), B (M4F -Os), C (host, $(head -1 "$work/c.txt" | sed 's/.*ISA path //')) and D (kc2cpp eval)"
+done_ok

@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# Consumers of the installed package (find_package(kc2cpp CONFIG REQUIRED) through
+# CMAKE_PREFIX_PATH): the desktop example exactly as installed under share/doc/kc2cpp/examples,
+# and projects/api_forms, which uses every form of add_keras_model() and a version request.
+#   installed_consumer.sh <prefix> <kc2cpp source dir> <scratch dir>
+# shellcheck source=common.sh
+source "$(dirname "$0")/common.sh"
+prefix=$(cd "$1" && pwd)
+src=$(cd "$2" && pwd)
+work=$3
+need cmake ninja c++
+fresh_dir "$work"
+cmake_dir=$prefix/share/cmake/kc2cpp
+
+# The installed desktop example.
+b=$work/desktop
+configure "$prefix/share/doc/kc2cpp/examples/desktop" "$b" Ninja -DCMAKE_PREFIX_PATH="$prefix"
+grep -q "^kc2cpp_DIR:PATH=$cmake_dir\$" "$b/CMakeCache.txt" || die "find_package did not use $cmake_dir"
+build "$b"
+grep -q "$prefix/bin/kc2cpp" "$b/build.ninja" || die "the build does not run the installed kc2cpp"
+(cd "$b" && ctest --output-on-failure >"$b.ctest.log" 2>&1) || { cat "$b.ctest.log"; die "the desktop example's tests failed"; }
+log "desktop example: $("$b/classify" --check "$prefix/share/doc/kc2cpp/examples/desktop/points.npy" \
+  "$prefix/share/doc/kc2cpp/examples/desktop/keras_probs.npy" | tail -1)"
+
+# Every argument form, Unix Makefiles.
+b=$work/api_forms
+configure "$src/tests/packaging/projects/api_forms" "$b" "Unix Makefiles" -DCMAKE_PREFIX_PATH="$prefix" \
+  -DMODEL="$src/tests/fixtures/k3/dense_relu_softmax.h5"
+build "$b"
+"$b/api_forms" || die "api_forms failed"
+done_ok
