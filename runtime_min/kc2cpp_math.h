@@ -1,0 +1,297 @@
+// kc2cpp runtime: deterministic math and Keras activations, templates over V = float or V = vf.
+//
+// Pasted inside `namespace <model> { namespace kc {` after kc2cpp_simd.h; includes nothing.
+// Rules:
+// - Built only from kc2cpp_simd.h operations: add/sub/mul/div (one rounding each, never fused),
+//   compares, selects, min_/max_, sign and bit operations. No libm, no tables, no estimates, no
+//   float->int conversion (integers are read from float bits after an exact magic-number add).
+//   So every ISA path runs the same IEEE operation sequence and returns the same bits.
+// - Branch-free in the data: all regions are computed and one is selected per lane.
+// - Every input bit pattern is defined: NaN in gives NaN out, +-Inf give the mathematical limits,
+//   the sign of zero is kept where the function is odd or passes tiny inputs through.
+// - Error bounds are max |result - exact| in ULP of the exactly rounded result, measured over all
+//   2^32 inputs against a double-precision reference (tests/runtime, exhaustive mode).
+
+namespace detail {
+
+template <class V> inline V inf() { return from_bits(splat_bits<V>(0x7f800000u)); }
+template <class V> inline V qnan() { return from_bits(splat_bits<V>(0x7fc00000u)); }
+
+// Horner: c0 + x * (c1 + x * (c2 + ...)), evaluated innermost first.
+template <class V> inline V poly(V, float c) { return splat_v<V>(c); }
+template <class V, class... C> inline V poly(V x, float c0, C... cs) {
+  return add(splat_v<V>(c0), mul(x, poly(x, cs...)));
+}
+
+// x clamped to [lo, hi]; NaN passes through.
+template <class V> inline V clamp(V x, float lo, float hi) {
+  return max_(splat_v<V>(lo), min_(splat_v<V>(hi), x));
+}
+
+// Nearest integer (ties to even) of |y| <= 2^22, as a float: exact magic-number rounding.
+template <class V> inline V round_int(V y) {
+  const V magic = splat_v<V>(0x1.8p23f);
+  return sub(add(y, magic), magic);
+}
+
+// 2^n for an integer-valued n in [-126, 127]: n + 127 lands in the low mantissa bits of
+// 0x1.8p23 + 127 + n, and shifting left by 23 moves exactly those 9 bits into the exponent field.
+template <class V> inline V pow2i(V n) {
+  return from_bits(shl<23>(bits(add(n, splat_v<V>(0x1.8p23f + 127.0f)))));
+}
+
+// p * 2^n for an integer-valued n in [-150, 128], rounded once (the first product is exact), so
+// results in the subnormal range and overflow to +Inf are correctly rounded.
+template <class V> inline V scale2(V p, V n) {
+  const V n1 = round_int(mul(n, splat_v<V>(0.5f)));
+  return mul(mul(p, pow2i(n1)), pow2i(sub(n, n1)));
+}
+
+// Cody-Waite reduction x = n ln2 + r, |r| <= ln2/2 (+ rounding), for x in [-104, 89].
+// ln2_hi has 15 significant bits, so n * ln2_hi is exact for |n| <= 2^9 and x - n ln2_hi is exact
+// (Sterbenz).
+template <class V> struct ExpReduced { V n, r; };
+template <class V> inline ExpReduced<V> exp_reduce(V x) {
+  const V n = round_int(mul(x, splat_v<V>(0x1.715476p+0f)));
+  const V r = sub(sub(x, mul(n, splat_v<V>(0x1.62e4p-1f))), mul(n, splat_v<V>(0x1.7f7d1cp-20f)));
+  return {n, r};
+}
+
+// e^r - 1 = r + t, t = r^2 P(r), for |r| <= 0.347; P fitted (tests/runtime/fit_coefficients.py),
+// approximation error < 2^-31 relative to e^r - 1.
+template <class V> inline V expm1_tail(V r) {
+  const V p = poly(r, 0x1p-1f, 0x1.555556p-3f, 0x1.5554fp-5f, 0x1.110fep-7f, 0x1.6d436ap-10f,
+                   0x1.a293d2p-13f);
+  return mul(mul(r, r), p);
+}
+
+// log(u) + c/u for a positive, normal, finite u, plus kadj added to the exponent; corr = c/u.
+// u = 2^k m, m in [sqrt(1/2), sqrt(2)), f = m - 1 (exact), s = f / (2 + f):
+// log(m) = f - (hf - s (hf + R(s^2))), hf = f^2 / 2, R(z) = z g(z) ~ 2 atanh(s)/s - 2.
+// The result is k ln2_hi + (f - (hf - (s (hf + R) + (k ln2_lo + corr)))), small terms first.
+template <class V> inline V log_kernel(V u, V kadj, V corr) {
+  const bits_t<V> b = bits(u);
+  const V one = splat_v<V>(1.0f);
+  V k = sub(from_bits(bor(shr<23>(b), splat_bits<V>(0x4b000000u))), splat_v<V>(0x1p23f + 127.0f));
+  V m = from_bits(bor(band(b, splat_bits<V>(0x007fffffu)), splat_bits<V>(0x3f800000u)));
+  const mask_t<V> high = gt(m, splat_v<V>(0x1.6a09e6p+0f));
+  m = select(high, mul(m, splat_v<V>(0.5f)), m);
+  k = add(add(k, select(high, one, splat_v<V>(0.0f))), kadj);
+  const V f = sub(m, one);
+  const V s = div(f, add(splat_v<V>(2.0f), f));
+  const V z = mul(s, s);
+  const V r = mul(z, poly(z, 0x1.55557ap-1f, 0x1.995edap-2f, 0x1.31dfeap-2f));
+  const V hf = mul(mul(splat_v<V>(0.5f), f), f);
+  const V lo = add(mul(k, splat_v<V>(0x1.7f7d1cp-20f)), corr);
+  const V t = sub(hf, add(mul(s, add(hf, r)), lo));
+  return add(mul(k, splat_v<V>(0x1.62e4p-1f)), sub(f, t));
+}
+
+// log-family results outside (0, +Inf): log(+-0) = -Inf, log(<0) = NaN, log(+Inf) = +Inf, NaN.
+template <class V> inline V log_special(V u, V normal) {
+  const V zero = splat_v<V>(0.0f);
+  const mask_t<V> inside = mand(gt(u, zero), lt(u, inf<V>()));
+  const V special = select(eq(u, zero), neg(inf<V>()), select(lt(u, zero), qnan<V>(), u));
+  return select(inside, normal, special);
+}
+
+// x * g(x) for gates with g(-Inf) = 0: IEEE gives -Inf * 0 = NaN there; the limit is -0.
+template <class V> inline V gated(V x, V g) {
+  return select(lt(x, splat_v<V>(-0x1.fffffep127f)), splat_v<V>(-0.0f), mul(x, g));
+}
+
+// Keras relu6: min(max(x, 0), 6); NaN passes through.
+template <class V> inline V relu6(V x) {
+  return min_(splat_v<V>(6.0f), max_(splat_v<V>(0.0f), x));
+}
+
+}  // namespace detail
+
+// e^x. Max error 0.952 ULP (all 2^32 inputs). exp(x <= -103.98) = +0, exp(x >= 88.73) = +Inf,
+// exp(+-0) = 1, exp(-Inf) = +0, exp(+Inf) = +Inf, NaN -> NaN; subnormal results rounded once.
+template <class V> inline V exp(V x) {
+  const detail::ExpReduced<V> e = detail::exp_reduce(detail::clamp(x, -104.0f, 89.0f));
+  const V q = add(e.r, detail::expm1_tail(e.r));
+  return detail::scale2(add(splat_v<V>(1.0f), q), e.n);
+}
+
+// e^x - 1. Max error 0.983 ULP (all 2^32 inputs). |x| < 2^-25 (+-0, subnormals) -> x;
+// x <= -17.4 -> -1; overflow -> +Inf; -Inf -> -1, +Inf -> +Inf, NaN -> NaN.
+// With x = n ln2 + r, q = e^r - 1 = r + t, s = 2^n:
+//   n <= 24:  (s - 1) + s q        (s - 1 exact; n clamped at -25, where the sum rounds to -1);
+//             for n = 1, r < -0.25 ((s - 1) + s r) + s t instead, whose first sum is exact
+//             (Sterbenz) so the cancellation there costs no accuracy;
+//   n > 24:   s (1 + (q - 2^-min(n, 50))), scaled as in exp (so overflow is exact).
+template <class V> inline V expm1(V x) {
+  const detail::ExpReduced<V> e = detail::exp_reduce(detail::clamp(x, -104.0f, 89.0f));
+  const V one = splat_v<V>(1.0f);
+  const V t = detail::expm1_tail(e.r);
+  const V q = add(e.r, t);
+  const V s = detail::pow2i(detail::clamp(e.n, -25.0f, 24.0f));
+  const V s_minus_1 = sub(s, one);
+  const mask_t<V> exact_head = mand(eq(e.n, one), lt(e.r, splat_v<V>(-0.25f)));
+  const V small =
+      select(exact_head, add(add(s_minus_1, mul(s, e.r)), mul(s, t)), add(mul(s, q), s_minus_1));
+  const V tiny = detail::pow2i(neg(detail::clamp(e.n, 25.0f, 50.0f)));
+  const V big = detail::scale2(add(one, sub(q, tiny)), e.n);
+  const V y = select(gt(e.n, splat_v<V>(24.0f)), big, small);
+  return select(lt(abs(x), splat_v<V>(0x1p-25f)), x, y);
+}
+
+// Natural log. Max error 0.840 ULP (all 2^32 inputs). log(+-0) = -Inf, log(x < 0) = NaN,
+// log(+Inf) = +Inf, NaN -> NaN; subnormal inputs are scaled by 2^23 first.
+template <class V> inline V log(V x) {
+  const mask_t<V> sub_normal = lt(x, splat_v<V>(0x1p-126f));
+  const V u = select(sub_normal, mul(x, splat_v<V>(0x1p23f)), x);
+  const V kadj = select(sub_normal, splat_v<V>(-23.0f), splat_v<V>(0.0f));
+  return detail::log_special(x, detail::log_kernel(u, kadj, splat_v<V>(0.0f)));
+}
+
+// log(1 + x). Max error 0.865 ULP (all 2^32 inputs). |x| < 2^-24 (+-0, subnormals) -> x;
+// log1p(-1) = -Inf, log1p(x < -1) = NaN, +Inf -> +Inf, NaN -> NaN.
+// u = 1 + x rounded; c = the exact rounding error of that sum (Fast2Sum, larger operand first);
+// log1p(x) = log(u) + c/u.
+template <class V> inline V log1p(V x) {
+  const V one = splat_v<V>(1.0f);
+  const V u = add(one, x);
+  const V c = select(lt(x, one), sub(x, sub(u, one)), sub(one, sub(u, x)));
+  const V y = detail::log_special(u, detail::log_kernel(u, splat_v<V>(0.0f), div(c, u)));
+  return select(lt(abs(x), splat_v<V>(0x1p-24f)), x, y);
+}
+
+// tanh(x) = sign(x) t / (t + 2), t = expm1(2|x|); |x| clamped at 10 (tanh rounds to 1 from 9.02).
+// Max error 2.424 ULP (all 2^32 inputs). Odd: -0 -> -0; +-Inf -> +-1; NaN -> NaN.
+template <class V> inline V tanh(V x) {
+  const V a = min_(splat_v<V>(10.0f), abs(x));
+  const V t = expm1(add(a, a));
+  return copysign_(div(t, add(t, splat_v<V>(2.0f))), x);
+}
+
+// 1 / (1 + e^-x), computed as e / (1 + e) for x < 0 and 1 / (1 + e) for x >= 0, e = exp(-|x|),
+// so small results keep full relative accuracy down to the subnormal range. Max error 2.402 ULP
+// (all 2^32 inputs). sigmoid(-Inf) = 0, sigmoid(+Inf) = 1, NaN -> NaN.
+template <class V> inline V sigmoid(V x) {
+  const V one = splat_v<V>(1.0f);
+  const V e = exp(neg(abs(x)));
+  return div(select(lt(x, splat_v<V>(0.0f)), e, one), add(one, e));
+}
+
+// Error function. |x| < 1: x + x P(x^2). 1 <= |x|: 1 - exp(-x^2) Q(|x| - 1), |x| clamped at 4
+// (erf rounds to 1 from 3.92). Max error 1.289 ULP (all 2^32 inputs). Odd: -0 -> -0; +-Inf -> +-1;
+// NaN -> NaN.
+template <class V> inline V erf(V x) {
+  const V one = splat_v<V>(1.0f);
+  const V a = min_(splat_v<V>(4.0f), abs(x));
+  const V z = mul(a, a);
+  const V p = detail::poly(z, 0x1.06eba8p-3f, -0x1.8127400p-2f, 0x1.ce2d5p-4f, -0x1.b7fe8ep-6f,
+                           0x1.542deep-8f, -0x1.a5099ep-11f, 0x1.4c2f4cp-14f);
+  const V near = add(a, mul(a, p));
+  const V q = detail::poly(sub(a, one), 0x1.b5d878p-2f, -0x1.17c4aep-2f, 0x1.3c1c68p-3f,
+                           -0x1.43cb4p-4f, 0x1.2df4cp-5f, -0x1.ee1414p-7f, 0x1.3fd3p-8f,
+                           -0x1.116282p-10f, 0x1.b5ebacp-14f);
+  const V far = sub(one, mul(exp(neg(z)), q));
+  return copysign_(select(lt(a, one), near, far), x);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Keras activations. Each follows Keras's formula and operation order (keras/src/activations and
+// the TensorFlow kernels behind them); where IEEE gives NaN for an infinite input and the limit
+// exists, the limit is returned instead (noted per function).
+
+// Keras relu(x, negative_slope, max_value, threshold); max_value = +Inf means None. Op order:
+//   slope != 0, no max, threshold == 0:  x < 0 ? slope * x : x          (leaky_relu)
+//   else: neg = relu(threshold - x) (slope != 0 only);
+//         x = threshold != 0 ? (x > threshold ? x : x * 0) : max_value == 6 ? relu6(x) : relu(x);
+//         x = clip(x, 0, max_value) when max_value is set (and not consumed by relu6);
+//         x = x - slope * neg (slope != 0 only).
+// x * 0 keeps the sign of x; at x = -Inf Keras gives NaN, this gives -0.
+template <class V> inline V relu_plain(V x) { return max_(splat_v<V>(0.0f), x); }
+
+template <class V> inline V relu(V x, float negative_slope, float max_value, float threshold) {
+  const V zero = splat_v<V>(0.0f);
+  const V slope = splat_v<V>(negative_slope);
+  const bool has_max = max_value <= 0x1.fffffep127f;
+  if (negative_slope != 0.0f && !has_max && threshold == 0.0f) {
+    return select(lt(x, zero), mul(slope, x), x);
+  }
+  V negative_part = zero;
+  if (negative_slope != 0.0f) {
+    negative_part = relu_plain(threshold != 0.0f ? sub(splat_v<V>(threshold), x) : neg(x));
+  }
+  bool clip = has_max;
+  V y;
+  if (threshold != 0.0f) {
+    const V signed_zero = from_bits(band(bits(x), splat_bits<V>(0x80000000u)));
+    y = select(le(x, splat_v<V>(threshold)), signed_zero, x);
+  } else if (max_value == 6.0f) {
+    y = detail::relu6(x);
+    clip = false;
+  } else {
+    y = relu_plain(x);
+  }
+  if (clip) y = detail::clamp(y, 0.0f, max_value);
+  if (negative_slope != 0.0f) y = sub(y, mul(slope, negative_part));
+  return y;
+}
+
+// x > 0 ? x : alpha * expm1(x). -Inf -> -alpha, -0 -> -0 * alpha.
+template <class V> inline V elu(V x, float alpha) {
+  return select(gt(x, splat_v<V>(0.0f)), x, mul(splat_v<V>(alpha), expm1(x)));
+}
+
+// scale * (x > 0 ? x : alpha * expm1(x)) with Keras's constants.
+template <class V> inline V selu(V x) {
+  return mul(splat_v<V>(1.05070098735548049342f), elu(x, 1.67326324235437728482f));
+}
+
+// tf.keras 2: clip(x * 0.2 + 0.5, 0, 1).
+template <class V> inline V hard_sigmoid_k2(V x) {
+  return detail::clamp(add(mul(x, splat_v<V>(0.2f)), splat_v<V>(0.5f)), 0.0f, 1.0f);
+}
+
+// Keras 3: relu6(x + 3) / 6.
+template <class V> inline V hard_sigmoid_k3(V x) {
+  return div(detail::relu6(add(x, splat_v<V>(3.0f))), splat_v<V>(6.0f));
+}
+
+// x * hard_sigmoid_k3(x); -Inf -> -0.
+template <class V> inline V hard_silu(V x) { return detail::gated(x, hard_sigmoid_k3(x)); }
+
+// log(1 + e^x): x > 15 -> x (e^-x is below half an ULP of x), x < -17 -> e^x (the e^2x/2 term is
+// below half an ULP), else log1p(exp(x)). -Inf -> +0, +Inf -> +Inf.
+template <class V> inline V softplus(V x) {
+  const V e = exp(x);
+  const V mid = log1p(e);
+  return select(gt(x, splat_v<V>(15.0f)), x, select(lt(x, splat_v<V>(-17.0f)), e, mid));
+}
+
+// x / (1 + |x|); +-Inf -> +-1.
+template <class V> inline V softsign(V x) {
+  const V one = splat_v<V>(1.0f);
+  const V a = abs(x);
+  const V y = div(x, add(one, a));
+  return select(eq(a, detail::inf<V>()), copysign_(one, x), y);
+}
+
+template <class V> inline V exponential(V x) { return exp(x); }
+
+// x * sigmoid(x); -Inf -> -0.
+template <class V> inline V silu(V x) { return detail::gated(x, sigmoid(x)); }
+
+// Exact gelu: (0.5 x) (1 + erf(x / sqrt 2)), x / sqrt 2 computed as x * float(1/sqrt 2) like TF.
+// -Inf -> -0.
+template <class V> inline V gelu(V x) {
+  const V cdf2 = add(splat_v<V>(1.0f), erf(mul(x, splat_v<V>(0x1.6a09e6p-1f))));
+  return detail::gated(mul(splat_v<V>(0.5f), x), cdf2);
+}
+
+// Tanh gelu: (0.5 x) (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3))), x^3 = (x x) x. -Inf -> -0.
+template <class V> inline V gelu_tanh(V x) {
+  const V x3 = mul(mul(x, x), x);
+  const V inner = add(x, mul(splat_v<V>(0.044715f), x3));
+  const V cdf2 = add(splat_v<V>(1.0f), tanh(mul(splat_v<V>(0.79788456080286535588f), inner)));
+  return detail::gated(mul(splat_v<V>(0.5f), x), cdf2);
+}
+
+// x * tanh(softplus(x)); -Inf -> -0.
+template <class V> inline V mish(V x) { return detail::gated(x, tanh(softplus(x))); }

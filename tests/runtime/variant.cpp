@@ -1,0 +1,132 @@
+// One runtime variant: every kc2cpp_simd.h / kc2cpp_math.h operation over arrays, through vf and
+// through float. Compiled many times (compiler x ISA x -O level) with
+//   -DKC_VARIANT=<name>      namespace and getter suffix (kc_variant_<name>)
+//   -DKC_MARCH_LEVEL=<0..4>  x86-64 level the flags target (0: none / other architecture)
+// -DKC_NO_FMA_OP leaves out the deliberate fma op (for the no-contraction assembly check).
+// Everything here lives in namespace KC_VARIANT, so the inline functions of different variants
+// never merge at link time. Uses no standard library (see variant_api.h).
+#include "kc2cpp_isa.h"
+#include "variant_api.h"
+
+namespace KC_VARIANT {
+namespace kc {
+#include "kc2cpp_simd.h"
+#include "kc2cpp_math.h"
+}  // namespace kc
+
+namespace {
+
+template <class F>
+void run_vec(F f, const float* a, const float* b, const float* c, float* out, size_t n) {
+  for (size_t i = 0; i < n; i += static_cast<size_t>(kc::kLanes)) {
+    kc::vstore(out + i, f(kc::vload(a + i), kc::vload(b + i), kc::vload(c + i)));
+  }
+}
+
+template <class F>
+void run_scalar(F f, const float* a, const float* b, const float* c, float* out, size_t n) {
+  for (size_t i = 0; i < n; ++i) out[i] = f(a[i], b[i], c[i]);
+}
+
+template <class V> V k(float v) { return kc::splat_v<V>(v); }
+template <class V, class M> V as01(M m) { return kc::select(m, k<V>(1.0f), k<V>(0.0f)); }
+
+// OP(name, expression in x, y, z of type V): one table row with a vf and a float entry.
+#define KC_FN(runner, expr)                                                                  \
+  [](const float* a, const float* b, const float* c, float* out, size_t n) {                 \
+    runner([](auto x, auto y, auto z) {                                                      \
+      using V = decltype(x);                                                                 \
+      (void)y;                                                                               \
+      (void)z;                                                                               \
+      return static_cast<V>(expr);                                                           \
+    }, a, b, c, out, n);                                                                     \
+  }
+#define OP(name, expr) {name, KC_FN(run_vec, expr), KC_FN(run_scalar, expr)},
+
+constexpr float kInf = __builtin_inff();
+
+const KcOp kOps[] = {
+    // kc2cpp_simd.h
+    OP("add", kc::add(x, y))
+    OP("sub", kc::sub(x, y))
+    OP("mul", kc::mul(x, y))
+    OP("div", kc::div(x, y))
+    OP("muladd", kc::add(kc::mul(x, y), z))
+    OP("mulsub", kc::sub(z, kc::mul(x, y)))
+#if defined(KC2CPP_HAS_FMA) && !defined(KC_NO_FMA_OP)
+    OP("fma", kc::fma(x, y, z))
+#endif
+    OP("sqrt", kc::sqrt(x))
+    OP("neg", kc::neg(x))
+    OP("abs", kc::abs(x))
+    OP("copysign", kc::copysign_(x, y))
+    OP("min", kc::min_(x, y))
+    OP("max", kc::max_(x, y))
+    OP("lt", as01<V>(kc::lt(x, y)))
+    OP("le", as01<V>(kc::le(x, y)))
+    OP("gt", as01<V>(kc::gt(x, y)))
+    OP("ge", as01<V>(kc::ge(x, y)))
+    OP("eq", as01<V>(kc::eq(x, y)))
+    OP("select", kc::select(kc::lt(x, y), y, z))
+    OP("mand", kc::select(kc::mand(kc::lt(x, y), kc::gt(y, z)), x, z))
+    OP("mor", kc::select(kc::mor(kc::lt(x, y), kc::gt(y, z)), x, z))
+    OP("mnot", kc::select(kc::mnot(kc::le(x, y)), x, y))
+    // kc2cpp_math.h
+    OP("exp", kc::exp(x))
+    OP("expm1", kc::expm1(x))
+    OP("log", kc::log(x))
+    OP("log1p", kc::log1p(x))
+    OP("tanh", kc::tanh(x))
+    OP("sigmoid", kc::sigmoid(x))
+    OP("erf", kc::erf(x))
+    OP("relu_plain", kc::relu_plain(x))
+    OP("relu", kc::relu(x, 0.0f, kInf, 0.0f))
+    OP("relu_leaky", kc::relu(x, 0.1f, kInf, 0.0f))
+    OP("relu6", kc::relu(x, 0.0f, 6.0f, 0.0f))
+    OP("relu_max", kc::relu(x, 0.0f, 3.5f, 0.0f))
+    OP("relu_slope_max", kc::relu(x, 0.2f, 6.0f, 0.0f))
+    OP("relu_slope_max6_thr", kc::relu(x, 0.2f, 6.0f, 0.5f))
+    OP("relu_slope_thr", kc::relu(x, 0.3f, kInf, 0.5f))
+    OP("relu_thr", kc::relu(x, 0.0f, kInf, 1.5f))
+    OP("relu_thr_max", kc::relu(x, 0.0f, 2.0f, 1.5f))
+    OP("relu_negthr_slope_max", kc::relu(x, 0.25f, 4.0f, -1.0f))
+    OP("elu", kc::elu(x, 1.0f))
+    OP("elu_half", kc::elu(x, 0.5f))
+    OP("selu", kc::selu(x))
+    OP("hard_sigmoid_k2", kc::hard_sigmoid_k2(x))
+    OP("hard_sigmoid_k3", kc::hard_sigmoid_k3(x))
+    OP("hard_silu", kc::hard_silu(x))
+    OP("softplus", kc::softplus(x))
+    OP("softsign", kc::softsign(x))
+    OP("exponential", kc::exponential(x))
+    OP("silu", kc::silu(x))
+    OP("gelu", kc::gelu(x))
+    OP("gelu_tanh", kc::gelu_tanh(x))
+    OP("mish", kc::mish(x))
+};
+
+#undef OP
+#undef KC_FN
+
+}  // namespace
+}  // namespace KC_VARIANT
+
+#define KC_STR2(x) #x
+#define KC_STR(x) KC_STR2(x)
+#define KC_CAT2(a, b) a##b
+#define KC_CAT(a, b) KC_CAT2(a, b)
+
+extern "C" const KcVariant* KC_CAT(kc_variant_, KC_VARIANT)() {
+  static const KcVariant v = {KC_STR(KC_VARIANT),
+                              KC_VARIANT::kc::isa_name(),
+                              KC_VARIANT::kc::kLanes,
+                              KC_MARCH_LEVEL,
+#if defined(KC2CPP_HAS_FMA)
+                              1,
+#else
+                              0,
+#endif
+                              sizeof(KC_VARIANT::kOps) / sizeof(KC_VARIANT::kOps[0]),
+                              KC_VARIANT::kOps};
+  return &v;
+}
