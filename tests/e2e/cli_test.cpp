@@ -1,0 +1,199 @@
+// The command line: deterministic, path-free output; every bad input is exit code 1 with a message
+// naming the file, and leaves no output (or temporary) file behind.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <regex>
+#include <set>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "e2e_util.h"
+#include "load/keras_model.h"
+
+namespace fs = std::filesystem;
+
+namespace kc2cpp::e2e {
+namespace {
+
+std::string case_dir(const std::string& name) {
+  const std::string dir = work_dir() + "/cli/" + name;
+  make_clean_dir(dir);
+  return dir;
+}
+
+std::string fixture_path(const std::string& rel) { return source_dir() + "/tests/fixtures/" + rel; }
+
+// ---------------------------------------------------------------------------------------------
+// Determinism
+
+TEST(Cli, SameModelTwiceGivesIdenticalPathFreeBytes) {
+  ASSERT_FALSE(fixtures().empty());
+  const std::string dir = case_dir("determinism");
+  // Run 1: relative paths from inside a directory. Run 2: absolute paths in other directories.
+  fs::create_directories(dir + "/a");
+  fs::create_directories(dir + "/b/model/dir");
+  fs::create_directories(dir + "/b/out/dir");
+  const std::regex date(R"(\b(19|20)[0-9]{2}-[0-9]{2}-[0-9]{2}\b|[0-9]{2}:[0-9]{2}:[0-9]{2}|__DATE__|__TIME__)");
+  int checked = 0;
+  for (const Fixture& f : fixtures()) {
+    fs::copy_file(f.h5(), dir + "/a/model.h5", fs::copy_options::overwrite_existing);
+    fs::copy_file(f.h5(), dir + "/b/model/dir/model.h5", fs::copy_options::overwrite_existing);
+    const std::vector<std::string> run1 = {kc2cpp_bin(), "model.h5", "-o", "net.cpp", "--header", "net.h", "--name", "net"};
+    const std::vector<std::string> run2 = {kc2cpp_bin(), dir + "/b/model/dir/model.h5", "-o", dir + "/b/out/dir/net.cpp",
+                                           "--header", dir + "/b/out/dir/net.h", "--name", "net"};
+    const RunResult r1 = run(run1, dir + "/a");
+    const RunResult r2 = run(run2);
+    if (r1.exit_code != 0 || r2.exit_code != 0) {
+      ADD_FAILURE() << f.id << ": kc2cpp failed:\n" << command_line(run1) << "\n" << r1.err << command_line(run2)
+                    << "\n" << r2.err;
+      continue;
+    }
+    for (const char* file : {"net.cpp", "net.h"}) {
+      const std::string a = read_file(dir + "/a/" + file);
+      const std::string b = read_file(dir + "/b/out/dir/" + file);
+      EXPECT_TRUE(a == b) << f.id << ": " << file << " differs between two runs on the same model";
+      for (const std::string& path : {dir, work_dir(), source_dir(), std::string("/tmp/"), std::string("model/dir")})
+        EXPECT_EQ(b.find(path), std::string::npos) << f.id << ": " << file << " contains the path " << path;
+      EXPECT_FALSE(std::regex_search(b, date)) << f.id << ": " << file << " contains a date or time";
+    }
+    EXPECT_NE(read_file(dir + "/b/out/dir/net.cpp").find("#include \"net.h\""), std::string::npos)
+        << f.id << ": the source must include its header by file name";
+    ++checked;
+  }
+  std::printf("[ cli      ] %d fixtures: two runs (relative and absolute paths) byte-identical, path-free\n", checked);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Errors
+
+struct BadInput {
+  std::string model;                  // path passed to kc2cpp
+  std::vector<std::string> extra;     // extra arguments
+  std::vector<std::string> mentions;  // substrings the message must contain
+};
+
+// Runs `kc2cpp <model> -o <dir>/out/net.cpp --header <dir>/out/net.h <extra>` and checks the error contract.
+void expect_rejected(const std::string& what, const BadInput& in) {
+  SCOPED_TRACE(what);
+  const std::string out = work_dir() + "/cli/errors/" + what + "-out";
+  make_clean_dir(out);
+  std::vector<std::string> cmd = {kc2cpp_bin(), in.model, "-o", out + "/net.cpp", "--header", out + "/net.h"};
+  cmd.insert(cmd.end(), in.extra.begin(), in.extra.end());
+  const RunResult r = run(cmd);
+  EXPECT_EQ(r.exit_code, 1) << command_line(cmd) << "\nstderr: " << r.err;
+  const std::string prefix = "kc2cpp: error: " + in.model + ": ";
+  EXPECT_EQ(r.err.rfind(prefix, 0), 0u) << "stderr must start with '" << prefix << "', got:\n" << r.err;
+  for (const std::string& m : in.mentions)
+    EXPECT_NE(r.err.find(m), std::string::npos) << "the message must mention '" << m << "', got:\n" << r.err;
+  EXPECT_EQ(r.out, "") << "nothing on stdout on error";
+  const std::vector<std::string> left = list_dir(out);
+  EXPECT_TRUE(left.empty()) << "files left in the output directory after an error: " << left.front();
+  std::printf("[ cli      ] %-28s exit %d: %s", what.c_str(), r.exit_code, r.err.c_str());
+}
+
+TEST(CliErrors, MissingFile) {
+  expect_rejected("missing-file", {work_dir() + "/cli/no-such-model.h5", {}, {}});
+}
+
+TEST(CliErrors, TextFile) {
+  const std::string dir = case_dir("text-file");
+  write_file(dir + "/notes.h5", "This is a text file, not an HDF5 model.\n");
+  expect_rejected("text-file", {dir + "/notes.h5", {}, {}});
+}
+
+TEST(CliErrors, EmptyFile) {
+  const std::string dir = case_dir("empty-file");
+  write_file(dir + "/empty.h5", "");
+  expect_rejected("empty-file", {dir + "/empty.h5", {}, {}});
+}
+
+TEST(CliErrors, TruncatedHdf5) {
+  const std::string dir = case_dir("truncated");
+  const std::string whole = read_file(fixture_path("k3/summary_walkthrough.h5"));
+  ASSERT_GT(whole.size(), 4096u);
+  // Inside the superblock, inside the root group's metadata, mid-file (weights), one byte short.
+  for (size_t len : {size_t{8}, size_t{96}, size_t{800}, size_t{2048}, whole.size() / 2, whole.size() - 1}) {
+    const std::string path = dir + "/cut_" + std::to_string(len) + ".h5";
+    write_file(path, whole.substr(0, len));
+    expect_rejected("truncated-at-" + std::to_string(len), {path, {}, {}});
+  }
+}
+
+TEST(CliErrors, WeightsOnlyFiles) {
+  bool any = false;
+  for (const char* rel : {"k2/weights_only.h5", "k3/weights_only.weights.h5"}) {
+    if (!file_exists(fixture_path(rel))) {
+      std::printf("[ cli      ] SKIPPED %s: fixture not present\n", rel);
+      continue;
+    }
+    any = true;
+    expect_rejected(std::string("weights-only ") + rel, {fixture_path(rel), {}, {"weights-only", "model.save"}});
+  }
+  if (!any) GTEST_SKIP() << "SKIPPED: no weights-only fixture present";
+}
+
+// The classes the compiler must accept: every class used by a fixture it compiles.
+std::set<std::string> supported_classes() {
+  std::set<std::string> classes;
+  for (const Fixture& f : fixtures()) {
+    const nlohmann::json meta = nlohmann::json::parse(read_file(f.json()));
+    for (const nlohmann::json& layer : meta["layers"]) classes.insert(layer["class_name"].get<std::string>());
+  }
+  return classes;
+}
+
+TEST(CliErrors, UnsupportedLayersAreAllReported) {
+  const std::set<std::string> supported = supported_classes();
+  bool any = false;
+  for (const char* rel : {"k2/unsupported.h5", "k3/unsupported.h5"}) {
+    if (!file_exists(fixture_path(rel))) {
+      std::printf("[ cli      ] SKIPPED %s: fixture not present\n", rel);
+      continue;
+    }
+    any = true;
+    // The layers come from the file's own model_config (read by the library's loader).
+    const load::KerasModel model = load::load_model(fixture_path(rel));
+    std::vector<std::pair<std::string, std::string>> unsupported;  // (name, class)
+    for (const nlohmann::json& layer : model.config["config"]["layers"]) {
+      const std::string cls = layer.value("class_name", "");
+      const std::string name = layer.contains("name") ? layer["name"].get<std::string>()
+                                                      : layer["config"].value("name", "");
+      if (!supported.count(cls)) unsupported.push_back({name, cls});
+    }
+    ASSERT_GE(unsupported.size(), 2u) << rel << ": expected several unsupported layers";
+    std::vector<std::string> mentions;
+    for (const auto& [name, cls] : unsupported) mentions.insert(mentions.end(), {"'" + name + "'", cls});
+    expect_rejected(std::string("unsupported ") + rel, {fixture_path(rel), {}, mentions});
+    // Each name with its class: the class follows the name closely.
+    const RunResult r = run({kc2cpp_bin(), fixture_path(rel), "-o", work_dir() + "/cli/unsupported.cpp"});
+    for (const auto& [name, cls] : unsupported) {
+      const size_t at = r.err.find("'" + name + "'");
+      ASSERT_NE(at, std::string::npos);
+      EXPECT_NE(r.err.substr(at, name.size() + 2 + 40).find(cls), std::string::npos)
+          << rel << ": layer '" << name << "' must be reported with its class " << cls << ":\n" << r.err;
+    }
+  }
+  if (!any) GTEST_SKIP() << "SKIPPED: no unsupported.h5 fixture present";
+}
+
+TEST(CliErrors, BranchingModel) {
+  bool any = false;
+  for (const char* rel : {"k2/branching.h5", "k3/branching.h5"}) {
+    if (!file_exists(fixture_path(rel))) continue;
+    any = true;
+    expect_rejected(std::string("branching ") + rel, {fixture_path(rel), {}, {}});
+  }
+  if (!any) GTEST_SKIP() << "SKIPPED: no branching.h5 fixture present";
+}
+
+TEST(CliErrors, InvalidName) {
+  const std::string model = fixture_path("k3/summary_walkthrough.h5");
+  for (const char* name : {"9lives", "has-dash", "has.dot", "class", "two words"})
+    expect_rejected(std::string("--name '") + name + "'", {model, {"--name", name}, {name}});
+}
+
+}  // namespace
+}  // namespace kc2cpp::e2e
