@@ -31,8 +31,10 @@ int lower_dense(Context& cx, const Layer& layer, int input) {
 }
 
 int lower_activation(Context& cx, const Layer& layer, int input) {
-  return apply_activation(cx, layer, parse_activation(require(*layer.config, "activation"), cx.keras_major()),
-                          input);
+  const int out = apply_activation(cx, layer, parse_activation(require(*layer.config, "activation"), cx.keras_major()),
+                                   input);
+  // Activation('linear') computes nothing, but the layer still has an output (inspect shows it).
+  return out == input ? lower_identity(cx, layer, input) : out;
 }
 
 int lower_identity(Context& cx, const Layer& layer, int input) {
