@@ -28,7 +28,10 @@
 // contraction, reassociation, reciprocal approximation, ignoring the sign of zero
 // (-fassociative-math, -freciprocal-math, -fno-signed-zeros: checked to leave results unchanged).
 #if defined(__clang__)
+#pragma clang diagnostic push
+#pragma clang diagnostic ignored "-Wignored-pragmas"  // clang 14 ignores float_control on aarch64
 #pragma float_control(precise, on)
+#pragma clang diagnostic pop
 #pragma STDC FP_CONTRACT OFF
 #pragma clang fp contract(off)
 #pragma clang fp reassociate(off)

@@ -12,7 +12,7 @@
 // store whole vectors past a row's end (the extra lanes hold deterministic values nobody reads).
 
 constexpr int kPad = 16;
-constexpr float kInf = __builtin_huge_valf();
+[[maybe_unused]] constexpr float kInf = __builtin_huge_valf();  // only Relu with max_value=None reads it
 
 constexpr int round_up(int n, int m) { return (n + m - 1) / m * m; }
 
