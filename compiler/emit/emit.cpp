@@ -1,15 +1,19 @@
 // The generated file, top to bottom:
 //   banner; runtime_min/kc2cpp_isa.h (includes, ISA choice, fp-contract off, -ffast-math refused);
 //   the API (inline, or #include of the --header file);
-//   namespace <ns> { namespace kc { simd, math, kernels } ; weights ; predict ; predict_batch ; isa }
+//   namespace <ns> { namespace kc { simd, math, kernels } ; weights ; predict ; predict_batch ; isa
+//   ; recurrent models: reset ; step (plan/step.h) }
 #include "emit/emit.h"
 
+#include <algorithm>
 #include <variant>
 
 #include "emit/embedded.h"
 #include "emit/hexfloat.h"
 #include "emit/naming.h"
 #include "emit/printer.h"
+#include "error.h"
+#include "plan/step.h"
 
 
 namespace kc2cpp::emit {
@@ -45,6 +49,49 @@ std::string input_param(const ir::Graph& g, size_t k) {
   return std::string(integer ? "const int32_t* input" : "const float* input") + std::to_string(k) + ", ";
 }
 
+// Recurrent models: the streaming API's declarations (plan/step.h says which models get it), or a
+// comment saying why this one has none.
+void state_api(Printer& p, const plan::Plan& plan) {
+  if (!plan.step) return;
+  const plan::StepPlan& sp = *plan.step;
+  p.blank();
+  if (!sp.why_not.empty()) {
+    p.line("// No streaming API (State, reset, step) for this model: " + comment_safe(sp.why_not) + ".");
+    p.line("// Use predict() on whole sequences of kInput0Shape[0] timesteps.");
+    return;
+  }
+  const ir::Graph& s = sp.graph;
+  std::string slots;
+  for (const plan::StateSlot& sl : sp.slots)
+    slots += (slots.empty() ? "" : ", ") + comment_safe(sl.layer) + " " + sl.what + " [" + std::to_string(sl.offset) +
+             ", " + std::to_string(sl.offset + sl.floats) + ")";
+  p.emit({{"T", std::to_string(sp.sequence_length)},
+          {"in", std::to_string(ir::num_elements(s.tensors[s.inputs[0]].shape))},
+          {"out", std::to_string(ir::num_elements(s.tensors[s.outputs[0]].shape))},
+          {"state", std::to_string(sp.state_floats)},
+          {"slots", slots},
+          {"y", sp.output_per_timestep ? "row t of predict()'s output" : "predict()'s output for the sequence x_0..x_t"},
+          {"input", input_param(s, 0)}},
+         R"cc(
+           // Streaming, one timestep at a time (audio, games): the caller owns one State per
+           // independent stream (plain data, no globals, any number of them). reset() starts a
+           // sequence (all state zero, as predict() starts each one); step() reads x_t
+           // (kStepInputSize values) and writes y_t (kStepOutputSize values). After reset and
+           // step(x_0) ... step(x_t), y_t is $y$,
+           // bit for bit; sequences may run past kSequenceLength. step() uses ws as scratch only
+           // (any Workspace, nothing is kept there between calls). No allocation, no I/O.
+           inline constexpr int kSequenceLength = $T$;
+           inline constexpr int kStepInputSize = $in$;
+           inline constexpr int kStepOutputSize = $out$;
+           inline constexpr int kStateFloats = $state$;
+           struct State {
+             alignas(64) float v[kStateFloats];  // $slots$
+           };
+           void reset(State& state);
+           void step($input$float* output0, State& state, Workspace& ws);
+         )cc");
+}
+
 void api(Printer& p, const ir::Graph& g, const plan::Plan& plan) {
   p.emit({{"ni", std::to_string(g.inputs.size())}, {"no", std::to_string(g.outputs.size())}},
          "inline constexpr int kNumInputs = $ni$;\ninline constexpr int kNumOutputs = $no$;");
@@ -76,7 +123,8 @@ void api(Printer& p, const ir::Graph& g, const plan::Plan& plan) {
   std::string params;
   for (size_t k = 0; k < g.inputs.size(); ++k) params += input_param(g, k);
   for (size_t k = 0; k < g.outputs.size(); ++k) params += "float* output" + std::to_string(k) + ", ";
-  p.emit({{"arena", std::to_string(plan.arena_floats)}, {"params", params}},
+  const int64_t step_arena = plan.step && plan.step->why_not.empty() ? plan.step->plan.arena_floats : 0;
+  p.emit({{"arena", std::to_string(std::max(plan.arena_floats, step_arena))}, {"params", params}},
          R"cc(
 
            // Scratch memory of one inference; one per thread. Plain data: put it anywhere.
@@ -93,6 +141,7 @@ void api(Printer& p, const ir::Graph& g, const plan::Plan& plan) {
            // The ISA path this file was compiled for: "avx512", "avx2", "sse2", "neon" or "scalar".
            const char* isa();
          )cc");
+  state_api(p, plan);
 }
 
 void weights(Printer& p, const ir::Graph& g, const plan::Plan& plan, NameTable& names) {
@@ -162,6 +211,65 @@ void predict(Printer& p, const ir::Graph& g, const plan::Plan& plan, NameTable& 
   )cc");
 }
 
+// Weights only step() reads (plan/step.h adds a few, e.g. a PReLU alpha for one timestep).
+void step_weights(Printer& p, const plan::Plan& plan, NameTable& names) {
+  if (!plan.step || !plan.step->why_not.empty()) return;
+  const plan::StepPlan& sp = *plan.step;
+  bool open = false;
+  for (size_t w = 0; w < sp.graph.weights.size(); ++w) {
+    const int slot = sp.plan.weight_slot[w];
+    if (slot < 0) continue;
+    const plan::PackedWeight& pw = sp.plan.weights[slot];
+    if (w < plan.weight_slot.size() && plan.weight_slot[w] >= 0) {
+      if (plan.weights[plan.weight_slot[w]].data != pw.data)  // one emitted array serves both
+        throw Error("internal: weight '" + pw.name + "' is packed differently for predict() and step()");
+      continue;
+    }
+    if (!open) p.line("namespace {"), open = true;
+    p.blank();
+    p.line("// " + comment_safe(pw.name) + ": " + pw.layout + " (step() only)");
+    p.line("alignas(64) constexpr float " + weight_identifier(names, sp.graph, static_cast<int>(w)) + "[" +
+           std::to_string(pw.data.size()) + "] = {");
+    {
+      Printer::Indent indent(p);
+      for (size_t i = 0; i < pw.data.size(); i += 8) {
+        std::string row;
+        for (size_t k = i; k < std::min(i + 8, pw.data.size()); ++k) row += (k > i ? " " : "") + hex_float(pw.data[k]) + ",";
+        p.line(row);
+      }
+    }
+    p.line("};");
+  }
+  if (open) p.line("}  // namespace");
+}
+
+// reset() and step(): the one-timestep graph of plan/step.h, emitted like predict()'s.
+void step_function(Printer& p, const plan::Plan& plan, NameTable& names) {
+  if (!plan.step || !plan.step->why_not.empty()) return;
+  const plan::StepPlan& sp = *plan.step;
+  const ir::Graph& s = sp.graph;
+  p.blank();
+  p.emit({{"input", input_param(s, 0)}}, R"cc(
+    void reset(State& state) {
+      for (int i = 0; i < kStateFloats; ++i) state.v[i] = 0.0f;
+    }
+
+    void step($input$float* output0, State& state, Workspace& ws) {
+      float* const arena = ws.arena;
+      (void)arena;
+  )cc");
+  {
+    Printer::Indent indent(p);
+    emit_ops(p, s, sp.plan, names);
+    const plan::Location& l = sp.plan.where[s.outputs[0]];
+    const std::string src = l.kind == plan::Location::Input   ? "input" + std::to_string(l.index)
+                            : l.kind == plan::Location::State ? "state.v + " + std::to_string(l.index)
+                                                              : "arena + " + std::to_string(l.index);
+    p.line("kc::copy(" + src + ", output0, kStepOutputSize);");
+  }
+  p.line("}  // step");
+}
+
 }  // namespace
 
 std::string weight_identifier(NameTable& names, const ir::Graph& g, int weight) {
@@ -209,8 +317,10 @@ Output emit(const ir::Graph& g, const plan::Plan& plan, const Options& opt) {
   p.blank();
   NameTable names;
   weights(p, g, plan, names);
+  step_weights(p, plan, names);
   p.blank();
   predict(p, g, plan, names);
+  step_function(p, plan, names);
   p.blank();
   p.line("}  // namespace " + opt.ns);
   out.source = p.str();

@@ -8,8 +8,11 @@ namespace kc2cpp::emit {
 
 std::string OpEmitter::ptr(int tensor) const {
   const plan::Location& l = plan.where[tensor];
-  if (l.kind == plan::Location::Input) return "input" + std::to_string(l.index);
-  return "arena + " + std::to_string(l.index);
+  std::string p = l.kind == plan::Location::Input   ? "input" + std::to_string(l.index)
+                  : l.kind == plan::Location::State ? "state.v + " + std::to_string(l.index)
+                                                    : "arena + " + std::to_string(l.index);
+  if (op.slices > 1) p += " + slice * " + std::to_string(ir::num_elements(g.tensors[tensor].shape) / op.slices);
+  return p;
 }
 
 std::string OpEmitter::weight(int w) const { return weight_identifier(names_, g, w); }
@@ -48,6 +51,15 @@ std::string act_functor(const ir::Activation& a) {
 void emit_ops(Printer& p, const ir::Graph& g, const plan::Plan& plan, NameTable& names) {
   for (const ir::Op& op : g.ops) {
     OpEmitter e(p, g, plan, names, op);
+    if (op.slices > 1 && !std::holds_alternative<ir::ReshapeAttrs>(op.attrs)) {  // TimeDistributed
+      p.line("for (int slice = 0; slice < " + std::to_string(op.slices) + "; ++slice) {  // each timestep alone");
+      {
+        Printer::Indent indent(p);
+        std::visit([&](const auto& a) { emit_op(a, e); }, op.attrs);
+      }
+      p.line("}  // slice");
+      continue;
+    }
     std::visit([&](const auto& a) { emit_op(a, e); }, op.attrs);
   }
 }

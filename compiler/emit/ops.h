@@ -17,11 +17,14 @@ class OpEmitter {
   OpEmitter(Printer& p, const ir::Graph& g, const plan::Plan& plan, NameTable& names, const ir::Op& op)
       : p(p), g(g), plan(plan), names_(names), op(op) {}
 
-  std::string ptr(int tensor) const;  // "input0" or "arena + 128"
+  // "input0", "arena + 128" or (streaming state, plan/step.h) "state.v + 32"; for an op with
+  // slices > 1 (TimeDistributed) the current slice's start, e.g. "arena + 128 + slice * 12".
+  std::string ptr(int tensor) const;
   std::string in(size_t k = 0) const { return ptr(op.inputs[k]); }
   std::string out(size_t k = 0) const { return ptr(op.outputs[k]); }
-  const ir::Shape& in_shape(size_t k = 0) const { return g.tensors[op.inputs[k]].shape; }
-  const ir::Shape& out_shape(size_t k = 0) const { return g.tensors[op.outputs[k]].shape; }
+  // Per slice: without the leading axis when op.slices > 1 (ir::slice_shape).
+  ir::Shape in_shape(size_t k = 0) const { return ir::slice_shape(g, op, op.inputs[k]); }
+  ir::Shape out_shape(size_t k = 0) const { return ir::slice_shape(g, op, op.outputs[k]); }
   int64_t in_count(size_t k = 0) const { return ir::num_elements(in_shape(k)); }
   std::string weight(int w) const;    // the emitted array's identifier
   void comment(const std::string& what);  // "// <layer> (<Class>): what[; + fused layers]"
@@ -48,7 +51,22 @@ void emit_op(const ir::PReluAttrs&, OpEmitter&);
 void emit_op(const ir::ReshapeAttrs&, OpEmitter&);
 void emit_op(const ir::IdentityAttrs&, OpEmitter&);
 // ops_conv.cpp
+void emit_op(const ir::ConvAttrs&, OpEmitter&);
+void emit_op(const ir::DepthwiseConvAttrs&, OpEmitter&);
+void emit_op(const ir::RepeatChannelsAttrs&, OpEmitter&);
+void emit_op(const ir::ConvTransposeAttrs&, OpEmitter&);
+void emit_op(const ir::PoolAttrs&, OpEmitter&);
+void emit_op(const ir::GlobalPoolAttrs&, OpEmitter&);
 // ops_recurrent.cpp
+void emit_op(const ir::RnnAttrs&, OpEmitter&);
+void emit_op(const ir::BidirMergeAttrs&, OpEmitter&);
 // ops_shape.cpp
+void emit_op(const ir::EmbeddingAttrs&, OpEmitter&);
+void emit_op(const ir::BatchNormAttrs&, OpEmitter&);
+void emit_op(const ir::LayerNormAttrs&, OpEmitter&);
+void emit_op(const ir::PermuteAttrs&, OpEmitter&);
+void emit_op(const ir::PadCropAttrs&, OpEmitter&);
+void emit_op(const ir::RepeatAttrs&, OpEmitter&);
+void emit_op(const ir::ResizeBilinearAttrs&, OpEmitter&);
 
 }  // namespace kc2cpp::emit

@@ -17,8 +17,9 @@ struct OpContext {
 
   const std::vector<float>& x(size_t k = 0) const { return *in[k]; }
   std::vector<float>& y(size_t k = 0) const { return *out[k]; }
-  const ir::Shape& in_shape(size_t k = 0) const { return g.tensors[op.inputs[k]].shape; }
-  const ir::Shape& out_shape(size_t k = 0) const { return g.tensors[op.outputs[k]].shape; }
+  // Per slice: without the leading axis when op.slices > 1 (TimeDistributed; ir::slice_shape).
+  ir::Shape in_shape(size_t k = 0) const { return ir::slice_shape(g, op, op.inputs[k]); }
+  ir::Shape out_shape(size_t k = 0) const { return ir::slice_shape(g, op, op.outputs[k]); }
   const std::vector<float>& weight(int w) const { return g.weights[w].data; }
 };
 
@@ -33,7 +34,22 @@ void run(const ir::PReluAttrs&, const OpContext&);
 void run(const ir::ReshapeAttrs&, const OpContext&);
 void run(const ir::IdentityAttrs&, const OpContext&);
 // ops_conv.cpp
+void run(const ir::ConvAttrs&, const OpContext&);
+void run(const ir::DepthwiseConvAttrs&, const OpContext&);
+void run(const ir::RepeatChannelsAttrs&, const OpContext&);
+void run(const ir::ConvTransposeAttrs&, const OpContext&);
+void run(const ir::PoolAttrs&, const OpContext&);
+void run(const ir::GlobalPoolAttrs&, const OpContext&);
 // ops_recurrent.cpp
+void run(const ir::RnnAttrs&, const OpContext&);
+void run(const ir::BidirMergeAttrs&, const OpContext&);
 // ops_shape.cpp
+void run(const ir::EmbeddingAttrs&, const OpContext&);
+void run(const ir::BatchNormAttrs&, const OpContext&);
+void run(const ir::LayerNormAttrs&, const OpContext&);
+void run(const ir::PermuteAttrs&, const OpContext&);
+void run(const ir::PadCropAttrs&, const OpContext&);
+void run(const ir::RepeatAttrs&, const OpContext&);
+void run(const ir::ResizeBilinearAttrs&, const OpContext&);
 
 }  // namespace kc2cpp::eval

@@ -70,6 +70,21 @@ const char* op_kind_name(const OpAttrs& a) {
     const char* operator()(const PReluAttrs&) const { return "PReLU"; }
     const char* operator()(const ReshapeAttrs&) const { return "Reshape"; }
     const char* operator()(const IdentityAttrs&) const { return "Identity"; }
+    const char* operator()(const ConvAttrs&) const { return "Conv"; }  // conv family
+    const char* operator()(const DepthwiseConvAttrs&) const { return "DepthwiseConv"; }
+    const char* operator()(const RepeatChannelsAttrs&) const { return "RepeatChannels"; }
+    const char* operator()(const ConvTransposeAttrs&) const { return "ConvTranspose"; }
+    const char* operator()(const PoolAttrs&) const { return "Pool"; }
+    const char* operator()(const GlobalPoolAttrs&) const { return "GlobalPool"; }
+    const char* operator()(const EmbeddingAttrs&) const { return "Embedding"; }  // embedding, normalization and shape family
+    const char* operator()(const BatchNormAttrs&) const { return "BatchNorm"; }
+    const char* operator()(const LayerNormAttrs&) const { return "LayerNorm"; }
+    const char* operator()(const PermuteAttrs&) const { return "Permute"; }
+    const char* operator()(const PadCropAttrs&) const { return "PadCrop"; }
+    const char* operator()(const RepeatAttrs&) const { return "Repeat"; }
+    const char* operator()(const ResizeBilinearAttrs&) const { return "ResizeBilinear"; }
+    const char* operator()(const RnnAttrs& r) const { return to_string(r.cell); }  // recurrent family
+    const char* operator()(const BidirMergeAttrs&) const { return "BidirMerge"; }
   };
   return std::visit(V{}, a);
 }

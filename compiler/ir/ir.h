@@ -93,12 +93,16 @@ struct PReluAttrs {
 struct ReshapeAttrs {};   // a view: same elements, new shape
 struct IdentityAttrs {};  // Dropout & co at inference; removed by passes::remove_identity
 
+#include "ir/ops_conv.h"  // conv family attrs (a fragment inside this namespace: they use Activation)
+#include "ir/ops_shape.h"  // embedding, normalization and shape family attrs (a fragment, like ops_conv.h)
+#include "ir/ops_recurrent.h"  // recurrent family attrs (a fragment, like ops_conv.h)
+
 // Op kinds, one line per family (each family's attrs live in ir/ops_<family>.h, included above).
 using OpAttrs = std::variant<
     DenseAttrs, ActivationAttrs, SoftmaxAttrs, PReluAttrs, ReshapeAttrs, IdentityAttrs  // core
-    // conv family
-    // recurrent family
-    // embedding, normalization and shape family
+    , ConvAttrs, DepthwiseConvAttrs, RepeatChannelsAttrs, ConvTransposeAttrs, PoolAttrs, GlobalPoolAttrs  // conv family
+    , RnnAttrs, BidirMergeAttrs  // recurrent family
+    , EmbeddingAttrs, BatchNormAttrs, LayerNormAttrs, PermuteAttrs, PadCropAttrs, RepeatAttrs, ResizeBilinearAttrs  // embedding, normalization and shape family
     >;
 const char* op_kind_name(const OpAttrs& a);  // "Dense", "Activation", ...
 
@@ -108,6 +112,11 @@ struct Op {
   std::vector<int> inputs, outputs;  // tensor ids
   OpAttrs attrs;
   std::vector<std::string> fused;  // "name (Class)" of layers a pass folded into this op
+  // TimeDistributed: the op runs independently on `slices` consecutive equal slices of each input
+  // and output (slice s of a tensor = elements [s n, (s + 1) n) with n = its size / slices). Its
+  // tensors keep their full shapes [slices, ...]; the attrs and slice_shape() describe one slice.
+  // The evaluator and the emitter honour it for every op kind (eval.cpp, emit_ops.cpp).
+  int64_t slices = 1;
 };
 
 struct Weight {
@@ -131,5 +140,8 @@ struct Graph {
   int add_tensor(Tensor t);
   int add_weight(Weight w);
 };
+
+// The shape an op's kernel sees for tensor t: t's shape, without the leading axis if op.slices > 1.
+Shape slice_shape(const Graph& g, const Op& op, int t);
 
 }  // namespace kc2cpp::ir

@@ -19,7 +19,27 @@ int lower_elu(Context&, const Layer&, int input);
 int lower_prelu(Context&, const Layer&, int input);
 int lower_softmax(Context&, const Layer&, int input);
 // layers_conv.cpp
+int lower_conv(Context&, const Layer&, int input);            // Conv1D, Conv2D
+int lower_depthwise_conv(Context&, const Layer&, int input);  // DepthwiseConv1D, DepthwiseConv2D
+int lower_separable_conv(Context&, const Layer&, int input);  // SeparableConv1D, SeparableConv2D
+int lower_conv_transpose(Context&, const Layer&, int input);  // Conv1DTranspose, Conv2DTranspose
+int lower_pooling(Context&, const Layer&, int input);         // Max/AveragePooling1D/2D
+int lower_global_pooling(Context&, const Layer&, int input);  // Global{Max,Average}Pooling1D/2D
 // layers_recurrent.cpp
+int lower_simple_rnn(Context&, const Layer&, int input);
+int lower_lstm(Context&, const Layer&, int input);
+int lower_gru(Context&, const Layer&, int input);
+int lower_rnn(Context&, const Layer&, int input);  // RNN(SimpleRNNCell | LSTMCell | GRUCell)
+int lower_bidirectional(Context&, const Layer&, int input);
+int lower_time_distributed(Context&, const Layer&, int input);
 // layers_shape.cpp
+int lower_embedding(Context&, const Layer&, int input);
+int lower_batch_norm(Context&, const Layer&, int input);
+int lower_layer_norm(Context&, const Layer&, int input);
+int lower_permute(Context&, const Layer&, int input);
+int lower_repeat_vector(Context&, const Layer&, int input);
+int lower_zero_padding(Context&, const Layer&, int input);  // ZeroPadding1D/2D/3D
+int lower_cropping(Context&, const Layer&, int input);      // Cropping1D/2D/3D
+int lower_upsampling(Context&, const Layer&, int input);    // UpSampling1D/2D/3D
 
 }  // namespace kc2cpp::lower

@@ -18,8 +18,10 @@ struct Problem {
 
 struct Chain {
   ir::Shape input_shape;  // per sample
+  ir::DType input_dtype = ir::DType::F32;
   std::string input_name = "input";
   std::vector<Layer> layers;  // without the InputLayer
+  size_t outputs = 0;  // Functional: the model's output count (> 1: all from the last layer); 0: unchecked
 };
 
 Layer layer_of(const json& entry) {
@@ -58,14 +60,19 @@ const json* batch_shape_of(const json& cfg) {
   return nullptr;
 }
 
-void check_input_dtype(const Layer& l) {
+// The input's element type in the generated API: float32 -> F32 (float); an integer dtype -> I32
+// (int32_t: Embedding indices; lower() checks that an Embedding reads the input).
+ir::DType check_input_dtype(const Layer& l) {
   auto it = l.config->find("dtype");
-  if (it == l.config->end() || it->is_null()) return;
+  if (it == l.config->end() || it->is_null()) return ir::DType::F32;
   std::string dtype;
   if (it->is_string()) dtype = it->get<std::string>();
   else if (it->is_object()) dtype = it->value("config", json::object()).value("name", "float32");
-  if (!dtype.empty() && dtype != "float32")
-    throw LayerProblem{"input dtype '" + dtype + "' is not supported yet (float32 inputs only)"};
+  if (dtype.empty() || dtype == "float32") return ir::DType::F32;
+  for (const char* i : {"int8", "int16", "int32", "int64", "uint8", "uint16", "uint32"})
+    if (dtype == i) return ir::DType::I32;
+  throw LayerProblem{"input dtype '" + dtype + "' is not supported (float32 inputs, or integer indices into an "
+                     "Embedding)"};
 }
 
 // Names of the layers feeding each call of a Functional layer (Keras 2 and 3 forms).
@@ -160,7 +167,7 @@ class Walker {
       const json* bs = batch_shape_of(*l.config);
       if (!bs) throw LayerProblem{"InputLayer has no batch_shape"};
       chain.input_shape = sample_shape(*bs, l);
-      check_input_dtype(l);
+      chain.input_dtype = check_input_dtype(l);
     } catch (const LayerProblem& p) {
       problems.push_back({l.name, l.class_name, p.why});
     }
@@ -171,11 +178,14 @@ class Walker {
     for (const json& entry : cfg["layers"]) by_name[layer_of(entry).name] = &entry;
     const auto ins = endpoints(cfg.value("input_layers", json::array()));
     const auto outs = endpoints(cfg.value("output_layers", json::array()));
-    if (ins.size() != 1 || outs.size() != 1)
+    const bool one_layer_out =
+        !outs.empty() && std::all_of(outs.begin(), outs.end(), [&](const std::string& o) { return o == outs[0]; });
+    if (ins.size() != 1 || !one_layer_out)
       throw Error(model_.path + ": the model has " + std::to_string(ins.size()) + " inputs and " +
                   std::to_string(outs.size()) + " outputs; only single-input, single-output models are "
                   "supported yet");
     Chain chain;
+    chain.outputs = outs.size();
     std::vector<Layer> reversed;
     std::string cur = outs[0];
     while (cur != ins[0]) {
@@ -225,10 +235,15 @@ ir::Graph lower(const load::KerasModel& model) {
   g.keras_version = model.keras_version;
   g.backend = model.backend;
   Context cx(model, g);
-  int t = g.add_tensor({chain.input_name, chain.input_shape, ir::DType::F32});
+  if (chain.input_dtype == ir::DType::I32 && (chain.layers.empty() || chain.layers[0].class_name != "Embedding"))
+    throw Error(report(model.path, {{chain.input_name, "InputLayer", "integer inputs are supported only as the "
+                                     "indices of an Embedding layer that reads the input directly"}}));
+  int t = g.add_tensor({chain.input_name, chain.input_shape, chain.input_dtype});
   g.inputs = {t};
   for (const Layer& l : chain.layers) {
     try {
+      if (!g.outputs.empty())  // set by a layer that gives several outputs (Bidirectional, merge_mode=None)
+        throw LayerProblem{"follows a layer that gives several tensors; only a model's last layer may"};
       t = find_lowering(l.class_name)(cx, l, t);
     } catch (const LayerProblem& p) {
       problems.push_back({l.name, l.class_name, p.why});
@@ -239,7 +254,10 @@ ir::Graph lower(const load::KerasModel& model) {
     }
   }
   if (!problems.empty()) throw Error(report(model.path, problems));
-  g.outputs = {t};
+  if (g.outputs.empty()) g.outputs = {t};
+  if (chain.outputs && g.outputs.size() != chain.outputs)
+    throw Error(model.path + ": the model has " + std::to_string(chain.outputs) + " outputs but its last layer gives " +
+                std::to_string(g.outputs.size()) + "; only single-output models (or one layer's outputs) are supported");
   return g;
 }
 

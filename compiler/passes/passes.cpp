@@ -1,6 +1,8 @@
 #include "passes/passes.h"
 
 #include <algorithm>
+#include <cmath>
+#include <limits>
 
 namespace kc2cpp::passes {
 namespace {
@@ -62,11 +64,111 @@ void choose_splits(ir::Graph& g) {
       const int64_t n = g.tensors[op.inputs[0]].shape.back();
       d->splits = n < 16 ? 1 : (n < 64 ? 2 : 4);
     }
+    if (auto* r = std::get_if<ir::RnnAttrs>(&op.attrs)) {  // recurrent family: x·W over `in`, h·U over units
+      auto rule = [](int64_t n) { return n < 16 ? 1 : (n < 64 ? 2 : 4); };
+      r->x_splits = rule(g.tensors[op.inputs[0]].shape.back());
+      r->h_splits = rule(r->units);
+    }
   }
+}
+
+void merge_slices(ir::Graph& g) {
+  for (ir::Op& op : g.ops) {
+    const bool last_axis_op = std::holds_alternative<ir::DenseAttrs>(op.attrs) ||
+                              std::holds_alternative<ir::ActivationAttrs>(op.attrs) ||
+                              std::holds_alternative<ir::ReshapeAttrs>(op.attrs);
+    if (op.slices > 1 && last_axis_op) op.slices = 1;
+  }
+}
+
+namespace {
+
+// Where a BatchNorm's per-channel scale and shift can go: the kernel and bias of a linear Dense /
+// Conv / DepthwiseConv / ConvTranspose. Its 2-D kernel is [groups * rows][cols]; element e belongs
+// to output channel (e / cols / rows) * cols + e % cols.
+struct FoldTarget {
+  int* kernel = nullptr;
+  int* bias = nullptr;
+  int64_t rows = 0, cols = 0;
+};
+
+FoldTarget fold_target(ir::Op& op, const ir::Graph& g) {
+  auto make = [&](int& kernel, int& bias, const ir::Activation& act, int64_t groups) {
+    const ir::Shape& k = g.weights[kernel].shape;
+    if (!act.is_linear() || k.size() != 2 || groups <= 0 || k[0] % groups != 0) return FoldTarget{};
+    return FoldTarget{&kernel, &bias, k[0] / groups, k[1]};
+  };
+  if (auto* d = std::get_if<ir::DenseAttrs>(&op.attrs)) return make(d->kernel, d->bias, d->act, 1);
+  if (auto* c = std::get_if<ir::ConvAttrs>(&op.attrs)) return make(c->kernel, c->bias, c->act, c->groups);
+  if (auto* c = std::get_if<ir::DepthwiseConvAttrs>(&op.attrs)) return make(c->kernel, c->bias, c->act, 1);
+  if (auto* c = std::get_if<ir::ConvTransposeAttrs>(&op.attrs)) return make(c->kernel, c->bias, c->act, 1);
+  return {};
+}
+
+// v rounded to float, or false if the rounding loses what folding must keep: a non-finite value, or
+// a non-zero value that becomes subnormal or zero (the unfolded op would have kept it normal).
+bool fold_value(double v, float& out) {
+  out = static_cast<float>(v);
+  if (!std::isfinite(out)) return false;
+  return v == 0 || std::fabs(out) >= std::numeric_limits<float>::min();
+}
+
+// Adds a weight named after the op it replaces in: "<old name>+<batch norm>".
+int add_folded(ir::Graph& g, const std::string& name, ir::Shape shape, std::vector<float> data) {
+  return g.add_weight({name, std::move(shape), std::move(data)});
+}
+
+// Folds BatchNorm op `j` into its producer if it can; returns true if it did (op j is then gone).
+bool fold_one(ir::Graph& g, size_t j) {
+  const auto* bn = std::get_if<ir::BatchNormAttrs>(&g.ops[j].attrs);
+  if (!bn || bn->inner != 1) return false;
+  const int t = g.ops[j].inputs[0];
+  if (is_output(g, t) || count_uses(g, t) != 1) return false;
+  size_t i = 0;
+  while (i < j && (g.ops[i].outputs.empty() || g.ops[i].outputs[0] != t)) ++i;
+  if (i == j) return false;
+  const FoldTarget ft = fold_target(g.ops[i], g);
+  if (!ft.kernel || ft.cols * (static_cast<int64_t>(g.weights[*ft.kernel].data.size()) / (ft.rows * ft.cols)) != bn->channels)
+    return false;
+  const size_t channels = static_cast<size_t>(bn->channels);
+  std::vector<double> scale(channels), shift(channels);
+  for (size_t c = 0; c < channels; ++c) {
+    const double gamma = bn->gamma >= 0 ? g.weights[bn->gamma].data[c] : 1.0;
+    const double beta = bn->beta >= 0 ? g.weights[bn->beta].data[c] : 0.0;
+    scale[c] = gamma / std::sqrt(double{g.weights[bn->variance].data[c]} + double{bn->epsilon});
+    shift[c] = beta - double{g.weights[bn->mean].data[c]} * scale[c];
+    if (!std::isfinite(scale[c]) || !std::isfinite(shift[c])) return false;
+  }
+  const ir::Weight& k = g.weights[*ft.kernel];
+  std::vector<float> kernel(k.data.size()), bias(channels);
+  for (size_t e = 0; e < kernel.size(); ++e) {
+    const size_t c = static_cast<size_t>(static_cast<int64_t>(e) / ft.cols / ft.rows * ft.cols + static_cast<int64_t>(e) % ft.cols);
+    if (!fold_value(k.data[e] * scale[c], kernel[e])) return false;
+  }
+  for (size_t c = 0; c < channels; ++c)
+    if (!fold_value((*ft.bias >= 0 ? g.weights[*ft.bias].data[c] : 0.0) * scale[c] + shift[c], bias[c])) return false;
+  const std::string suffix = "+" + g.ops[j].name;
+  const std::string bias_name = *ft.bias >= 0 ? g.weights[*ft.bias].name : g.ops[i].name + "/bias";
+  const ir::Shape kshape = k.shape;
+  *ft.kernel = add_folded(g, k.name + suffix, kshape, std::move(kernel));
+  *ft.bias = add_folded(g, bias_name + suffix, {bn->channels}, std::move(bias));
+  g.ops[i].outputs = g.ops[j].outputs;
+  g.ops[i].fused.push_back(label(g.ops[j]));
+  g.ops.erase(g.ops.begin() + static_cast<std::ptrdiff_t>(j));
+  return true;
+}
+
+}  // namespace
+
+void fold_batchnorm(ir::Graph& g) {
+  for (size_t j = 0; j < g.ops.size(); ++j)
+    if (fold_one(g, j)) --j;
 }
 
 void optimize(ir::Graph& g) {
   remove_identity(g);
+  fold_batchnorm(g);  // before fuse_activation: Dense -> BatchNorm -> Activation fuses all three
+  merge_slices(g);
   fuse_activation(g);
   choose_splits(g);
 }

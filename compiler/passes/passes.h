@@ -11,8 +11,23 @@ void remove_identity(ir::Graph& g);
 // into the Dense epilogue. The result is bit-identical (same operations in the same order).
 void fuse_activation(ir::Graph& g);
 // Picks DenseAttrs::splits from the reduction length only (never from an ISA), so that
-// every path follows the same order: n < 16 -> 1, n < 64 -> 2, else 4.
+// every path follows the same order: n < 16 -> 1, n < 64 -> 2, else 4. The same rule gives
+// RnnAttrs::x_splits (n = input features) and h_splits (n = units).
 void choose_splits(ir::Graph& g);
+
+// TimeDistributed ops that act on the last axis alone (Dense, elementwise Activation) or are
+// views (Reshape) run over the whole tensor at once: Op::slices becomes 1. Bit-identical (each
+// output element sees the same operations); fewer, longer kernel calls.
+void merge_slices(ir::Graph& g);
+
+// BatchNorm (ir::BatchNormAttrs over the last axis) reading the output of a linear Dense, Conv,
+// DepthwiseConv or ConvTranspose that nothing else reads: folded into that op's kernel and bias,
+// computed in double from Keras's parameters and rounded once: w' = w * s_c, b' = b * s_c + t_c with
+// s_c = gamma / sqrt(var + eps), t_c = beta - mean * s_c. Not bit-identical to the standalone op
+// (the scaling moves from the sum into each product), within the same bound of Keras (measured in
+// the bn_*_fold fixtures); skipped when a folded value would overflow, or a non-zero one round to a
+// subnormal or zero: the BatchNorm then stays a standalone op. Runs before fuse_activation.
+void fold_batchnorm(ir::Graph& g);
 
 // All of the above, in order.
 void optimize(ir::Graph& g);

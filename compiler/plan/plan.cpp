@@ -1,4 +1,7 @@
 #include "plan/plan.h"
+#include "plan/pack_conv.h"  // conv family
+#include "plan/pack_recurrent.h"  // recurrent family
+#include "plan/step.h"            // recurrent family: the streaming API
 
 #include <algorithm>
 #include <variant>
@@ -96,6 +99,9 @@ void pack_weights(const ir::Graph& g, Plan& plan) {
       const ir::Weight& a = g.weights[p->alpha];
       add(p->alpha, {a.name, "alpha, broadcast to the input shape", a.data});
     }
+    for (auto& [index, packed] : pack_conv_weights(g, op)) add(index, std::move(packed));  // conv family
+    for (auto& [index, packed] : pack_recurrent_weights(g, op)) add(index, std::move(packed));  // recurrent family
+    for (auto& [w, layout] : std::visit([](const auto& a) { return ir::unpadded_weights(a); }, op.attrs)) add(w, {g.weights[w].name, layout, g.weights[w].data});  // embedding, normalization and shape family
   }
 }
 
@@ -111,6 +117,7 @@ Plan make_plan(const ir::Graph& g) {
   for (size_t k = 0; k < g.inputs.size(); ++k) plan.where[g.inputs[k]] = {Location::Input, static_cast<int64_t>(k)};
   for (size_t t = 0; t < root.size(); ++t) plan.where[t] = plan.where[root[t]];
   pack_weights(g, plan);
+  plan.step = make_step_plan(g);  // recurrent family: the streaming API (plan/step.h)
   return plan;
 }
 

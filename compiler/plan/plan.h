@@ -10,6 +10,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -20,8 +21,8 @@ namespace kc2cpp::plan {
 constexpr int64_t kPad = 16;  // must equal kc::kPad in runtime_min/kc2cpp_kernels.h
 
 struct Location {
-  enum Kind { Input, Arena } kind = Arena;
-  int64_t index = 0;  // input number or arena offset in floats
+  enum Kind { Input, Arena, State } kind = Arena;  // State: streaming state (plan/step.h)
+  int64_t index = 0;  // input number, arena offset or State offset, in floats
 };
 
 struct PackedWeight {
@@ -30,11 +31,14 @@ struct PackedWeight {
   std::vector<float> data;
 };
 
+struct StepPlan;  // plan/step.h
+
 struct Plan {
   std::vector<Location> where;        // per tensor id (unused tensors: Arena 0)
   int64_t arena_floats = 0;
   std::vector<PackedWeight> weights;  // in first-use order
   std::vector<int> weight_slot;       // IR weight index -> index into `weights`, -1 if not emitted
+  std::shared_ptr<const StepPlan> step;  // recurrent models: the streaming API (plan/step.h)
 };
 
 Plan make_plan(const ir::Graph& g);

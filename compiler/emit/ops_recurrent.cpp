@@ -1,0 +1,78 @@
+// Emitters of the recurrent ops: SimpleRNN / LSTM / GRU (whole sequences in predict(), one
+// timestep in step()) and Bidirectional's merge. Kernels: runtime_min/kc2cpp_kernels_recurrent.h.
+#include "emit/ops.h"
+
+namespace kc2cpp::emit {
+namespace {
+
+std::string b(bool v) { return v ? "true" : "false"; }
+
+std::string describe(const ir::RnnAttrs& a, int64_t in) {
+  std::string s = std::to_string(in) + " -> " + std::to_string(a.units) + " units; activation " + ir::describe(a.act);
+  if (a.cell != ir::RnnCell::Simple) s += ", recurrent_activation " + ir::describe(a.rec_act);
+  if (a.cell == ir::RnnCell::Gru) s += a.reset_after ? ", reset_after" : ", reset before the recurrent product";
+  s += a.bias >= 0 ? ", bias" : ", no bias";
+  s += "; x*W " + std::to_string(a.x_splits) + " and h*U " + std::to_string(a.h_splits) + " accumulator split(s)";
+  return s;
+}
+
+// "kc::lstm_cell<...>(kernel, recurrent kernel, bias, act, recurrent act)": the cell object.
+std::string cell(const ir::RnnAttrs& a, OpEmitter& e, int64_t in) {
+  std::string tmpl = std::to_string(in) + ", " + std::to_string(a.units) + ", " + std::to_string(a.x_splits) + ", " +
+                     std::to_string(a.h_splits) + ", " + b(a.bias >= 0);
+  if (a.cell == ir::RnnCell::Gru) tmpl += ", " + b(a.reset_after);
+  tmpl += ", " + b(e.g.fp == ir::FpMode::Fused);
+  const char* fn = a.cell == ir::RnnCell::Simple ? "simple_rnn_cell" : a.cell == ir::RnnCell::Lstm ? "lstm_cell" : "gru_cell";
+  return "kc::" + std::string(fn) + "<" + tmpl + ">(" + e.weight(a.kernel) + ", " + e.weight(a.recurrent) + ", " +
+         (a.bias >= 0 ? e.weight(a.bias) : "nullptr") + ", " + act_functor(a.act) + ", " + act_functor(a.rec_act) + ")";
+}
+
+}  // namespace
+
+void emit_op(const ir::RnnAttrs& a, OpEmitter& e) {
+  const bool lstm = a.cell == ir::RnnCell::Lstm;
+  if (a.step) {  // inputs {x_t, h (, c)}, outputs {h' (, c'), scratch}: one timestep, state in place
+    const int64_t in = e.in_count(0);
+    e.comment("one timestep, " + describe(a, in));
+    e.p.emit({{"cell", cell(a, e, in)},
+              {"x", e.in(0)},
+              {"h", e.in(1)},
+              {"c", lstm ? e.in(2) : "nullptr"},
+              {"h_out", e.out(0)},
+              {"c_out", lstm ? e.out(1) : "nullptr"},
+              {"scratch", e.out(lstm ? 2 : 1)}},
+             "$cell$($x$, $h$, $c$, $h_out$, $c_out$, $scratch$);");
+    return;
+  }
+  const ir::Shape s = e.in_shape();
+  std::string order = a.go_backwards ? "backwards (go_backwards)" : "forwards";
+  if (a.return_sequences)
+    order += a.reverse_output ? ", returns the sequence flipped back to input order" : ", returns the sequence";
+  else
+    order += ", returns the last h";
+  e.comment(std::to_string(s[0]) + " timesteps " + order + "; " + describe(a, s[1]));
+  e.p.emit({{"T", std::to_string(s[0])},
+            {"seq", b(a.return_sequences)},
+            {"back", b(a.go_backwards)},
+            {"rev", b(a.reverse_output)},
+            {"cell", cell(a, e, s[1])},
+            {"in", e.in()},
+            {"out", e.out(0)},
+            {"scratch", e.out(1)}},
+           "kc::rnn_sequence<$T$, $seq$, $back$, $rev$>($cell$, $in$, $out$, $scratch$);");
+}
+
+void emit_op(const ir::BidirMergeAttrs& m, OpEmitter& e) {
+  const int64_t n = e.in_count(0), u = e.in_shape(0).back();
+  e.comment(std::string("merge_mode ") + ir::to_string(m.mode) + " of the forward and the backward output");
+  if (m.mode == ir::MergeMode::Concat) {
+    e.p.emit({{"a", e.in(0)}, {"b", e.in(1)}, {"out", e.out()}, {"rows", std::to_string(n / u)}, {"u", std::to_string(u)}},
+             "kc::bidir_concat($a$, $b$, $out$, $rows$, $u$);");
+    return;
+  }
+  const char* mode = m.mode == ir::MergeMode::Sum ? "0" : m.mode == ir::MergeMode::Ave ? "1" : "2";
+  e.p.emit({{"mode", mode}, {"a", e.in(0)}, {"b", e.in(1)}, {"out", e.out()}, {"n", std::to_string(n)}},
+           "kc::bidir_merge<$mode$>($a$, $b$, $out$, $n$);");
+}
+
+}  // namespace kc2cpp::emit

@@ -1,0 +1,156 @@
+// Evaluator: recurrent ops (SimpleRNN, LSTM, GRU in sequence and step form; Bidirectional merge).
+// The operation order is the contract in compiler/ir/ops_recurrent.h, which
+// runtime_min/kc2cpp_kernels_recurrent.h follows too. Weights are read in Keras's own layout.
+#include <cmath>
+
+#include "error.h"
+#include "eval/ops.h"
+#include "eval/runtime.h"
+
+namespace kc2cpp::eval {
+namespace {
+
+// sum_i x[i] * w[i * ldw] with `splits` virtual accumulators (i mod splits), combined
+// (s0+s1)+(s2+s3): the order of DenseAttrs and kc::dense_block.
+float dot(const float* x, int64_t k, const float* w, int64_t ldw, int splits, ir::FpMode fp) {
+  float s[4] = {0.0f, 0.0f, 0.0f, 0.0f};
+  for (int64_t i = 0; i < k; ++i) {
+    float& acc = s[i % splits];
+    acc = fp == ir::FpMode::Fused ? std::fma(x[i], w[i * ldw], acc) : rt::add(acc, rt::mul(x[i], w[i * ldw]));
+  }
+  if (splits == 1) return s[0];
+  if (splits == 2) return rt::add(s[0], s[1]);
+  return rt::add(rt::add(s[0], s[1]), rt::add(s[2], s[3]));
+}
+
+class Cell {
+ public:
+  Cell(const ir::RnnAttrs& a, const OpContext& c, int64_t in)
+      : a_(a), fp_(c.g.fp), in_(in), u_(a.units), gu_(ir::rnn_gates(a.cell) * a.units),
+        w_(c.weight(a.kernel).data()), rw_(c.weight(a.recurrent).data()),
+        b_(a.bias >= 0 ? c.weight(a.bias).data() : nullptr) {}
+
+  // One timestep: h (and c, LSTM) updated in place.
+  void step(const float* x, std::vector<float>& h, std::vector<float>& c) const {
+    std::vector<float> xw(static_cast<size_t>(gu_)), hu(static_cast<size_t>(gu_));
+    for (int64_t n = 0; n < gu_; ++n) xw[n] = dot(x, in_, w_ + n, gu_, a_.x_splits, fp_);
+    const bool gru_before = a_.cell == ir::RnnCell::Gru && !a_.reset_after;
+    for (int64_t n = 0; n < (gru_before ? 2 * u_ : gu_); ++n) hu[n] = dot(h.data(), u_, rw_ + n, gu_, a_.h_splits, fp_);
+    switch (a_.cell) {
+      case ir::RnnCell::Simple: return simple(xw, hu, h);
+      case ir::RnnCell::Lstm: return lstm(xw, hu, h, c);
+      case ir::RnnCell::Gru: return gru(xw, hu, h);
+    }
+  }
+
+ private:
+  float bias(int64_t n) const { return b_[n]; }
+
+  void simple(const std::vector<float>& xw, const std::vector<float>& hu, std::vector<float>& h) const {
+    for (int64_t j = 0; j < u_; ++j) {
+      float v = xw[j];
+      if (b_) v = rt::add(v, bias(j));
+      h[j] = apply(a_.act, rt::add(v, hu[j]));
+    }
+  }
+
+  void lstm(const std::vector<float>& xw, const std::vector<float>& hu, std::vector<float>& h,
+            std::vector<float>& c) const {
+    for (int64_t j = 0; j < u_; ++j) {
+      float z[4];
+      for (int64_t g = 0; g < 4; ++g) {
+        z[g] = rt::add(xw[g * u_ + j], hu[g * u_ + j]);
+        if (b_) z[g] = rt::add(z[g], bias(g * u_ + j));
+      }
+      const float i = apply(a_.rec_act, z[0]), f = apply(a_.rec_act, z[1]), o = apply(a_.rec_act, z[3]);
+      c[j] = rt::add(rt::mul(f, c[j]), rt::mul(i, apply(a_.act, z[2])));
+      h[j] = rt::mul(o, apply(a_.act, c[j]));
+    }
+  }
+
+  static float mix(float z, float h, float hh) { return rt::add(rt::mul(z, h), rt::mul(rt::sub(1.0f, z), hh)); }
+
+  void gru(const std::vector<float>& xw, std::vector<float>& hu, std::vector<float>& h) const {
+    auto mx = [&](int64_t g, int64_t j) { return b_ ? rt::add(xw[g * u_ + j], bias(g * u_ + j)) : xw[g * u_ + j]; };
+    if (a_.reset_after) {
+      auto mh = [&](int64_t g, int64_t j) {
+        return b_ ? rt::add(hu[g * u_ + j], bias(gu_ + g * u_ + j)) : hu[g * u_ + j];
+      };
+      for (int64_t j = 0; j < u_; ++j) {
+        const float z = apply(a_.rec_act, rt::add(mx(0, j), mh(0, j)));
+        const float r = apply(a_.rec_act, rt::add(mx(1, j), mh(1, j)));
+        const float hh = apply(a_.act, rt::add(mx(2, j), rt::mul(r, mh(2, j))));
+        h[j] = mix(z, h[j], hh);
+      }
+      return;
+    }
+    std::vector<float> z(static_cast<size_t>(u_)), rh(static_cast<size_t>(u_));
+    for (int64_t j = 0; j < u_; ++j) {
+      z[j] = apply(a_.rec_act, rt::add(mx(0, j), hu[j]));
+      const float r = apply(a_.rec_act, rt::add(mx(1, j), hu[u_ + j]));
+      rh[j] = rt::mul(r, h[j]);
+    }
+    for (int64_t j = 0; j < u_; ++j) hu[2 * u_ + j] = dot(rh.data(), u_, rw_ + 2 * u_ + j, gu_, a_.h_splits, fp_);
+    for (int64_t j = 0; j < u_; ++j) h[j] = mix(z[j], h[j], apply(a_.act, rt::add(mx(2, j), hu[2 * u_ + j])));
+  }
+
+  const ir::RnnAttrs& a_;
+  ir::FpMode fp_;
+  int64_t in_, u_, gu_;
+  const float *w_, *rw_, *b_;
+};
+
+}  // namespace
+
+void run(const ir::RnnAttrs& a, const OpContext& c) {
+  const size_t u = static_cast<size_t>(a.units);
+  const bool lstm = a.cell == ir::RnnCell::Lstm;
+  c.y(c.out.size() - 1).assign(static_cast<size_t>(ir::rnn_scratch_floats(a)), 0.0f);  // scratch: unused here
+  if (a.step) {  // inputs {x_t, h (, c)}, outputs {h' (, c'), scratch}
+    std::vector<float> h = c.x(1), cs = lstm ? c.x(2) : std::vector<float>(u, 0.0f);
+    Cell(a, c, ir::num_elements(c.in_shape(0))).step(c.x(0).data(), h, cs);
+    c.y(0) = h;
+    if (lstm) c.y(1) = cs;
+    return;
+  }
+  const ir::Shape s = c.in_shape();
+  if (s.size() != 2) throw Error("internal: recurrent op on a rank-" + std::to_string(s.size()) + " input");
+  const int64_t steps = s[0], in = s[1];
+  const Cell cell(a, c, in);
+  std::vector<float> h(u, 0.0f), cs(u, 0.0f);
+  std::vector<float>& y = c.y();
+  y.assign(a.return_sequences ? static_cast<size_t>(steps) * u : u, 0.0f);
+  for (int64_t step = 0; step < steps; ++step) {
+    const int64_t t = a.go_backwards ? steps - 1 - step : step;
+    cell.step(c.x().data() + t * in, h, cs);
+    if (a.return_sequences)
+      std::copy(h.begin(), h.end(), y.begin() + (a.reverse_output ? steps - 1 - step : step) * static_cast<int64_t>(u));
+  }
+  if (!a.return_sequences) y = h;
+}
+
+void run(const ir::BidirMergeAttrs& m, const OpContext& c) {
+  const std::vector<float>& a = c.x(0);
+  const std::vector<float>& b = c.x(1);
+  std::vector<float>& y = c.y();
+  if (m.mode == ir::MergeMode::Concat) {
+    const size_t u = static_cast<size_t>(c.in_shape(0).back()), rows = a.size() / u;
+    y.clear();
+    for (size_t r = 0; r < rows; ++r) {
+      y.insert(y.end(), a.begin() + static_cast<std::ptrdiff_t>(r * u), a.begin() + static_cast<std::ptrdiff_t>((r + 1) * u));
+      y.insert(y.end(), b.begin() + static_cast<std::ptrdiff_t>(r * u), b.begin() + static_cast<std::ptrdiff_t>((r + 1) * u));
+    }
+    return;
+  }
+  y.resize(a.size());
+  for (size_t i = 0; i < a.size(); ++i) {
+    switch (m.mode) {
+      case ir::MergeMode::Sum: y[i] = rt::add(a[i], b[i]); break;
+      case ir::MergeMode::Ave: y[i] = rt::mul(rt::add(a[i], b[i]), 0.5f); break;
+      case ir::MergeMode::Mul: y[i] = rt::mul(a[i], b[i]); break;
+      case ir::MergeMode::Concat: break;
+    }
+  }
+}
+
+}  // namespace kc2cpp::eval

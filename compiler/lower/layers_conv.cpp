@@ -1,0 +1,358 @@
+// Convolution and pooling layers: Conv1D/2D (valid/same/causal, strides, dilation, groups),
+// DepthwiseConv1D/2D, SeparableConv1D/2D, Conv1DTranspose/2DTranspose, Max/AveragePooling1D/2D,
+// Global{Max,Average}Pooling1D/2D. channels_last only. 1-D layers are the 2-D ops with H = 1.
+// Every geometry (output sizes, padding offsets) is resolved here, once; the op semantics and
+// their reduction order are documented in ir/ops_conv.h.
+#include <algorithm>
+#include <cctype>
+
+#include "lower/layers.h"
+
+namespace kc2cpp::lower {
+namespace {
+
+// 1 for the *1D classes, 2 for the *2D classes.
+int spatial_rank(const Layer& layer) {
+  const std::string& c = layer.class_name;
+  if (c.find("1D") != std::string::npos) return 1;
+  if (c.find("2D") != std::string::npos) return 2;
+  throw LayerProblem{"only 1-D and 2-D convolution and pooling layers are supported"};
+}
+
+void require_channels_last(const json& cfg) {
+  auto it = cfg.find("data_format");
+  if (it == cfg.end() || it->is_null()) return;
+  if (!it->is_string() || it->get<std::string>() != "channels_last")
+    throw LayerProblem{"data_format=" + it->dump() + " is not supported (kc2cpp compiles channels_last "
+                       "models only); rebuild the model with data_format='channels_last'"};
+}
+
+// A Keras int-or-tuple option (kernel_size, strides, dilation_rate, pool_size, ...) as `rank`
+// positive integers; `fallback` when the key is missing or null (if fallback > 0).
+std::vector<int64_t> spatial_ints(const json& cfg, const char* key, int rank, int64_t fallback = 0) {
+  auto it = cfg.find(key);
+  std::vector<int64_t> v;
+  if (it == cfg.end() || it->is_null()) {
+    if (fallback <= 0) throw LayerProblem{std::string("config has no '") + key + "'"};
+    return std::vector<int64_t>(static_cast<size_t>(rank), fallback);
+  }
+  if (it->is_number_integer()) {
+    v.assign(static_cast<size_t>(rank), it->get<int64_t>());
+  } else if (it->is_array() && it->size() == static_cast<size_t>(rank)) {
+    for (const json& d : *it) {
+      if (!d.is_number_integer()) throw LayerProblem{std::string("config '") + key + "' holds a non-integer"};
+      v.push_back(d.get<int64_t>());
+    }
+  } else {
+    throw LayerProblem{std::string("config '") + key + "' = " + it->dump() + " is not " + std::to_string(rank) +
+                       " integer(s)"};
+  }
+  for (int64_t d : v)
+    if (d <= 0) throw LayerProblem{std::string("config '") + key + "' = " + it->dump() + " must be positive"};
+  return v;
+}
+
+std::string padding_of(const json& cfg, bool causal_ok) {
+  const json& p = require(cfg, "padding");
+  std::string s = p.is_string() ? p.get<std::string>() : "";
+  std::transform(s.begin(), s.end(), s.begin(), [](unsigned char ch) { return static_cast<char>(std::tolower(ch)); });
+  if (s == "valid" || s == "same" || (causal_ok && s == "causal")) return s;
+  throw LayerProblem{"padding=" + p.dump() + " is not supported (valid, same" +
+                     std::string(causal_ok ? ", causal" : "") + ")"};
+}
+
+struct Axis {
+  int64_t out = 0, pad = 0;
+};
+
+// Output size and padded taps before the input along one axis (KERAS_FORMAT.md, "Padding"):
+// k_eff = (k-1)d + 1; valid: (n - k_eff)/s + 1; same: ceil(n/s), before = floor(total/2) of
+// total = max((out-1)s + k_eff - n, 0); causal: d(k-1) on the left, then valid.
+Axis forward_axis(int64_t n, int64_t k, int64_t s, int64_t d, const std::string& padding) {
+  const int64_t k_eff = (k - 1) * d + 1;
+  Axis a;
+  if (padding == "same") {
+    a.out = (n + s - 1) / s;
+    a.pad = std::max<int64_t>((a.out - 1) * s + k_eff - n, 0) / 2;
+  } else {
+    a.pad = padding == "causal" ? k_eff - 1 : 0;
+    a.out = n + a.pad >= k_eff ? (n + a.pad - k_eff) / s + 1 : 0;
+  }
+  if (a.out <= 0)
+    throw LayerProblem{"the window (" + std::to_string(k_eff) + " with dilation) is larger than the input (" +
+                       std::to_string(n) + ") with padding '" + padding + "': the output would be empty"};
+  return a;
+}
+
+// Conv*Transpose along one axis: output size as Keras computes it (Keras 3
+// compute_conv_transpose_output_shape = tf.keras deconv_output_length) and the gather offset
+// (ops_conv.h): Keras 3 (jax.lax.conv_transpose with left padding lo): k_eff - 1 - lo; tf.keras
+// (the gradient of a forward convolution out -> in): that convolution's pad_before.
+Axis transpose_axis(int64_t n, int64_t k, int64_t s, int64_t d, const std::string& padding, int64_t out_pad,
+                    int keras_major) {
+  const int64_t k_eff = (k - 1) * d + 1;
+  const bool has_op = out_pad >= 0;
+  Axis a;
+  if (padding == "valid") {
+    a.out = (n - 1) * s + k_eff + (has_op ? out_pad : std::max(k_eff, s) - k_eff);
+    a.pad = 0;
+    return a;
+  }
+  a.out = has_op ? (n - 1) * s + k_eff % 2 + out_pad : n * s;
+  if (keras_major >= 3) {
+    const int64_t pad_len = has_op ? k_eff + k_eff % 2 - 2 + out_pad : s + k_eff - 2;
+    const int64_t lo = std::min(pad_len / 2 + pad_len % 2, k_eff - 1);
+    a.pad = k_eff - 1 - lo;
+  } else {
+    a.pad = std::max<int64_t>((n - 1) * s + k_eff - a.out, 0) / 2;
+  }
+  if (a.out <= 0) throw LayerProblem{"the output would be empty"};
+  return a;
+}
+
+// The per-sample input as [H][W][C] for a layer of spatial rank 1 ([L, C]) or 2 ([H, W, C]).
+ir::ConvGeom input_geom(const ir::Shape& in, int rank) {
+  if (in.size() != static_cast<size_t>(rank) + 1)
+    throw LayerProblem{"expects a rank-" + std::to_string(rank + 2) + " input (batch, " +
+                       (rank == 1 ? "steps" : "rows, cols") + ", channels), got " + ir::to_string(in)};
+  ir::ConvGeom g;
+  g.in_h = rank == 2 ? in[0] : 1;
+  g.in_w = in[static_cast<size_t>(rank) - 1];
+  g.in_c = in.back();
+  return g;
+}
+
+// Window, strides, dilation and padding of a layer, with output sizes. `window_key` is
+// kernel_size or pool_size; pooling strides default (missing or null) to the pool size.
+ir::ConvGeom window_geom(const Layer& layer, const ir::Shape& in, int rank, const char* window_key, bool pooling) {
+  const json& cfg = *layer.config;
+  require_channels_last(cfg);
+  ir::ConvGeom g = input_geom(in, rank);
+  const std::vector<int64_t> k = spatial_ints(cfg, window_key, rank);
+  const bool default_strides = pooling && (!cfg.contains("strides") || cfg["strides"].is_null());
+  const std::vector<int64_t> s = default_strides ? k : spatial_ints(cfg, "strides", rank, 1);
+  const std::vector<int64_t> d = pooling ? std::vector<int64_t>(static_cast<size_t>(rank), 1)
+                                         : spatial_ints(cfg, "dilation_rate", rank, 1);
+  g.padding = padding_of(cfg, !pooling && layer.class_name == "Conv1D");
+  const size_t w = static_cast<size_t>(rank) - 1;  // index of the width axis in k/s/d
+  g.k_h = rank == 2 ? k[0] : 1;
+  g.k_w = k[w];
+  g.stride_h = rank == 2 ? s[0] : 1;
+  g.stride_w = s[w];
+  g.dil_h = rank == 2 ? d[0] : 1;
+  g.dil_w = d[w];
+  const Axis h = forward_axis(g.in_h, g.k_h, g.stride_h, g.dil_h, rank == 2 ? g.padding : "valid");
+  const Axis x = forward_axis(g.in_w, g.k_w, g.stride_w, g.dil_w, g.padding);
+  g.out_h = h.out, g.pad_top = h.pad;
+  g.out_w = x.out, g.pad_left = x.pad;
+  return g;
+}
+
+// The output shape of a [H][W][C] result, in the layer's rank.
+ir::Shape out_shape(const ir::ConvGeom& g, int rank) {
+  return rank == 2 ? ir::Shape{g.out_h, g.out_w, g.out_c} : ir::Shape{g.out_w, g.out_c};
+}
+
+// A weight array with new contents (a rearranged kernel), keeping its file name for messages.
+load::NamedArray with_data(const load::NamedArray& a, std::vector<float> data) {
+  return load::NamedArray{a.name, a.shape, std::move(data)};
+}
+
+struct ActivationAndBias {
+  ParsedActivation act;
+  bool use_bias = true;
+};
+
+ActivationAndBias activation_and_bias(Context& cx, const json& cfg) {
+  return {parse_activation(cfg.value("activation", json("linear")), cx.keras_major()), get_bool(cfg, "use_bias", true)};
+}
+
+// Applies what the fused epilogue does not: softmax / log_softmax.
+int finish(Context& cx, const Layer& layer, const ParsedActivation& act, int out) {
+  ParsedActivation rest;
+  rest.softmax = act.softmax;
+  rest.log_softmax = act.log_softmax;
+  return apply_activation(cx, layer, rest, out);
+}
+
+ir::Shape kernel_shape(const ir::ConvGeom& g, int rank, int64_t a, int64_t b) {
+  return rank == 2 ? ir::Shape{g.k_h, g.k_w, a, b} : ir::Shape{g.k_w, a, b};
+}
+
+// Depthwise part shared by DepthwiseConv and SeparableConv: RepeatChannels(m) if m > 1, then the
+// depth-multiplier-1 depthwise op on C*m channels. Returns the output tensor.
+int depthwise(Context& cx, const Layer& layer, int input, ir::ConvGeom g, int rank, const load::NamedArray& kernel,
+              const load::NamedArray* bias, const ir::Activation& act) {
+  const json& cfg = *layer.config;
+  const int64_t m = cfg.contains("depth_multiplier") ? get_int(cfg, "depth_multiplier") : 1;
+  if (m <= 0) throw LayerProblem{"depth_multiplier must be positive"};
+  Context::expect_shape(kernel, kernel_shape(g, rank, g.in_c, m), "depthwise kernel");
+  if (bias) Context::expect_shape(*bias, {g.in_c * m}, "bias");
+  if (m > 1) {
+    ir::Shape rep = cx.shape_of(input);
+    rep.back() *= m;
+    input = cx.add_op(layer, ir::RepeatChannelsAttrs{m}, input, rep);
+    g.in_c *= m;
+  }
+  g.out_c = g.in_c;
+  ir::DepthwiseConvAttrs attrs;
+  attrs.geom = g;
+  attrs.kernel = cx.add_weight(layer, kernel, {g.k_h * g.k_w, g.in_c});  // [kh][kw][C][m] is [kh*kw][C*m]
+  if (bias) attrs.bias = cx.add_weight(layer, *bias);
+  attrs.act = act;
+  return cx.add_op(layer, attrs, input, out_shape(g, rank));
+}
+
+}  // namespace
+
+int lower_conv(Context& cx, const Layer& layer, int input) {
+  const json& cfg = *layer.config;
+  const int rank = spatial_rank(layer);
+  ir::ConvGeom g = window_geom(layer, cx.shape_of(input), rank, "kernel_size", false);
+  const int64_t filters = get_int(cfg, "filters");
+  const int64_t groups = cfg.contains("groups") ? get_int(cfg, "groups") : 1;
+  if (filters <= 0 || groups <= 0) throw LayerProblem{"filters and groups must be positive"};
+  if (g.in_c % groups || filters % groups)
+    throw LayerProblem{"groups=" + std::to_string(groups) + " does not divide the input channels (" +
+                       std::to_string(g.in_c) + ") and filters (" + std::to_string(filters) + ")"};
+  g.out_c = filters;
+  const ActivationAndBias ab = activation_and_bias(cx, cfg);
+  const auto& w = cx.weights(layer, ab.use_bias ? 2 : 1);
+  const int64_t cg = g.in_c / groups, fg = filters / groups, taps = g.k_h * g.k_w;
+  Context::expect_shape(w[0], kernel_shape(g, rank, cg, filters), "kernel");
+  // Keras [kh][kw][C/G][F] -> [G][kh][kw][C/G][F/G]: one row per (tap, channel) of each group.
+  std::vector<float> k(w[0].data.size());
+  for (int64_t gr = 0; gr < groups; ++gr)
+    for (int64_t r = 0; r < taps * cg; ++r)
+      for (int64_t j = 0; j < fg; ++j)
+        k[static_cast<size_t>((gr * taps * cg + r) * fg + j)] =
+            w[0].data[static_cast<size_t>(r * filters + gr * fg + j)];
+  ir::ConvAttrs attrs;
+  attrs.geom = g;
+  attrs.groups = groups;
+  attrs.kernel = cx.add_weight(layer, with_data(w[0], std::move(k)), {groups * taps * cg, fg});
+  if (ab.use_bias) {
+    Context::expect_shape(w[1], {filters}, "bias");
+    attrs.bias = cx.add_weight(layer, w[1]);
+  }
+  attrs.act = ab.act.act;
+  return finish(cx, layer, ab.act, cx.add_op(layer, attrs, input, out_shape(g, rank)));
+}
+
+int lower_depthwise_conv(Context& cx, const Layer& layer, int input) {
+  const json& cfg = *layer.config;
+  const int rank = spatial_rank(layer);
+  const ir::ConvGeom g = window_geom(layer, cx.shape_of(input), rank, "kernel_size", false);
+  const ActivationAndBias ab = activation_and_bias(cx, cfg);
+  const auto& w = cx.weights(layer, ab.use_bias ? 2 : 1);
+  const int out = depthwise(cx, layer, input, g, rank, w[0], ab.use_bias ? &w[1] : nullptr, ab.act.act);
+  return finish(cx, layer, ab.act, out);
+}
+
+// SeparableConv = depthwise (no bias, linear) then a pointwise 1x1 convolution with the bias and
+// the activation, which is a Dense on the last axis (DenseAttrs: its own documented order).
+int lower_separable_conv(Context& cx, const Layer& layer, int input) {
+  const json& cfg = *layer.config;
+  const int rank = spatial_rank(layer);
+  const ir::ConvGeom g = window_geom(layer, cx.shape_of(input), rank, "kernel_size", false);
+  const int64_t filters = get_int(cfg, "filters");
+  if (filters <= 0) throw LayerProblem{"filters must be positive"};
+  const ActivationAndBias ab = activation_and_bias(cx, cfg);
+  const auto& w = cx.weights(layer, ab.use_bias ? 3 : 2);
+  const int mid = depthwise(cx, layer, input, g, rank, w[0], nullptr, ir::Activation{});
+  const int64_t cm = cx.shape_of(mid).back();
+  Context::expect_shape(w[1], rank == 2 ? ir::Shape{1, 1, cm, filters} : ir::Shape{1, cm, filters}, "pointwise kernel");
+  ir::DenseAttrs d;
+  d.units = filters;
+  d.kernel = cx.add_weight(layer, w[1], {cm, filters});
+  if (ab.use_bias) {
+    Context::expect_shape(w[2], {filters}, "bias");
+    d.bias = cx.add_weight(layer, w[2]);
+  }
+  d.act = ab.act.act;
+  ir::Shape shape = cx.shape_of(mid);
+  shape.back() = filters;
+  return finish(cx, layer, ab.act, cx.add_op(layer, d, mid, shape));
+}
+
+int lower_conv_transpose(Context& cx, const Layer& layer, int input) {
+  const json& cfg = *layer.config;
+  const int rank = spatial_rank(layer);
+  require_channels_last(cfg);
+  ir::ConvGeom g = input_geom(cx.shape_of(input), rank);
+  const std::vector<int64_t> k = spatial_ints(cfg, "kernel_size", rank);
+  const std::vector<int64_t> s = spatial_ints(cfg, "strides", rank, 1);
+  const std::vector<int64_t> d = spatial_ints(cfg, "dilation_rate", rank, 1);
+  std::vector<int64_t> op(static_cast<size_t>(rank), -1);
+  if (cfg.contains("output_padding") && !cfg["output_padding"].is_null()) {
+    const json& o = cfg["output_padding"];
+    for (int i = 0; i < rank; ++i) {
+      const json& v = o.is_array() ? o.at(static_cast<size_t>(i)) : o;
+      if (!v.is_number_integer() || v.get<int64_t>() < 0)
+        throw LayerProblem{"output_padding " + o.dump() + " is not non-negative integers"};
+      op[static_cast<size_t>(i)] = v.get<int64_t>();
+    }
+  }
+  g.padding = padding_of(cfg, false);
+  const size_t wi = static_cast<size_t>(rank) - 1;
+  g.k_h = rank == 2 ? k[0] : 1, g.k_w = k[wi];
+  g.stride_h = rank == 2 ? s[0] : 1, g.stride_w = s[wi];
+  g.dil_h = rank == 2 ? d[0] : 1, g.dil_w = d[wi];
+  const Axis h = rank == 2 ? transpose_axis(g.in_h, g.k_h, g.stride_h, g.dil_h, g.padding, op[0], cx.keras_major())
+                           : Axis{1, 0};
+  const Axis x = transpose_axis(g.in_w, g.k_w, g.stride_w, g.dil_w, g.padding, op[wi], cx.keras_major());
+  g.out_h = h.out, g.pad_top = h.pad;
+  g.out_w = x.out, g.pad_left = x.pad;
+  const int64_t filters = get_int(cfg, "filters");
+  if (filters <= 0) throw LayerProblem{"filters must be positive"};
+  g.out_c = filters;
+  const ActivationAndBias ab = activation_and_bias(cx, cfg);
+  const auto& w = cx.weights(layer, ab.use_bias ? 2 : 1);
+  Context::expect_shape(w[0], kernel_shape(g, rank, filters, g.in_c), "kernel");
+  // Keras [kh][kw][F][C] -> [kh][kw][C][F].
+  const int64_t taps = g.k_h * g.k_w;
+  std::vector<float> kt(w[0].data.size());
+  for (int64_t t = 0; t < taps; ++t)
+    for (int64_t c = 0; c < g.in_c; ++c)
+      for (int64_t f = 0; f < filters; ++f)
+        kt[static_cast<size_t>((t * g.in_c + c) * filters + f)] =
+            w[0].data[static_cast<size_t>((t * filters + f) * g.in_c + c)];
+  ir::ConvTransposeAttrs attrs;
+  attrs.geom = g;
+  attrs.kernel = cx.add_weight(layer, with_data(w[0], std::move(kt)), {taps * g.in_c, filters});
+  if (ab.use_bias) {
+    Context::expect_shape(w[1], {filters}, "bias");
+    attrs.bias = cx.add_weight(layer, w[1]);
+  }
+  attrs.act = ab.act.act;
+  return finish(cx, layer, ab.act, cx.add_op(layer, attrs, input, out_shape(g, rank)));
+}
+
+int lower_pooling(Context& cx, const Layer& layer, int input) {
+  const int rank = spatial_rank(layer);
+  ir::ConvGeom g = window_geom(layer, cx.shape_of(input), rank, "pool_size", true);
+  g.out_c = g.in_c;
+  cx.weights(layer, 0);
+  ir::PoolAttrs attrs;
+  attrs.geom = g;
+  attrs.kind = layer.class_name.find("Max") != std::string::npos ? ir::PoolKind::Max : ir::PoolKind::Average;
+  return cx.add_op(layer, attrs, input, out_shape(g, rank));
+}
+
+int lower_global_pooling(Context& cx, const Layer& layer, int input) {
+  const json& cfg = *layer.config;
+  const int rank = spatial_rank(layer);
+  require_channels_last(cfg);
+  const ir::ConvGeom g = input_geom(cx.shape_of(input), rank);
+  cx.weights(layer, 0);
+  ir::GlobalPoolAttrs attrs;
+  attrs.kind = layer.class_name.find("Max") != std::string::npos ? ir::PoolKind::Max : ir::PoolKind::Average;
+  attrs.rows = g.in_h * g.in_w;
+  attrs.channels = g.in_c;
+  const bool keepdims = get_bool(cfg, "keepdims", false);
+  ir::Shape shape = keepdims ? ir::Shape(static_cast<size_t>(rank), 1) : ir::Shape{};
+  shape.push_back(g.in_c);
+  return cx.add_op(layer, attrs, input, shape);
+}
+
+}  // namespace kc2cpp::lower

@@ -1,0 +1,205 @@
+// Recurrent layers: SimpleRNN, LSTM, GRU, RNN(cell), Bidirectional, TimeDistributed.
+#include <string>
+
+#include "lower/layers.h"
+
+namespace kc2cpp::lower {
+namespace {
+
+// The layer-level options (return_sequences, go_backwards, ...) live in `layer_cfg`; the cell's
+// (units, activations, use_bias, reset_after) in `cell_cfg` - the same object except for RNN(cell).
+struct RnnConfig {
+  ir::RnnCell cell;
+  const json* layer_cfg;
+  const json* cell_cfg;
+};
+
+size_t weight_count(const RnnConfig& rc) { return get_bool(*rc.cell_cfg, "use_bias", true) ? 3 : 2; }
+
+void check_layer_options(const json& cfg) {
+  if (get_bool(cfg, "return_state", false))
+    throw LayerProblem{"return_state=True gives several outputs; only the sequence output is supported (the generated "
+                       "code's State/step() API exposes the state instead)"};
+  if (get_bool(cfg, "time_major", false))
+    throw LayerProblem{"time_major=True is not supported; rebuild the layer batch-major (the default)"};
+}
+
+ir::Activation rnn_activation(const json& cfg, const char* key, const char* fallback, int keras_major) {
+  auto it = cfg.find(key);
+  const ParsedActivation p = parse_activation(it == cfg.end() ? json(fallback) : *it, keras_major);
+  if (p.softmax || p.log_softmax)
+    throw LayerProblem{std::string(key) + " softmax/log_softmax (a normalisation across units) is not supported in "
+                       "recurrent layers; use an elementwise activation"};
+  return p.act;
+}
+
+// A name of the form "<layer>[/<part>]/<keras short name>" that no other weight of the model has.
+int add_weight(Context& cx, const Layer& layer, const std::string& part, const load::NamedArray& a) {
+  std::string s = a.name.substr(a.name.find_last_of('/') + 1);
+  s = s.substr(0, s.find(':'));
+  ir::Weight w;
+  w.name = layer.name + (part.empty() ? "" : "/" + part) + "/" + s;
+  w.shape = a.shape;
+  w.data = a.data;
+  return cx.graph().add_weight(std::move(w));
+}
+
+struct Half {  // how one recurrent op is named and flipped (Bidirectional's halves)
+  std::string part;       // "" for a plain layer, "forward" / "backward"
+  bool reverse_output = false;
+};
+
+// One recurrent op reading `input`; w[first..first+weight_count) are its weights.
+int add_rnn(Context& cx, const Layer& layer, const RnnConfig& rc, const std::vector<load::NamedArray>& w, size_t first,
+            int input, const Half& half) {
+  const json& lc = *rc.layer_cfg;
+  const json& cc = *rc.cell_cfg;
+  check_layer_options(lc);
+  const ir::Shape& in_shape = cx.shape_of(input);
+  if (in_shape.size() != 2)
+    throw LayerProblem{"expects a [timesteps, features] sequence per sample; got per-sample shape " +
+                       ir::to_string(in_shape)};
+  const int64_t steps = in_shape[0], in = in_shape[1];
+  ir::RnnAttrs a;
+  a.cell = rc.cell;
+  a.units = get_int(cc, "units");
+  if (a.units <= 0) throw LayerProblem{"units must be positive"};
+  const int64_t gu = ir::rnn_gates(rc.cell) * a.units;
+  a.act = rnn_activation(cc, "activation", "tanh", cx.keras_major());
+  a.rec_act = rnn_activation(cc, "recurrent_activation", "sigmoid", cx.keras_major());
+  a.reset_after = rc.cell == ir::RnnCell::Gru && get_bool(cc, "reset_after", true);
+  a.return_sequences = get_bool(lc, "return_sequences", false);
+  a.go_backwards = get_bool(lc, "go_backwards", false);
+  a.reverse_output = half.reverse_output && a.return_sequences;
+  Context::expect_shape(w[first], {in, gu}, "kernel");
+  Context::expect_shape(w[first + 1], {a.units, gu}, "recurrent kernel");
+  a.kernel = add_weight(cx, layer, half.part, w[first]);
+  a.recurrent = add_weight(cx, layer, half.part, w[first + 1]);
+  if (weight_count(rc) == 3) {
+    Context::expect_shape(w[first + 2], a.reset_after ? ir::Shape{2, gu} : ir::Shape{gu}, "bias");
+    a.bias = add_weight(cx, layer, half.part, w[first + 2]);
+  }
+  const ir::Shape out_shape = a.return_sequences ? ir::Shape{steps, a.units} : ir::Shape{a.units};
+  ir::Graph& g = cx.graph();
+  const int scratch = g.add_tensor({layer.name + "/scratch", {ir::rnn_scratch_floats(a)}});
+  const int out = cx.add_op(layer, a, input, out_shape);
+  g.ops.back().outputs.push_back(scratch);
+  if (!half.part.empty()) {
+    g.tensors[out].name = layer.name + "/" + half.part;
+    g.ops.back().keras_class += ": " + half.part + " " + ir::to_string(rc.cell);
+  }
+  return out;
+}
+
+// A nested layer config {class_name, config}: the recurrent cell kind it names, or throws.
+ir::RnnCell cell_kind(const std::string& cls, const char* what) {
+  if (cls == "SimpleRNN" || cls == "SimpleRNNCell") return ir::RnnCell::Simple;
+  if (cls == "LSTM" || cls == "LSTMCell") return ir::RnnCell::Lstm;
+  if (cls == "GRU" || cls == "GRUCell") return ir::RnnCell::Gru;
+  throw LayerProblem{std::string(what) + " is a '" + cls + "'; only SimpleRNN, LSTM and GRU are supported there"};
+}
+
+const json& nested(const json& cfg, const char* key) {
+  const json& n = require(cfg, key);
+  if (!n.is_object() || !n.contains("class_name") || !n["class_name"].is_string() || !n.contains("config") ||
+      !n["config"].is_object())
+    throw LayerProblem{std::string("'") + key + "' is not a layer config"};
+  return n;
+}
+
+int lower_plain(Context& cx, const Layer& layer, int input, ir::RnnCell cell) {
+  const RnnConfig rc{cell, layer.config, layer.config};
+  return add_rnn(cx, layer, rc, cx.weights(layer, weight_count(rc)), 0, input, {});
+}
+
+}  // namespace
+
+int lower_simple_rnn(Context& cx, const Layer& layer, int input) { return lower_plain(cx, layer, input, ir::RnnCell::Simple); }
+int lower_lstm(Context& cx, const Layer& layer, int input) { return lower_plain(cx, layer, input, ir::RnnCell::Lstm); }
+int lower_gru(Context& cx, const Layer& layer, int input) { return lower_plain(cx, layer, input, ir::RnnCell::Gru); }
+
+int lower_rnn(Context& cx, const Layer& layer, int input) {
+  const json& cell = require(*layer.config, "cell");
+  if (cell.is_array() || (cell.is_object() && cell.value("class_name", "") == "StackedRNNCells"))
+    throw LayerProblem{"RNN over several stacked cells is not supported; use one recurrent layer per cell"};
+  const json& c = nested(*layer.config, "cell");
+  const RnnConfig rc{cell_kind(c["class_name"].get<std::string>(), "the cell"), layer.config, &c["config"]};
+  return add_rnn(cx, layer, rc, cx.weights(layer, weight_count(rc)), 0, input, {});
+}
+
+int lower_bidirectional(Context& cx, const Layer& layer, int input) {
+  const json& cfg = *layer.config;
+  check_layer_options(cfg);
+  const json& fwd = nested(cfg, "layer");
+  const json* bwd = cfg.contains("backward_layer") && !cfg["backward_layer"].is_null() ? &nested(cfg, "backward_layer")
+                                                                                       : nullptr;
+  const RnnConfig f{cell_kind(fwd["class_name"].get<std::string>(), "the wrapped layer"), &fwd["config"], &fwd["config"]};
+  json implied;  // no backward_layer saved: the forward config with go_backwards flipped (what Keras builds)
+  if (!bwd) {
+    implied = fwd;
+    implied["config"]["go_backwards"] = !get_bool(fwd["config"], "go_backwards", false);
+    bwd = &implied;
+  }
+  const RnnConfig b{cell_kind((*bwd)["class_name"].get<std::string>(), "backward_layer"), &(*bwd)["config"],
+                    &(*bwd)["config"]};
+  if (get_bool(*f.layer_cfg, "return_sequences", false) != get_bool(*b.layer_cfg, "return_sequences", false))
+    throw LayerProblem{"the forward and backward layers differ in return_sequences"};
+  const auto& w = cx.weights(layer, weight_count(f) + weight_count(b));
+  const int y = add_rnn(cx, layer, f, w, 0, input, {"forward", false});
+  const int y_rev = add_rnn(cx, layer, b, w, weight_count(f), input, {"backward", true});
+  if (cx.shape_of(y) != cx.shape_of(y_rev))
+    throw LayerProblem{"the forward and backward layers give different shapes " + ir::to_string(cx.shape_of(y)) +
+                       " and " + ir::to_string(cx.shape_of(y_rev))};
+  const json mode = cfg.value("merge_mode", json("concat"));
+  if (mode.is_null()) {  // two model outputs: forward, then backward (lower.cpp checks this is the last layer)
+    cx.graph().tensors[y_rev].name = layer.name;
+    cx.graph().outputs = {y, y_rev};
+    return y_rev;
+  }
+  const std::string m = mode.is_string() ? mode.get<std::string>() : mode.dump();
+  ir::BidirMergeAttrs attrs;
+  ir::Shape shape = cx.shape_of(y);
+  if (m == "concat") attrs.mode = ir::MergeMode::Concat, shape.back() *= 2;
+  else if (m == "sum") attrs.mode = ir::MergeMode::Sum;
+  else if (m == "ave") attrs.mode = ir::MergeMode::Ave;
+  else if (m == "mul") attrs.mode = ir::MergeMode::Mul;
+  else throw LayerProblem{"merge_mode '" + m + "' is not one of concat, sum, ave, mul, None"};
+  const int out = cx.add_op(layer, attrs, y, shape);
+  cx.graph().ops.back().inputs.push_back(y_rev);
+  return out;
+}
+
+int lower_time_distributed(Context& cx, const Layer& layer, int input) {
+  const json& entry = nested(*layer.config, "layer");
+  Layer inner;
+  inner.name = layer.name;  // the weights are stored under the wrapper's name
+  inner.class_name = entry["class_name"].get<std::string>();
+  inner.config = &entry["config"];
+  if (entry.contains("registered_name") && entry["registered_name"].is_string())
+    inner.registered_name = entry["registered_name"].get<std::string>();
+  const LowerFn fn = inner.registered_name.find('>') == std::string::npos ? find_lowering(inner.class_name) : nullptr;
+  if (!fn) throw LayerProblem{"wraps a '" + inner.class_name + "' layer, which kc2cpp does not support"};
+  ir::Graph& g = cx.graph();
+  const ir::Shape full = g.tensors[input].shape;
+  if (full.size() < 2) throw LayerProblem{"needs a per-sample rank of at least 2 (timesteps first)"};
+  const size_t first_op = g.ops.size(), first_tensor = g.tensors.size();
+  // The wrapped layer is lowered on one timestep's shape; its ops then run on every slice.
+  g.tensors[input].shape.assign(full.begin() + 1, full.end());
+  int out;
+  try {
+    out = fn(cx, inner, input);
+  } catch (const LayerProblem& p) {
+    g.tensors[input].shape = full;
+    throw LayerProblem{"the wrapped " + inner.class_name + ": " + p.why};
+  }
+  g.tensors[input].shape = full;
+  for (size_t t = first_tensor; t < g.tensors.size(); ++t)
+    g.tensors[t].shape.insert(g.tensors[t].shape.begin(), full[0]);
+  for (size_t i = first_op; i < g.ops.size(); ++i) {
+    g.ops[i].slices = full[0];
+    g.ops[i].keras_class = "TimeDistributed(" + g.ops[i].keras_class + ")";
+  }
+  return out;
+}
+
+}  // namespace kc2cpp::lower

@@ -1,0 +1,368 @@
+// kc2cpp runtime: convolution and pooling kernels. Pasted after kc2cpp_kernels.h (uses kPad,
+// kMaxAcc, round_up, madd and the act:: functors), inside `namespace <model> { namespace kc {`.
+// Includes nothing.
+//
+// Operation order: exactly compiler/ir/ops_conv.h. Every output element is one sequential sum over
+// the valid taps in (kh, kw, c) order starting from +0 (padded taps are skipped, no operation),
+// then + bias, then the activation. Vectors run across output channels; register blocks of P
+// output pixels x NB vectors of channels give the instruction-level parallelism. Neither the block
+// shape nor kLanes ever changes an output's sequence of operations.
+//
+// Memory: outputs live in the arena (kPad floats of slack); conv weights are packed by
+// plan/pack_conv.cpp with rows padded to kPad (zeros), biases as [groups][round_up(F/G, kPad)]. The
+// input may be the caller's array (no slack): kernels that load input VECTORS take
+// `XPadded = false` then, and read its last partial vector lane by lane. No pointer is ever formed
+// outside an array: offsets are computed as ints and only valid taps are added to a pointer.
+
+// Geometry of ir::ConvGeom: input [H][W][C], output [OH][OW][OC], window KH x KW, strides SH, SW,
+// dilations DH, DW, padding before PT, PL (transposed convolution: its gather offsets).
+template <int H_, int W_, int C_, int OH_, int OW_, int OC_, int KH_, int KW_, int SH_, int SW_, int DH_, int DW_,
+          int PT_, int PL_>
+struct Geom {
+  static constexpr int H = H_, W = W_, C = C_, OH = OH_, OW = OW_, OC = OC_;
+  static constexpr int KH = KH_, KW = KW_, SH = SH_, SW = SW_, DH = DH_, DW = DW_, PT = PT_, PL = PL_;
+};
+
+// The valid taps [lo, hi) of output o along one axis: input o*S - P + k*D in [0, N).
+struct TapRange {
+  int lo, hi;
+  bool full(int k) const { return lo == 0 && hi == k; }
+  int count() const { return hi > lo ? hi - lo : 0; }
+};
+constexpr TapRange tap_range(int o, int S, int P, int D, int K, int N) {
+  const int i0 = o * S - P;
+  const int lo = i0 >= 0 ? 0 : (-i0 + D - 1) / D;
+  const int last = N - 1 - i0;  // k*D <= last
+  const int hi = last < 0 ? 0 : (last / D + 1 < K ? last / D + 1 : K);
+  return {lo, hi};
+}
+
+// Lanes [0, n) of p; the others +0. Reads nothing past p[n-1].
+inline vf load_first(const float* p, int n) {
+#if defined(KC2CPP_ISA_AVX512)
+  return {_mm512_maskz_loadu_ps(static_cast<__mmask16>((1u << n) - 1u), p)};
+#else
+  return vload_n(p, n);
+#endif
+}
+// Writes lanes [0, n) of a to p, nothing else.
+inline void store_first(float* p, vf a, int n) {
+#if defined(KC2CPP_ISA_AVX512)
+  _mm512_mask_storeu_ps(p, static_cast<__mmask16>((1u << n) - 1u), a.v);
+#else
+  vstore_n(p, a, n);
+#endif
+}
+
+// Register block of the convolution kernels: NB vectors of output channels x P output pixels.
+constexpr int conv_nb(int nv) { return nv < 4 ? nv : 4; }
+constexpr int conv_p(int nb) { return kMaxAcc / nb < 8 ? kMaxAcc / nb : 8; }
+
+// One tap for P pixels: acc[p][v] += x[xo[p] + c] * w[c*LDW + v*kLanes] for c = 0, 1, ..., CIN-1.
+template <int CIN, int LDW, int NB, int P, bool Fused>
+inline void conv_tap(const float* x, const int (&xo)[P], const float* w, vf (&acc)[P][NB]) {
+#pragma GCC unroll 1
+  for (int c = 0; c < CIN; ++c) {
+    vf xs[P];
+#pragma GCC unroll 8
+    for (int p = 0; p < P; ++p) xs[p] = vsplat(x[xo[p] + c]);
+#pragma GCC unroll 8
+    for (int v = 0; v < NB; ++v) {
+      const vf wv = vload(w + c * LDW + v * kLanes);
+#pragma GCC unroll 8
+      for (int p = 0; p < P; ++p) acc[p][v] = madd<Fused>(xs[p], wv, acc[p][v]);
+    }
+  }
+}
+
+// acc[p][v] for v < NB + bias, activation, stored at y + yo[p] + v*kLanes; when TAIL > 0 the last
+// vector stores only its first TAIL lanes (another block or group already wrote what follows).
+template <int NB, int P, int TAIL, bool HasBias, class Act>
+inline void conv_store(vf (&acc)[P][NB], const float* b, float* y, const int (&yo)[P], Act f) {
+#pragma GCC unroll 8
+  for (int p = 0; p < P; ++p)
+#pragma GCC unroll 8
+    for (int v = 0; v < NB; ++v) {
+      vf t = acc[p][v];
+      if constexpr (HasBias) t = add(t, vload(b + v * kLanes));
+      t = f(t);
+      if (TAIL > 0 && v == NB - 1) store_first(y + yo[p] + v * kLanes, t, TAIL);
+      else vstore(y + yo[p] + v * kLanes, t);
+    }
+}
+
+// Conv1D/Conv2D with GROUPS groups (ir::ConvAttrs). w: [G][KH][KW][C/G][LDW], b: [G][LDW].
+template <class G, int GROUPS, bool HasBias, bool Fused>
+struct Conv {
+  static constexpr int CG = G::C / GROUPS, FG = G::OC / GROUPS;
+  static constexpr int LDW = round_up(FG, kPad);
+  static constexpr int NV = (FG + kLanes - 1) / kLanes;
+  static constexpr int NB = conv_nb(NV), P = conv_p(NB);
+  static constexpr int LASTN = NV % NB ? NV % NB : NB;  // vectors in the last block of channels
+  static constexpr int JLAST = NV - LASTN;               // where it starts
+  // Pixels are written in raster order, so a whole last vector only spills into outputs written
+  // later, unless an earlier block of channels (or group) of the next pixel was written already.
+  static constexpr int TAIL = (FG % kLanes != 0 && (GROUPS > 1 || NV > NB)) ? FG % kLanes : 0;
+
+  // Output pixels (input offsets xo of their tap (0,0), possibly negative; output offsets yo)
+  // sharing the valid tap ranges kh x kw.
+  template <int PP, class Act>
+  static void pixels(const float* x, const float* w, const float* b, float* y, const int (&xo)[PP],
+                     const int (&yo)[PP], TapRange kh, TapRange kw, Act f) {
+    for (int g = 0; g < GROUPS; ++g) {
+      const float* wg = w + g * (G::KH * G::KW * CG * LDW);
+      for (int j = 0; j < JLAST; j += NB) block<NB, PP, 0>(x + g * CG, wg, b, y, xo, yo, kh, kw, g, j, f);
+      block<LASTN, PP, TAIL>(x + g * CG, wg, b, y, xo, yo, kh, kw, g, JLAST, f);
+    }
+  }
+
+  template <int N, int PP, int T, class Act>
+  static void block(const float* x, const float* wg, const float* b, float* y, const int (&xo)[PP],
+                    const int (&yo)[PP], TapRange kh, TapRange kw, int g, int j, Act f) {
+    vf acc[PP][N];
+#pragma GCC unroll 8
+    for (int p = 0; p < PP; ++p)
+#pragma GCC unroll 8
+      for (int v = 0; v < N; ++v) acc[p][v] = vzero();
+    for (int i = kh.lo; i < kh.hi; ++i) {
+      int xt[PP];
+      if constexpr (GROUPS == 1 && G::DW == 1) {
+        if (kw.full(G::KW)) {  // the row's taps (kw, c) are contiguous in x and w: one run of KW*C
+#pragma GCC unroll 8
+          for (int p = 0; p < PP; ++p) xt[p] = xo[p] + i * G::DH * G::W * G::C;
+          conv_tap<G::KW * CG, LDW, N, PP, Fused>(x, xt, wg + i * G::KW * CG * LDW + j * kLanes, acc);
+          continue;
+        }
+      }
+      for (int k = kw.lo; k < kw.hi; ++k) {
+        const int off = (i * G::DH * G::W + k * G::DW) * G::C;
+#pragma GCC unroll 8
+        for (int p = 0; p < PP; ++p) xt[p] = xo[p] + off;
+        conv_tap<CG, LDW, N, PP, Fused>(x, xt, wg + (i * G::KW + k) * CG * LDW + j * kLanes, acc);
+      }
+    }
+    int yt[PP];
+#pragma GCC unroll 8
+    for (int p = 0; p < PP; ++p) yt[p] = yo[p] + g * FG + j * kLanes;
+    conv_store<N, PP, T, HasBias>(acc, HasBias ? b + g * LDW + j * kLanes : nullptr, y, yt, f);
+  }
+
+  template <class Act>
+  static void run(const float* x, const float* w, const float* b, float* y, Act f) {
+    int xo[P], yo[P], n = 0;  // pending pixels with the full kw range and the kh range `pend`
+    TapRange pend{0, 0};
+    const auto flush = [&] {
+      for (int q = 0; q < n; ++q) pixels<1>(x, w, b, y, {xo[q]}, {yo[q]}, pend, {0, G::KW}, f);
+      n = 0;
+    };
+    for (int oh = 0; oh < G::OH; ++oh) {
+      const TapRange kh = tap_range(oh, G::SH, G::PT, G::DH, G::KH, G::H);
+      if (n > 0 && (kh.lo != pend.lo || kh.hi != pend.hi)) flush();
+      pend = kh;
+      for (int ow = 0; ow < G::OW; ++ow) {
+        const TapRange kw = tap_range(ow, G::SW, G::PL, G::DW, G::KW, G::W);
+        const int xoff = ((oh * G::SH - G::PT) * G::W + (ow * G::SW - G::PL)) * G::C;
+        const int yoff = (oh * G::OW + ow) * G::OC;
+        if (!kw.full(G::KW)) {
+          flush();
+          pixels<1>(x, w, b, y, {xoff}, {yoff}, kh, kw, f);
+          continue;
+        }
+        xo[n] = xoff, yo[n] = yoff;
+        if (++n == P) {
+          pixels<P>(x, w, b, y, xo, yo, kh, kw, f);
+          n = 0;
+        }
+      }
+    }
+    flush();
+  }
+};
+
+template <class G, int GROUPS, bool HasBias, bool Fused, class Act>
+inline void conv2d(const float* x, const float* w, const float* b, float* y, Act f) {
+  Conv<G, GROUPS, HasBias, Fused>::run(x, w, b, y, f);
+}
+
+// Conv1DTranspose/Conv2DTranspose as a gather (ir::ConvTransposeAttrs): output (oh, ow) sums the
+// taps whose (o + P - k*D) is a multiple of S with quotient in [0, N). w: [KH][KW][C][LDW].
+template <class G, bool HasBias, bool Fused>
+struct ConvTranspose {
+  static constexpr int LDW = round_up(G::OC, kPad);
+  static constexpr int NV = (G::OC + kLanes - 1) / kLanes;
+  static constexpr int NB = NV < kMaxAcc ? NV : kMaxAcc, REM = NV % NB;
+
+  // Valid taps of output o along one axis, in ascending k, with their input index.
+  static int taps(int o, int S, int P, int D, int K, int N, int* k_out, int* i_out) {
+    int n = 0;
+    for (int k = 0; k < K; ++k) {
+      const int t = o + P - k * D;
+      if (t < 0 || t % S != 0 || t / S >= N) continue;
+      k_out[n] = k, i_out[n] = t / S, ++n;
+    }
+    return n;
+  }
+
+  template <int N, class Act>
+  static void block(const float* x, const float* w, const float* b, float* y, int nh, const int* kh, const int* ih,
+                    int nw, const int* kw, const int* iw, int j, Act f) {
+    vf acc[1][N];
+#pragma GCC unroll 24
+    for (int v = 0; v < N; ++v) acc[0][v] = vzero();
+    for (int a = 0; a < nh; ++a)
+      for (int c = 0; c < nw; ++c) {
+        const int xo[1] = {(ih[a] * G::W + iw[c]) * G::C};
+        conv_tap<G::C, LDW, N, 1, Fused>(x, xo, w + (kh[a] * G::KW + kw[c]) * G::C * LDW + j * kLanes, acc);
+      }
+    const int yo[1] = {j * kLanes};
+    conv_store<N, 1, 0, HasBias>(acc, HasBias ? b + j * kLanes : nullptr, y, yo, f);
+  }
+
+  template <class Act>
+  static void run(const float* x, const float* w, const float* b, float* y, Act f) {
+    int kh[G::KH], ih[G::KH], kw[G::KW], iw[G::KW];
+    for (int oh = 0; oh < G::OH; ++oh) {
+      const int nh = taps(oh, G::SH, G::PT, G::DH, G::KH, G::H, kh, ih);
+      for (int ow = 0; ow < G::OW; ++ow) {
+        const int nw = taps(ow, G::SW, G::PL, G::DW, G::KW, G::W, kw, iw);
+        float* yp = y + (oh * G::OW + ow) * G::OC;  // raster order: a whole tail vector spills forward only
+        int j = 0;
+        for (; j + NB <= NV; j += NB) block<NB>(x, w, b, yp, nh, kh, ih, nw, kw, iw, j, f);
+        if constexpr (REM > 0) block<REM>(x, w, b, yp, nh, kh, ih, nw, kw, iw, j, f);
+      }
+    }
+  }
+};
+
+template <class G, bool HasBias, bool Fused, class Act>
+inline void conv2d_transpose(const float* x, const float* w, const float* b, float* y, Act f) {
+  ConvTranspose<G, HasBias, Fused>::run(x, w, b, y, f);
+}
+
+// Loads lanes [c, c + kLanes) of a channel row of C floats; when the source has no slack
+// (XPadded = false) the row's last partial vector is read lane by lane.
+template <int C, bool XPadded>
+inline vf load_channels(const float* row, int c) {
+  if constexpr (!XPadded && C % kLanes != 0) {
+    if (c + kLanes > C) return load_first(row + c, C - c);
+  }
+  return vload(row + c);
+}
+
+// DepthwiseConv with depth multiplier 1 (ir::DepthwiseConvAttrs): y[., ., c] = act(sum over the
+// valid taps (kh, kw) of x[ih, iw, c] * w[kh][kw][c] + b[c]). w: [KH*KW][round_up(C, kPad)].
+template <class G, bool HasBias, bool Fused, bool XPadded>
+struct DepthwiseConv {
+  static constexpr int LDW = round_up(G::C, kPad);
+  static constexpr int NV = (G::C + kLanes - 1) / kLanes;
+  static constexpr int NB = NV < 8 ? NV : 8, REM = NV % NB;
+
+  // Channels [c0, c0 + N*kLanes) of output pixel (oh, ow).
+  template <int N, class Act>
+  static void block(const float* x, const float* w, const float* b, float* yp, int oh, int ow, TapRange kh,
+                    TapRange kw, int c0, Act f) {
+    vf acc[N];
+#pragma GCC unroll 8
+    for (int v = 0; v < N; ++v) acc[v] = vzero();
+    for (int i = kh.lo; i < kh.hi; ++i)
+      for (int k = kw.lo; k < kw.hi; ++k) {
+        const float* xr = x + ((oh * G::SH - G::PT + i * G::DH) * G::W + (ow * G::SW - G::PL + k * G::DW)) * G::C;
+        const float* wr = w + (i * G::KW + k) * LDW + c0;
+#pragma GCC unroll 8
+        for (int v = 0; v < N; ++v)
+          acc[v] = madd<Fused>(load_channels<G::C, XPadded>(xr, c0 + v * kLanes), vload(wr + v * kLanes), acc[v]);
+      }
+#pragma GCC unroll 8
+    for (int v = 0; v < N; ++v) {
+      vf t = acc[v];
+      if constexpr (HasBias) t = add(t, vload(b + c0 + v * kLanes));
+      vstore(yp + c0 + v * kLanes, f(t));
+    }
+  }
+
+  template <class Act>
+  static void run(const float* x, const float* w, const float* b, float* y, Act f) {
+    for (int oh = 0; oh < G::OH; ++oh) {
+      const TapRange kh = tap_range(oh, G::SH, G::PT, G::DH, G::KH, G::H);
+      for (int ow = 0; ow < G::OW; ++ow) {
+        const TapRange kw = tap_range(ow, G::SW, G::PL, G::DW, G::KW, G::W);
+        float* yp = y + (oh * G::OW + ow) * G::C;  // raster order: whole vectors spill forward only
+        int c0 = 0;
+        for (; c0 + NB * kLanes <= NV * kLanes; c0 += NB * kLanes) block<NB>(x, w, b, yp, oh, ow, kh, kw, c0, f);
+        if constexpr (REM > 0) block<REM>(x, w, b, yp, oh, ow, kh, kw, c0, f);
+      }
+    }
+  }
+};
+
+template <class G, bool HasBias, bool Fused, bool XPadded, class Act>
+inline void depthwise_conv2d(const float* x, const float* w, const float* b, float* y, Act f) {
+  DepthwiseConv<G, HasBias, Fused, XPadded>::run(x, w, b, y, f);
+}
+
+// y[r][c*T + m] = x[r][c] for m < T (ir::RepeatChannelsAttrs), r < rows.
+inline void repeat_channels(const float* x, float* y, int rows, int channels, int times) {
+  for (int r = 0; r < rows; ++r)
+    for (int c = 0; c < channels; ++c)
+      for (int m = 0; m < times; ++m) y[(r * channels + c) * times + m] = x[r * channels + c];
+}
+
+// Max with NaN propagation (ir::PoolAttrs): x replaces m if x > m or x is NaN; a NaN m stays.
+template <class V>
+inline V pool_max(V m, V x) {
+  return select(mor(gt(x, m), mnot(eq(x, x))), x, m);
+}
+
+// Max/AveragePooling (ir::PoolAttrs): per channel over the valid taps in (kh, kw) order, starting
+// from the first valid tap; average = sum / (number of valid taps).
+template <class G, bool IsMax, bool XPadded>
+inline void pool2d(const float* x, float* y) {
+  constexpr int NV = (G::C + kLanes - 1) / kLanes;
+  for (int oh = 0; oh < G::OH; ++oh) {
+    const TapRange kh = tap_range(oh, G::SH, G::PT, 1, G::KH, G::H);
+    for (int ow = 0; ow < G::OW; ++ow) {
+      const TapRange kw = tap_range(ow, G::SW, G::PL, 1, G::KW, G::W);
+      const vf n = vsplat(static_cast<float>(kh.count() * kw.count()));
+      float* yp = y + (oh * G::OW + ow) * G::C;  // raster order: whole vectors spill forward only
+      for (int v = 0; v < NV; ++v) {
+        const int c = v * kLanes;
+        bool first = true;
+        vf s = vzero();
+        for (int i = kh.lo; i < kh.hi; ++i)
+          for (int k = kw.lo; k < kw.hi; ++k) {
+            const vf t = load_channels<G::C, XPadded>(
+                x + ((oh * G::SH - G::PT + i) * G::W + (ow * G::SW - G::PL + k)) * G::C, c);
+            if (first) s = t;
+            else s = IsMax ? pool_max(s, t) : add(s, t);
+            first = false;
+          }
+        vstore(yp + c, IsMax ? s : div(s, n));
+      }
+    }
+  }
+}
+
+// Global{Max,Average}Pooling (ir::GlobalPoolAttrs): over `ROWS` positions of C channels, in order.
+template <int ROWS, int C, bool IsMax, bool XPadded, int N>
+inline void global_pool_block(const float* x, float* y, int c0) {
+  vf s[N];
+#pragma GCC unroll 8
+  for (int v = 0; v < N; ++v) s[v] = load_channels<C, XPadded>(x, c0 + v * kLanes);
+  for (int r = 1; r < ROWS; ++r)
+#pragma GCC unroll 8
+    for (int v = 0; v < N; ++v) {
+      const vf t = load_channels<C, XPadded>(x + r * C, c0 + v * kLanes);
+      s[v] = IsMax ? pool_max(s[v], t) : add(s[v], t);
+    }
+#pragma GCC unroll 8
+  for (int v = 0; v < N; ++v) vstore(y + c0 + v * kLanes, IsMax ? s[v] : div(s[v], vsplat(static_cast<float>(ROWS))));
+}
+
+template <int ROWS, int C, bool IsMax, bool XPadded>
+inline void global_pool(const float* x, float* y) {
+  constexpr int NV = (C + kLanes - 1) / kLanes;
+  constexpr int NB = NV < 8 ? NV : 8, REM = NV % NB;
+  int c0 = 0;
+  for (; c0 + NB * kLanes <= NV * kLanes; c0 += NB * kLanes) global_pool_block<ROWS, C, IsMax, XPadded, NB>(x, y, c0);
+  if constexpr (REM > 0) global_pool_block<ROWS, C, IsMax, XPadded, REM>(x, y, c0);
+}

@@ -1,0 +1,209 @@
+// kc2cpp runtime: recurrent kernels (SimpleRNN, LSTM, GRU cells; whole sequences; Bidirectional
+// merge). Pasted inside `namespace <model> { namespace kc {` after kc2cpp_kernels.h, whose
+// dense_block, madd, kMaxAcc, round_up and copy it uses. Includes nothing.
+//
+// The arithmetic is the contract written in compiler/ir/ops_recurrent.h (the reference evaluator,
+// compiler/eval/ops_recurrent.cpp, follows the same one):
+// - x·W and h·U are dense_block reductions (split S chosen by the compiler from the model only,
+//   combined by the fixed tree), vectorised across the independent gate columns;
+// - the gate math is elementwise per unit, one vector of units at a time, the same IEEE
+//   operations in the same order on every path.
+//
+// Layouts (compiler/plan/pack_recurrent.h): UG = round_up(U, kPad); gate g's unit j is column
+// g*UG + j of the packed kernel [In][G*UG], recurrent kernel [U][G*UG] and bias [G*UG] (GRU
+// reset_after: [2][3*UG], input row then recurrent row); padding columns are 0.
+// Scratch of a cell: xw [G*UG], hu [G*UG], aux [2*UG]; a whole sequence adds h [UG], c [UG]
+// after them: (2G + 4) * UG floats (ir::rnn_scratch_floats).
+// State vectors h and c hold UG floats; the kernels compute and write units [0, UV), UV =
+// round_up(U, kLanes) <= UG (lanes U..UV-1 hold deterministic junk nobody reads; UV..UG-1 are
+// left as they are).
+// A cell may be called with h_out == h and c_out == c: it reads all of h before writing h_out,
+// and reads unit j of h and c before writing unit j of h_out and c_out.
+
+// y[n] = sum_i x[i] * w[i*LDW + n] for n < N (a multiple of kPad), in dense_block's order.
+template <int K, int N, int LDW, int S, bool Fused>
+inline void rnn_matvec(const float* x, const float* w, float* y) {
+  constexpr int NV = N / kLanes;
+  constexpr int NB0 = kMaxAcc / S;
+  constexpr int NB = NV < NB0 ? NV : NB0;
+  constexpr int REM = NV % NB;
+  int j = 0;
+  for (; j + NB <= NV; j += NB) {
+    vf out[NB];
+    dense_block<K, S, NB, Fused>(x, w + j * kLanes, LDW, out);
+#pragma GCC unroll 24
+    for (int v = 0; v < NB; ++v) vstore(y + (j + v) * kLanes, out[v]);
+  }
+  if constexpr (REM > 0) {
+    vf out[REM];
+    dense_block<K, S, REM, Fused>(x, w + j * kLanes, LDW, out);
+#pragma GCC unroll 24
+    for (int v = 0; v < REM; ++v) vstore(y + (j + v) * kLanes, out[v]);
+  }
+}
+
+// y[g*UG + n] = sum_i x[i] * w[i*LDW + g*UG + n] for gates g < G, n < UV = round_up(U, kLanes):
+// only the vectors holding units (UG - UV padding columns are skipped where kLanes < kPad: the
+// scalar, SSE2 and NEON paths), one block of all gates where there is no such padding.
+template <int K, int G, int U, int LDW, int S, bool Fused>
+inline void rnn_gates_matvec(const float* x, const float* w, float* y) {
+  constexpr int UG = round_up(U, kPad), UV = round_up(U, kLanes);
+  if constexpr (UV == UG) {
+    rnn_matvec<K, G * UG, LDW, S, Fused>(x, w, y);
+  } else {
+    for (int g = 0; g < G; ++g) rnn_matvec<K, UV, LDW, S, Fused>(x, w + g * UG, y + g * UG);
+  }
+}
+
+// h' = act((xw + b) + hu)
+template <int In, int U, int XS, int HS, bool HasBias, bool Fused, class Act>
+struct SimpleRnnCell {
+  static constexpr int kIn = In, kUnits = U, kGates = 1, UG = round_up(U, kPad), UV = round_up(U, kLanes);
+  const float *w, *rw, *b;
+  Act act;
+  void operator()(const float* x, const float* h, const float*, float* h_out, float*, float* scratch) const {
+    float* xw = scratch;
+    float* hu = scratch + UG;
+    rnn_gates_matvec<In, 1, U, UG, XS, Fused>(x, w, xw);
+    rnn_gates_matvec<U, 1, U, UG, HS, Fused>(h, rw, hu);
+    for (int j = 0; j < UV; j += kLanes) {
+      vf a = vload(xw + j);
+      if constexpr (HasBias) a = add(a, vload(b + j));
+      vstore(h_out + j, act(add(a, vload(hu + j))));
+    }
+  }
+};
+
+// z_g = (xw_g + hu_g) + b_g; i, f, o = ract(z); c' = (f * c) + (i * act(z_c)); h' = o * act(c')
+template <int In, int U, int XS, int HS, bool HasBias, bool Fused, class Act, class RAct>
+struct LstmCell {
+  static constexpr int kIn = In, kUnits = U, kGates = 4, UG = round_up(U, kPad), UV = round_up(U, kLanes);
+  const float *w, *rw, *b;
+  Act act;
+  RAct ract;
+  void operator()(const float* x, const float* h, const float* c, float* h_out, float* c_out, float* scratch) const {
+    float* xw = scratch;
+    float* hu = scratch + 4 * UG;
+    rnn_gates_matvec<In, 4, U, 4 * UG, XS, Fused>(x, w, xw);
+    rnn_gates_matvec<U, 4, U, 4 * UG, HS, Fused>(h, rw, hu);
+    for (int j = 0; j < UV; j += kLanes) {
+      vf z[4];
+#pragma GCC unroll 4
+      for (int g = 0; g < 4; ++g) {
+        z[g] = add(vload(xw + g * UG + j), vload(hu + g * UG + j));
+        if constexpr (HasBias) z[g] = add(z[g], vload(b + g * UG + j));
+      }
+      const vf i = ract(z[0]), f = ract(z[1]), o = ract(z[3]);
+      const vf cn = add(mul(f, vload(c + j)), mul(i, act(z[2])));
+      vstore(c_out + j, cn);
+      vstore(h_out + j, mul(o, act(cn)));
+    }
+  }
+};
+
+// reset_after: mx = xw + b_in, mh = hu + b_rec; z = ract(mx_z + mh_z); r = ract(mx_r + mh_r);
+//              hh = act(mx_h + (r * mh_h))
+// else:        mx = xw + b; z = ract(mx_z + hu_z); r = ract(mx_r + hu_r); hh = act(mx_h + (r ⊙ h)·U_h)
+// h' = (z * h) + ((1 - z) * hh)
+template <int In, int U, int XS, int HS, bool HasBias, bool ResetAfter, bool Fused, class Act, class RAct>
+struct GruCell {
+  static constexpr int kIn = In, kUnits = U, kGates = 3, UG = round_up(U, kPad), UV = round_up(U, kLanes);
+  const float *w, *rw, *b;
+  Act act;
+  RAct ract;
+
+  vf mx(const float* xw, int g, int j) const {
+    vf t = vload(xw + g * UG + j);
+    if constexpr (HasBias) t = add(t, vload(b + g * UG + j));
+    return t;
+  }
+  vf mh(const float* hu, int g, int j) const {
+    vf t = vload(hu + g * UG + j);
+    if constexpr (HasBias && ResetAfter) t = add(t, vload(b + 3 * UG + g * UG + j));
+    return t;
+  }
+  static vf mix(vf z, vf h, vf hh) { return add(mul(z, h), mul(sub(vsplat(1.0f), z), hh)); }
+
+  void operator()(const float* x, const float* h, const float*, float* h_out, float*, float* scratch) const {
+    float* xw = scratch;
+    float* hu = scratch + 3 * UG;
+    float* zs = scratch + 6 * UG;  // aux: z, then r ⊙ h
+    float* rh = zs + UG;
+    rnn_gates_matvec<In, 3, U, 3 * UG, XS, Fused>(x, w, xw);
+    if constexpr (ResetAfter) {
+      rnn_gates_matvec<U, 3, U, 3 * UG, HS, Fused>(h, rw, hu);
+      for (int j = 0; j < UV; j += kLanes) {
+        const vf z = ract(add(mx(xw, 0, j), mh(hu, 0, j)));
+        const vf r = ract(add(mx(xw, 1, j), mh(hu, 1, j)));
+        const vf hh = act(add(mx(xw, 2, j), mul(r, mh(hu, 2, j))));
+        vstore(h_out + j, mix(z, vload(h + j), hh));
+      }
+    } else {
+      rnn_gates_matvec<U, 2, U, 3 * UG, HS, Fused>(h, rw, hu);
+      for (int j = 0; j < UV; j += kLanes) {
+        vstore(zs + j, ract(add(mx(xw, 0, j), vload(hu + j))));
+        const vf r = ract(add(mx(xw, 1, j), vload(hu + UG + j)));
+        vstore(rh + j, mul(r, vload(h + j)));
+      }
+      rnn_gates_matvec<U, 1, U, 3 * UG, HS, Fused>(rh, rw + 2 * UG, hu + 2 * UG);
+      for (int j = 0; j < UV; j += kLanes) {
+        const vf hh = act(add(mx(xw, 2, j), vload(hu + 2 * UG + j)));
+        vstore(h_out + j, mix(vload(zs + j), vload(h + j), hh));
+      }
+    }
+  }
+};
+
+// Factories (deduce the activation functors' types).
+template <int In, int U, int XS, int HS, bool HasBias, bool Fused, class Act, class RAct>
+inline SimpleRnnCell<In, U, XS, HS, HasBias, Fused, Act> simple_rnn_cell(const float* w, const float* rw,
+                                                                         const float* b, Act act, RAct) {
+  return {w, rw, b, act};
+}
+template <int In, int U, int XS, int HS, bool HasBias, bool Fused, class Act, class RAct>
+inline LstmCell<In, U, XS, HS, HasBias, Fused, Act, RAct> lstm_cell(const float* w, const float* rw, const float* b,
+                                                                    Act act, RAct ract) {
+  return {w, rw, b, act, ract};
+}
+template <int In, int U, int XS, int HS, bool HasBias, bool ResetAfter, bool Fused, class Act, class RAct>
+inline GruCell<In, U, XS, HS, HasBias, ResetAfter, Fused, Act, RAct> gru_cell(const float* w, const float* rw,
+                                                                              const float* b, Act act, RAct ract) {
+  return {w, rw, b, act, ract};
+}
+
+// A whole sequence x [T][In] -> y ([T][U] with ReturnSequences, else [U]), state from zero.
+// Step s reads row t = s (Backward: T-1-s) and, with ReturnSequences, writes row s (ReverseOutput:
+// T-1-s) of y; without, y is h after the last step.
+template <int T, bool ReturnSequences, bool Backward, bool ReverseOutput, class Cell>
+inline void rnn_sequence(const Cell& cell, const float* x, float* y, float* scratch) {
+  constexpr int In = Cell::kIn, U = Cell::kUnits, UG = Cell::UG;
+  float* h = scratch + (2 * Cell::kGates + 2) * UG;
+  float* c = h + UG;
+  for (int j = 0; j < 2 * UG; ++j) h[j] = 0.0f;
+  for (int s = 0; s < T; ++s) {
+    cell(x + (Backward ? T - 1 - s : s) * In, h, c, h, c, scratch);
+    if constexpr (ReturnSequences) copy(h, y + (ReverseOutput ? T - 1 - s : s) * U, U);
+  }
+  if constexpr (!ReturnSequences) copy(h, y, U);
+}
+
+// Bidirectional merge of a and b (n floats each). Concat: rows of u floats, y row r = a row r ++ b row r.
+inline void bidir_concat(const float* a, const float* b, float* y, int rows, int u) {
+  for (int r = 0; r < rows; ++r) {
+    copy(a + r * u, y + 2 * r * u, u);
+    copy(b + r * u, y + (2 * r + 1) * u, u);
+  }
+}
+// Mode 0: a + b; 1: (a + b) * 0.5 (= Keras's (a + b) / 2, bit for bit); 2: a * b.
+template <int Mode, class V>
+inline V bidir_merge_one(V a, V b) {
+  if constexpr (Mode == 0) return add(a, b);
+  if constexpr (Mode == 1) return mul(add(a, b), splat_v<V>(0.5f));
+  if constexpr (Mode == 2) return mul(a, b);
+}
+template <int Mode>
+inline void bidir_merge(const float* a, const float* b, float* y, int n) {
+  int i = 0;
+  for (; i + kLanes <= n; i += kLanes) vstore(y + i, bidir_merge_one<Mode>(vload(a + i), vload(b + i)));
+  for (; i < n; ++i) y[i] = bidir_merge_one<Mode>(a[i], b[i]);
+}
