@@ -21,6 +21,8 @@ expect=(
   share/doc/kc2cpp/examples/desktop/CMakeLists.txt
   share/doc/kc2cpp/examples/desktop/README.md
   share/doc/kc2cpp/examples/desktop/model.h5
+  share/doc/kc2cpp/examples/game/CMakeLists.txt
+  share/doc/kc2cpp/examples/game/model.h5
   share/doc/kc2cpp/examples/firmware/CMakeLists.txt
   share/doc/kc2cpp/examples/firmware/README.md
   share/doc/kc2cpp/examples/firmware/cortex-m4f.cmake

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Consumers of the installed package (find_package(kc2cpp CONFIG REQUIRED) through
-# CMAKE_PREFIX_PATH): the desktop example exactly as installed under share/doc/kc2cpp/examples,
-# and projects/api_forms, which uses every form of add_keras_model() and a version request.
+# CMAKE_PREFIX_PATH): the desktop and game examples exactly as installed under
+# share/doc/kc2cpp/examples, and projects/api_forms, which uses every form of add_keras_model()
+# and a version request.
 #   installed_consumer.sh <prefix> <kc2cpp source dir> <scratch dir>
 # shellcheck source=common.sh
 source "$(dirname "$0")/common.sh"
@@ -21,6 +22,15 @@ grep -q "$prefix/bin/kc2cpp" "$b/build.ninja" || die "the build does not run the
 (cd "$b" && ctest --output-on-failure >"$b.ctest.log" 2>&1) || { cat "$b.ctest.log"; die "the desktop example's tests failed"; }
 log "desktop example: $("$b/classify" --check "$prefix/share/doc/kc2cpp/examples/desktop/points.npy" \
   "$prefix/share/doc/kc2cpp/examples/desktop/keras_probs.npy" | tail -1)"
+
+# The installed game example: its ctest checks determinism (two runs hashed frame by frame),
+# step() against predict(), Keras's outputs and the scalar path's hash; the per-frame cost is
+# only printed.
+b=$work/game
+configure "$prefix/share/doc/kc2cpp/examples/game" "$b" Ninja -DCMAKE_PREFIX_PATH="$prefix"
+build "$b"
+(cd "$b" && ctest --output-on-failure >"$b.ctest.log" 2>&1) || { cat "$b.ctest.log"; die "the game example's tests failed"; }
+log "game example: $("$b/game" --agents 1024 --frames 200 | grep -E '^per frame')"
 
 # Every argument form, Unix Makefiles.
 b=$work/api_forms
