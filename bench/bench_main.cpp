@@ -41,9 +41,10 @@ struct ModelEntry {
   const char* id;
   const char* path;
   const char* title;
+  const char* family;  // dense | conv | pool | rnn | norm | embed
 };
 static const ModelEntry kModels[] = {
-#define BENCH_MODEL(id, path, title) {id, path, title},
+#define BENCH_MODEL(id, path, title, family) {id, path, title, family},
 #include "bench_models.inc"
 #undef BENCH_MODEL
 };
@@ -61,6 +62,9 @@ using bench::ActKind;
 using bench::ActSpec;
 using bench::DenseSpec;
 using bench::ModelSpec;
+using bench::NetLayer;
+using bench::NetOp;
+using bench::NetSpec;
 
 // ------------------------------------------------------------------------------------------------
 // Model config -> ModelSpec (Dense chains with elementwise activations; enough for the bench models)
@@ -81,6 +85,8 @@ std::string act_name(const ActSpec& a) {
     case ActKind::Sigmoid: return "sigmoid";
     case ActKind::Elu: return "elu";
     case ActKind::Leaky: std::snprintf(buf, sizeof buf, "leaky(%g)", a.alpha); return buf;
+    case ActKind::Tanh: return "tanh";
+    case ActKind::Softmax: return "softmax";
   }
   return "?";
 }
@@ -149,6 +155,149 @@ ModelSpec load_spec(const ModelEntry& me) {
   return spec;
 }
 
+// ------------------------------------------------------------------------------------------------
+// Model config -> NetSpec (the other families, for the scalar-loop reference make_scalar_net)
+// ------------------------------------------------------------------------------------------------
+ActSpec net_act(const std::string& a, const std::string& where) {
+  if (a == "tanh") return {ActKind::Tanh, 0.0f};
+  if (a == "softmax") return {ActKind::Softmax, 0.0f};
+  return act_from_name(a, where);
+}
+
+std::vector<int> ints(const nlohmann::json& j, int n_default_rank) {
+  std::vector<int> v;
+  if (j.is_number()) v.assign(n_default_rank, j.get<int>());
+  else for (const auto& x : j) v.push_back(x.get<int>());
+  return v;
+}
+
+NetSpec load_net(const ModelEntry& me) {
+  const kc2cpp::load::KerasModel km = kc2cpp::load::load_model(me.path);
+  NetSpec spec;
+  spec.id = me.id;
+  const nlohmann::json& layers = km.config.at("config").at("layers");
+  bool have_shape = false;
+  for (const auto& l : layers) {
+    const std::string cls = l.at("class_name").get<std::string>();
+    const nlohmann::json& c = l.at("config");
+    const std::string name = c.at("name").get<std::string>();
+    const std::string where = std::string(me.path) + ": layer " + name + " (" + cls + ")";
+    for (const char* key : {"batch_shape", "batch_input_shape"})
+      if (!have_shape && c.contains(key) && c.at(key).is_array()) {
+        for (std::size_t i = 1; i < c.at(key).size(); ++i) spec.in_shape.push_back(c.at(key)[i].get<int>());
+        have_shape = true;
+      }
+    if (cls == "InputLayer" || cls == "Dropout") continue;
+    auto arr = [&](const char* what, bool required) -> std::vector<float> {
+      const auto* lw = km.weights_of(name);
+      const auto* a = lw ? find_array(*lw, what) : nullptr;
+      if (!a && required) throw std::runtime_error(where + ": no weight '" + what + "'");
+      return a ? a->data : std::vector<float>();
+    };
+    NetLayer n;
+    n.name = name;
+    if (c.contains("activation") && c.at("activation").is_string())
+      n.act = net_act(c.at("activation").get<std::string>(), where);
+    const bool one_d = cls.find("1D") != std::string::npos;
+    auto window = [&](const char* ksize_key) {
+      const std::vector<int> k = ints(c.at(ksize_key), one_d ? 1 : 2);
+      std::vector<int> s = c.contains("strides") && !c.at("strides").is_null() ? ints(c.at("strides"), one_d ? 1 : 2) : k;
+      std::vector<int> d = c.contains("dilation_rate") ? ints(c.at("dilation_rate"), one_d ? 1 : 2) : std::vector<int>(k.size(), 1);
+      if (one_d) { n.kw = k[0]; n.sw = s[0]; n.dw = d[0]; }
+      else { n.kh = k[0]; n.kw = k[1]; n.sh = s[0]; n.sw = s[1]; n.dh = d[0]; n.dw = d[1]; }
+      const std::string pad = c.value("padding", std::string("valid"));
+      n.pad = pad == "same" ? NetLayer::Same : pad == "causal" ? NetLayer::Causal : NetLayer::Valid;
+      if (c.value("data_format", std::string("channels_last")) != "channels_last")
+        throw std::runtime_error(where + ": only channels_last in the benchmark reference");
+    };
+    if (cls == "Dense") {
+      n.op = NetOp::Dense;
+      n.w = arr("kernel", true);
+      n.b = arr("bias", false);
+      n.units = c.at("units").get<int>();
+    } else if (cls == "Conv1D" || cls == "Conv2D") {
+      n.op = NetOp::Conv;
+      window("kernel_size");
+      if (c.value("groups", 1) != 1) throw std::runtime_error(where + ": groups != 1");
+      n.w = arr("kernel", true);
+      n.b = arr("bias", false);
+      n.units = c.at("filters").get<int>();
+    } else if (cls == "DepthwiseConv1D" || cls == "DepthwiseConv2D") {
+      n.op = NetOp::Depthwise;
+      window("kernel_size");
+      n.depth_multiplier = c.value("depth_multiplier", 1);
+      n.w = arr("kernel", false);
+      if (n.w.empty()) n.w = arr("depthwise_kernel", true);
+      n.b = arr("bias", false);
+    } else if (cls == "SeparableConv1D" || cls == "SeparableConv2D") {
+      n.op = NetOp::Separable;
+      window("kernel_size");
+      n.depth_multiplier = c.value("depth_multiplier", 1);
+      n.w = arr("depthwise_kernel", true);
+      n.w2 = arr("pointwise_kernel", true);
+      n.b = arr("bias", false);
+      n.units = c.at("filters").get<int>();
+    } else if (cls == "MaxPooling1D" || cls == "MaxPooling2D" || cls == "AveragePooling1D" ||
+               cls == "AveragePooling2D") {
+      n.op = NetOp::Pool;
+      n.max = cls.rfind("Max", 0) == 0;
+      window("pool_size");
+    } else if (cls == "GlobalMaxPooling1D" || cls == "GlobalMaxPooling2D" || cls == "GlobalAveragePooling1D" ||
+               cls == "GlobalAveragePooling2D") {
+      n.op = NetOp::GlobalPool;
+      n.max = cls.find("Max") != std::string::npos;
+      if (c.value("keepdims", false)) throw std::runtime_error(where + ": keepdims");
+    } else if (cls == "Embedding") {
+      n.op = NetOp::Embedding;
+      n.w = arr("embeddings", true);
+      n.vocab = c.at("input_dim").get<int>();
+      n.units = c.at("output_dim").get<int>();
+      if (c.value("mask_zero", false)) throw std::runtime_error(where + ": mask_zero");
+    } else if (cls == "LayerNormalization" || cls == "BatchNormalization") {
+      n.op = cls == "LayerNormalization" ? NetOp::LayerNorm : NetOp::BatchNorm;
+      n.eps = c.value("epsilon", 1e-3f);
+      n.gamma = arr("gamma", false);
+      n.beta = arr("beta", false);
+      if (n.op == NetOp::BatchNorm) {
+        n.mean = arr("moving_mean", true);
+        n.var = arr("moving_variance", true);
+      }
+      const nlohmann::json& ax = c.at("axis");
+      const int a = ax.is_array() ? (ax.size() == 1 ? ax[0].get<int>() : 99) : ax.get<int>();
+      if (a != -1 && a != static_cast<int>(spec.in_shape.size()))  // the last axis of the model input's rank
+        throw std::runtime_error(where + ": only the last axis in the benchmark reference");
+    } else if (cls == "Activation" || cls == "ReLU" || cls == "Softmax") {
+      n.op = NetOp::Act;
+      if (cls == "ReLU") n.act = {ActKind::Relu, 0.0f};
+      if (cls == "Softmax") n.act = {ActKind::Softmax, 0.0f};
+    } else if (cls == "Flatten") {
+      n.op = NetOp::Flatten;
+    } else if (cls == "GRU" || cls == "LSTM") {
+      n.op = cls == "GRU" ? NetOp::GRU : NetOp::LSTM;
+      n.units = c.at("units").get<int>();
+      n.rec_act = net_act(c.at("recurrent_activation").get<std::string>(), where);
+      n.return_sequences = c.value("return_sequences", false);
+      n.reset_after = c.value("reset_after", cls == "GRU");
+      if (c.value("go_backwards", false) || c.value("return_state", false))
+        throw std::runtime_error(where + ": go_backwards / return_state");
+      n.w = arr("kernel", true);
+      n.w2 = arr("recurrent_kernel", true);
+      n.b = arr("bias", false);
+    } else {
+      throw std::runtime_error(where + ": layer class not supported by the benchmark's scalar loop");
+    }
+    spec.layers.push_back(std::move(n));
+  }
+  if (!have_shape) throw std::runtime_error(std::string(me.path) + ": no input shape in the config");
+  return spec;
+}
+
+std::string shape_str(const std::vector<int>& d) {
+  std::string s = "(";
+  for (std::size_t i = 0; i < d.size(); ++i) s += (i ? "," : "") + std::to_string(d[i]);
+  return s + ")";
+}
+
 std::string describe(const ModelSpec& s, long* macs) {
   std::string out = std::to_string(s.layers.front().in);
   *macs = 0;
@@ -209,20 +358,39 @@ Buf aligned_buf(std::size_t bytes, std::size_t align = 64) {
 
 struct Entry {
   std::string model, impl, isa, fp, flags, name;
-  void (*fn)(const float*, float*, void*) = nullptr;
+  void (*fn)(const void*, float*, void*) = nullptr;
   void* ctx = nullptr;
-  Buf ws, in, out;
+  Buf ws, in, out, state;
   std::unique_ptr<bench::Impl> ref;
+  const bench::VariantDesc* desc = nullptr;  // kc2cpp rows
   int out_size = 0;
-  std::vector<float> y;  // output on the check input
+  // Per-step rows (model id "<model>@step"): each call is one step() on timestep (t mod T) of the
+  // input sequence, the state carried from call to call (never reset inside the timed loop).
+  bool is_step = false;
+  int seq_len = 0, step_in = 0, step_out = 0;
+  std::vector<float> y;  // output on the check input (per-step rows: all T step outputs after a reset)
   double maxdiff = 0.0;  // max |y - scalar-loop y|
+  std::string note;      // e.g. whether step() reproduced predict()
   std::vector<double> times_ns;  // CPU time per inference, one per repetition
   std::vector<double> real_ns;   // wall time per inference
   std::vector<double> ghz;       // core clock measured right after each repetition
   std::vector<double> fma;       // zmm FMA lanes/cycle measured right after each repetition
 };
 
-void ref_thunk(const float* x, float* y, void* ctx) { static_cast<bench::Impl*>(ctx)->predict(x, y); }
+void ref_thunk(const void* x, float* y, void* ctx) {
+  static_cast<bench::Impl*>(ctx)->predict(static_cast<const float*>(x), y);
+}
+void ref_step_thunk(const void* x, float* y, void* ctx) {
+  static_cast<bench::Impl*>(ctx)->step(static_cast<const float*>(x), y);
+}
+void gen_step_thunk(const void* x, float* y, void* ctx) {
+  Entry* e = static_cast<Entry*>(ctx);
+  e->desc->step(x, y, e->state.get(), e->ws.get());
+}
+void entry_reset(Entry& e) {
+  if (e.ref) e.ref->reset();
+  else e.desc->reset(e.state.get());
+}
 
 // A deterministic input in [-2, 2).
 void fill_input(float* x, int n, std::uint32_t seed) {
@@ -230,6 +398,15 @@ void fill_input(float* x, int n, std::uint32_t seed) {
   for (int i = 0; i < n; ++i) {
     s = s * 1664525u + 1013904223u;
     x[i] = static_cast<float>((s >> 8) & 0xFFFF) / 16384.0f - 2.0f;
+  }
+}
+
+// Deterministic embedding indices in [0, vocab).
+void fill_indices(float* x, int n, int vocab, std::uint32_t seed) {
+  std::uint32_t s = seed * 2654435761u + 777u;
+  for (int i = 0; i < n; ++i) {
+    s = s * 1664525u + 1013904223u;
+    x[i] = static_cast<float>((s >> 8) % static_cast<std::uint32_t>(vocab));
   }
 }
 
@@ -319,37 +496,75 @@ int main(int argc, char** argv) {
   benchmark::Initialize(&nargs, args.data());
   if (benchmark::ReportUnrecognizedArguments(nargs, args.data())) return 1;
 
-  std::printf("kc2cpp benchmark -- ns per inference, batch 1, one thread, same input every call\n");
+  std::printf("kc2cpp benchmark -- ns per inference (and per step for recurrent models), batch 1, one thread, same input every call\n");
   std::printf("  compiler: %s\n", BENCH_COMPILER);
   std::printf("  references (scalar loop, Eigen %s) compiled with: %s\n", bench::eigen_version().c_str(),
               BENCH_REF_FLAGS);
 
   std::vector<std::unique_ptr<Entry>> entries;
-  std::map<std::string, ModelSpec> specs;
-  std::map<std::string, std::string> titles;
+  std::map<std::string, std::string> titles, families;
   std::map<std::string, long> macs;
   std::vector<std::string> model_order;
   std::map<std::string, bool> warned_isa;
 
   for (const ModelEntry& me : kModels) {
+    const bool dense = std::strcmp(me.family, "dense") == 0;
+    std::unique_ptr<bench::Impl> scalar;
+    std::vector<float> input;  // the check / timing input, as floats (embedding indices are integral)
+    int in_size = 0, out_size = 0;
+    long m = 0, step_m = 0;
     ModelSpec spec;
     try {
-      spec = load_spec(me);
+      if (dense) {
+        spec = load_spec(me);
+        titles[me.id] = std::string(me.title) + "  [" + describe(spec, &m) + "]";
+        in_size = spec.in_size();
+        out_size = spec.out_size();
+        scalar = bench::make_scalar(spec);
+        input.resize(in_size);
+        fill_input(input.data(), in_size, 1);
+      } else {
+        const NetSpec net = load_net(me);
+        scalar = bench::make_scalar_net(net, &out_size, &m, &step_m);
+        in_size = 1;
+        for (int d : net.in_shape) in_size *= d;
+        titles[me.id] = std::string(me.title) + "  [in " + shape_str(net.in_shape) + "]";
+        input.resize(in_size);
+        if (!net.layers.empty() && net.layers.front().op == NetOp::Embedding)
+          fill_indices(input.data(), in_size, net.layers.front().vocab, 1);
+        else
+          fill_input(input.data(), in_size, 1);
+      }
     } catch (const std::exception& e) {
       std::printf("  SKIP model %s: %s\n", me.id, e.what());
       continue;
     }
-    long m = 0;
-    titles[me.id] = std::string(me.title) + "  [" + describe(spec, &m) + "]";
     macs[me.id] = m;
+    families[me.id] = me.family;
     model_order.push_back(me.id);
-    const int in_size = spec.in_size(), out_size = spec.out_size();
+    const std::string step_id = std::string(me.id) + "@step";
+    const bool ref_steps = scalar->can_step();
+    int seq_len = 0;
+    if (ref_steps) {
+      seq_len = in_size / scalar->step_in_size();
+      titles[step_id] = std::string(me.title) + "  -- per step(): State/reset/step, timestep t mod " +
+                        std::to_string(seq_len) + " of the same sequence, state carried across calls";
+      macs[step_id] = step_m;
+      families[step_id] = me.family;
+      model_order.push_back(step_id);
+    }
 
-    auto add = [&](std::unique_ptr<Entry> e) {
+    // in_int: the kc2cpp variant takes int32_t indices (Input0Type), the references floats.
+    auto add = [&](std::unique_ptr<Entry> e, bool in_int) {
       e->in = aligned_buf((in_size + 64) * sizeof(float));
-      e->out = aligned_buf((out_size + 64) * sizeof(float));
-      e->out_size = out_size;
-      fill_input(static_cast<float*>(e->in.get()), in_size, 1);
+      if (in_int) {
+        auto* xi = static_cast<std::int32_t*>(e->in.get());
+        for (int i = 0; i < in_size; ++i) xi[i] = static_cast<std::int32_t>(input[i]);
+      } else {
+        std::memcpy(e->in.get(), input.data(), in_size * sizeof(float));
+      }
+      e->out_size = e->is_step ? e->step_out : out_size;
+      e->out = aligned_buf((std::max(out_size, e->out_size) + 64) * sizeof(float));
       e->name = e->model + "/" + e->impl + "/" + e->isa + (e->fp.empty() ? "" : "/" + e->fp);
       entries.push_back(std::move(e));
     };
@@ -362,11 +577,23 @@ int main(int argc, char** argv) {
       e->ref = std::move(r);
       e->fn = &ref_thunk;
       e->ctx = e->ref.get();
-      add(std::move(e));
+      add(std::move(e), false);
     };
-    mk_ref("scalar-loop", bench::make_scalar(spec));
-    mk_ref("eigen-fixed", bench::make_eigen_fixed(spec));
-    mk_ref("eigen-dyn", bench::make_eigen_dynamic(spec));
+    if (ref_steps) {  // a second instance of the scalar loop for the per-step rows (its own state)
+      auto e = std::make_unique<Entry>();
+      e->model = step_id; e->impl = "scalar-loop"; e->isa = "native"; e->flags = BENCH_REF_FLAGS;
+      e->ref = dense ? bench::make_scalar(spec) : bench::make_scalar_net(load_net(me), &out_size, &m, &step_m);
+      e->fn = &ref_step_thunk;
+      e->ctx = e->ref.get();
+      e->is_step = true; e->seq_len = seq_len;
+      e->step_in = e->ref->step_in_size(); e->step_out = e->ref->step_out_size();
+      add(std::move(e), false);
+    }
+    mk_ref("scalar-loop", std::move(scalar));
+    if (dense) {
+      mk_ref("eigen-fixed", bench::make_eigen_fixed(spec));
+      mk_ref("eigen-dyn", bench::make_eigen_dynamic(spec));
+    }
 
     // Generated variants.
     for (const bench::VariantDesc* v : kVariants) {
@@ -387,6 +614,7 @@ int main(int argc, char** argv) {
       }
       auto e = std::make_unique<Entry>();
       e->model = me.id; e->impl = "kc2cpp"; e->isa = v->isa; e->fp = v->fp; e->flags = v->flags;
+      e->desc = v;
       e->ws = aligned_buf(v->ws_size, v->ws_align);
       v->construct(e->ws.get());
       e->fn = v->predict;
@@ -394,27 +622,69 @@ int main(int argc, char** argv) {
       const char* got = v->isa_name();
       if (std::strcmp(got, v->isa) != 0)
         std::printf("  NOTE: %s/%s/%s: the generated code reports isa() = \"%s\"\n", v->model, v->isa, v->fp, got);
-      add(std::move(e));
+      add(std::move(e), v->in_int != 0);
+      if (v->step && ref_steps) {
+        auto s = std::make_unique<Entry>();
+        s->model = step_id; s->impl = "kc2cpp"; s->isa = v->isa; s->fp = v->fp; s->flags = v->flags;
+        s->desc = v;
+        s->ws = aligned_buf(v->ws_size, v->ws_align);
+        v->construct(s->ws.get());
+        s->state = aligned_buf(v->state_size, v->state_align);
+        v->reset(s->state.get());
+        s->fn = &gen_step_thunk;
+        s->ctx = s.get();
+        s->is_step = true; s->seq_len = seq_len; s->step_in = v->step_in_size; s->step_out = v->step_out_size;
+        add(std::move(s), v->in_int != 0);
+      } else if (v->step || ref_steps) {
+        std::printf("  NOTE: %s: the generated file %s a step() API, the scalar loop %s\n", v->model,
+                    v->step ? "has" : "has no", ref_steps ? "steps" : "does not");
+      }
     }
-    specs[me.id] = std::move(spec);
   }
 
-  // One check inference per entry: compare with the scalar loop, and ISA paths with each other.
+  // One check per entry: predict() on the input twice (reentrancy), or for per-step rows reset()
+  // and then one step() per timestep of that input (all T outputs kept). Compared with the scalar
+  // loop, and ISA paths with each other.
   std::map<std::string, const Entry*> scalar_ref;
   for (auto& e : entries) {
-    e->fn(static_cast<const float*>(e->in.get()), static_cast<float*>(e->out.get()), e->ctx);
-    e->fn(static_cast<const float*>(e->in.get()), static_cast<float*>(e->out.get()), e->ctx);  // reentrancy
-    const float* y = static_cast<const float*>(e->out.get());
-    e->y.assign(y, y + e->out_size);
+    float* y = static_cast<float*>(e->out.get());
+    if (e->is_step) {
+      entry_reset(*e);
+      e->y.clear();
+      for (int t = 0; t < e->seq_len; ++t) {
+        e->fn(static_cast<const char*>(e->in.get()) + sizeof(float) * t * e->step_in, y, e->ctx);
+        e->y.insert(e->y.end(), y, y + e->out_size);
+      }
+      entry_reset(*e);
+    } else {
+      e->fn(e->in.get(), y, e->ctx);
+      e->fn(e->in.get(), y, e->ctx);  // reentrancy
+      e->y.assign(y, y + e->out_size);
+    }
     if (e->impl == "scalar-loop") scalar_ref[e->model] = e.get();
+  }
+  // step() against predict() of the same variant: y_t is row t of predict()'s output (sequence
+  // outputs) or, for t = T-1, predict()'s output. Bit for bit (the generated file's contract).
+  for (auto& e : entries) {
+    if (!e->is_step || e->impl != "kc2cpp") continue;
+    for (auto& o : entries)
+      if (!o->is_step && o->desc == e->desc) {
+        const bool seq = static_cast<int>(o->y.size()) == static_cast<int>(e->y.size());
+        const float* a = seq ? e->y.data() : e->y.data() + e->y.size() - e->out_size;
+        const bool same = static_cast<int>(o->y.size()) == (seq ? static_cast<int>(e->y.size()) : e->out_size) &&
+                          std::memcmp(a, o->y.data(), o->y.size() * sizeof(float)) == 0;
+        if (!same) std::printf("  WARNING: %s: step() does not reproduce predict() bit for bit\n", e->name.c_str());
+        e->note = same ? "" : "step!=predict";
+      }
   }
   std::map<std::string, std::string> bits_note;  // model/fp -> note
   for (auto& e : entries) {
     const Entry* r = scalar_ref[e->model];
-    for (int i = 0; r && i < e->out_size; ++i) {
+    for (std::size_t i = 0; r && i < e->y.size() && i < r->y.size(); ++i) {
       const double d = std::fabs(static_cast<double>(e->y[i]) - r->y[i]);
       e->maxdiff = std::isnan(d) ? INFINITY : std::max(e->maxdiff, d);
     }
+    if (r && r->y.size() != e->y.size()) e->maxdiff = INFINITY;
     if (e->maxdiff > 1e-3)
       std::printf("  WARNING: %s differs from the scalar loop by %g (max abs)\n", e->name.c_str(), e->maxdiff);
     if (e->impl != "kc2cpp") continue;
@@ -422,7 +692,8 @@ int main(int argc, char** argv) {
     const Entry* first = nullptr;
     for (auto& o : entries)
       if (o->impl == "kc2cpp" && o->model == e->model && o->fp == e->fp) { first = o.get(); break; }
-    const bool same = std::memcmp(first->y.data(), e->y.data(), e->out_size * sizeof(float)) == 0;
+    const bool same = first->y.size() == e->y.size() &&
+                      std::memcmp(first->y.data(), e->y.data(), e->y.size() * sizeof(float)) == 0;
     if (!same) bits_note[key] += " " + e->isa + "!=" + first->isa;
     else if (!bits_note.count(key)) bits_note[key] = "";
   }
@@ -432,14 +703,27 @@ int main(int argc, char** argv) {
     g_by_name[e->name] = e.get();
     Entry* p = e.get();
     benchmark::RegisterBenchmark(e->name.c_str(), [p](benchmark::State& st) {
-      const float* x = static_cast<const float*>(p->in.get());
+      const char* x = static_cast<const char*>(p->in.get());
       float* y = static_cast<float*>(p->out.get());
       auto* fn = p->fn;
       void* ctx = p->ctx;
-      for (auto _ : st) {
-        fn(x, y, ctx);
-        benchmark::DoNotOptimize(y);
-        benchmark::ClobberMemory();
+      if (p->is_step) {
+        const std::size_t stride = sizeof(float) * p->step_in;
+        const char* end = x + stride * p->seq_len;
+        const char* xt = x;
+        for (auto _ : st) {
+          fn(xt, y, ctx);
+          xt += stride;
+          if (xt == end) xt = x;
+          benchmark::DoNotOptimize(y);
+          benchmark::ClobberMemory();
+        }
+      } else {
+        for (auto _ : st) {
+          fn(x, y, ctx);
+          benchmark::DoNotOptimize(y);
+          benchmark::ClobberMemory();
+        }
       }
       st.SetItemsProcessed(st.iterations());
       // The core clock right after this repetition (untimed: the loop above has ended), so that
@@ -481,9 +765,10 @@ int main(int argc, char** argv) {
       std::printf("NOTE: wall time was %.2fx the CPU time: the machine was busy (other processes); the "
                   "figures below are CPU time\n", sr / sc);
   }
-  std::printf("ns = CPU time per inference, median of the repetitions (best in brackets); xEigen = best Eigen median / ns "
-              "(>1: faster than Eigen);\ncycles = median over repetitions of ns x the clock measured right after each; xLimit = cycles / (MACs/16); "
-              "maxdiff = max |y - scalar loop| on one input\n");
+  std::printf("ns = CPU time per inference (per step() call in the per-step sections), median of the repetitions (best in "
+              "brackets);\nxLoop = scalar-loop median / ns (>1: faster than the plain scalar loop); xEigen = best Eigen median / ns "
+              "(dense models only);\ncycles = median over repetitions of ns x the clock measured right after each; xLimit = cycles / (MACs/16); "
+              "maxdiff = max |y - scalar loop| on one input (per step: over the T step outputs)\n");
   // Fallback clock for cycles when a repetition has none: the mean of before/after the run.
   const double ghz = core_ghz > 0 ? 0.5 * (core_ghz + (core_ghz_after > 0 ? core_ghz_after : core_ghz)) : gb_ghz;
   {
@@ -505,15 +790,18 @@ int main(int argc, char** argv) {
   std::map<std::string, std::map<std::string, Best>> best_gen;  // model -> fp -> best kc2cpp
   std::map<std::string, double> eigen_best;
 
+  std::string cur_family;
   for (const std::string& mid : model_order) {
     std::vector<Entry*> rows;
     for (auto& e : entries)
       if (e->model == mid && !e->times_ns.empty()) rows.push_back(e.get());
     if (rows.empty()) continue;
-    double eig = INFINITY;
-    for (Entry* e : rows)
+    double eig = INFINITY, loop = NAN;
+    for (Entry* e : rows) {
       if (e->impl.rfind("eigen", 0) == 0) eig = std::min(eig, median(e->times_ns));
-    eigen_best[mid] = eig;
+      if (e->impl == "scalar-loop") loop = median(e->times_ns);
+    }
+    if (std::isfinite(eig)) eigen_best[mid] = eig;
     std::stable_sort(rows.begin(), rows.end(), [](const Entry* a, const Entry* b) {
       const bool ga = a->impl == "kc2cpp", gb = b->impl == "kc2cpp";
       if (ga != gb) return ga;
@@ -523,17 +811,32 @@ int main(int argc, char** argv) {
       }
       return false;
     });
+    if (families[mid] != cur_family) {
+      cur_family = families[mid];
+      static const std::map<std::string, std::string> kFamilyName = {
+          {"dense", "DENSE"}, {"conv", "CONVOLUTION"}, {"pool", "POOLING"}, {"rnn", "RECURRENT"},
+          {"norm", "NORMALIZATION"}, {"embed", "EMBEDDING"}};
+      auto f = kFamilyName.find(cur_family);
+      std::printf("\n---------------- %s ----------------\n", f != kFamilyName.end() ? f->second.c_str() : cur_family.c_str());
+    }
+    const bool step = mid.size() > 5 && mid.compare(mid.size() - 5, 5, "@step") == 0;
     const double limit = macs[mid] / 16.0;
-    std::printf("\n%s  --  %ld MACs, FMA limit %.0f cycles\n", titles[mid].c_str(), macs[mid], limit);
-    std::printf("  %-12s %-7s %-8s %9s %10s %7s %8s %7s %9s\n", "impl", "isa", "fp", "ns/inf", "(best)",
-                "xEigen", "cycles", "xLimit", "maxdiff");
+    std::printf("\n%s  --  %ld MACs%s, FMA limit %.0f cycles\n", titles[mid].c_str(), macs[mid],
+                step ? " per step" : "", limit);
+    std::printf("  %-12s %-7s %-8s %9s %10s %7s %7s %8s %7s %9s\n", "impl", "isa", "fp", step ? "ns/step" : "ns/inf",
+                "(best)", "xLoop", "xEigen", "cycles", "xLimit", "maxdiff");
     for (Entry* e : rows) {
       const double md = median(e->times_ns), mn = minimum(e->times_ns);
       const double cyc = cycles_of(*e, ghz);
-      char bestbuf[32];
+      char bestbuf[32], eigbuf[16], limbuf[16];
       std::snprintf(bestbuf, sizeof bestbuf, "(%.2f)", mn);
-      std::printf("  %-12s %-7s %-8s %9.2f %10s %6.2fx %8.0f %6.2fx %9.2g\n", e->impl.c_str(), e->isa.c_str(),
-                  e->fp.empty() ? "-" : e->fp.c_str(), md, bestbuf, eig / md, cyc, cyc / limit, e->maxdiff);
+      if (std::isfinite(eig)) std::snprintf(eigbuf, sizeof eigbuf, "%6.2fx", eig / md);
+      else std::snprintf(eigbuf, sizeof eigbuf, "%7s", "-");
+      if (limit > 0) std::snprintf(limbuf, sizeof limbuf, "%6.2fx", cyc / limit);
+      else std::snprintf(limbuf, sizeof limbuf, "%7s", "-");
+      std::printf("  %-12s %-7s %-8s %9.2f %10s %6.2fx %7s %8.0f %7s %9.2g%s%s\n", e->impl.c_str(), e->isa.c_str(),
+                  e->fp.empty() ? "-" : e->fp.c_str(), md, bestbuf, loop / md, eigbuf, cyc, limbuf, e->maxdiff,
+                  e->note.empty() ? "" : "  ", e->note.c_str());
       if (e->impl == "kc2cpp") {
         Best& b = best_gen[mid][e->fp];
         if (md < b.ns) { b.ns = md; b.cycles = cyc; b.fma = e->fma.empty() ? NAN : median(e->fma); b.what = e->isa; }
@@ -542,19 +845,37 @@ int main(int argc, char** argv) {
     for (const char* fp : {"unfused", "fused"}) {
       auto it = bits_note.find(mid + "/" + fp);
       if (it == bits_note.end()) continue;
-      std::printf("  kc2cpp %s: ISA paths give %s\n", fp,
-                  it->second.empty() ? "identical bits" : ("DIFFERENT bits:" + it->second).c_str());
+      std::printf("  kc2cpp %s: ISA paths give %s%s\n", fp,
+                  it->second.empty() ? "identical bits" : ("DIFFERENT bits:" + it->second).c_str(),
+                  step ? " (step outputs over one sequence; step() == predict() bit for bit unless flagged)" : "");
     }
   }
 
+  // Per family: the best kc2cpp path (--fp unfused, the default) against the scalar loop.
+  std::printf("\nBest kc2cpp path (--fp unfused) vs the plain scalar loop (xLoop > 1: kc2cpp faster):\n");
+  for (const std::string& mid : model_order) {
+    double loop = NAN;
+    for (auto& e : entries)
+      if (e->model == mid && e->impl == "scalar-loop" && !e->times_ns.empty()) loop = median(e->times_ns);
+    auto it = best_gen[mid].find("unfused");
+    double sc = NAN;
+    for (auto& e : entries)
+      if (e->model == mid && e->impl == "kc2cpp" && e->isa == "scalar" && e->fp == "unfused" && !e->times_ns.empty())
+        sc = median(e->times_ns);
+    if (it == best_gen[mid].end() || !std::isfinite(loop)) continue;
+    std::printf("  %-6s %-32s %10.1f ns  (%s)  loop %10.1f ns  xLoop %5.2fx   kc2cpp scalar path %10.1f ns  xLoop %5.2fx\n",
+                families[mid].c_str(), mid.c_str(), it->second.ns, it->second.what.c_str(), loop, loop / it->second.ns,
+                sc, loop / sc);
+  }
+
   // Targets.
-  std::printf("\nTargets (best kc2cpp ISA path available on this CPU, per --fp mode):\n");
+  std::printf("\nTargets (dense models; best kc2cpp ISA path available on this CPU, per --fp mode):\n");
   for (const char* fp : {"unfused", "fused"}) {
     bool all = true, any = false;
     std::string line;
     for (const std::string& mid : model_order) {
       auto it = best_gen[mid].find(fp);
-      if (it == best_gen[mid].end()) continue;
+      if (it == best_gen[mid].end() || !eigen_best.count(mid)) continue;
       any = true;
       const double x = eigen_best[mid] / it->second.ns;
       all = all && x > 1.0;

@@ -16,11 +16,19 @@ struct VariantDesc {
   const char* cpu;        // what the CPU needs to run it: base | sse2 | avx2 | avx512
   int in_size;            // kInput0Size
   int out_size;           // kOutput0Size
+  int in_int;             // 1 if Input0Type is an integer type (Embedding indices), else float
   std::size_t ws_size;    // sizeof(Workspace)
   std::size_t ws_align;   // alignof(Workspace)
-  void (*construct)(void* ws);                              // placement-new a Workspace
-  void (*predict)(const float* in, float* out, void* ws);  // ns::predict
-  const char* (*isa_name)();                                // ns::isa()
+  void (*construct)(void* ws);                             // placement-new a Workspace
+  void (*predict)(const void* in, float* out, void* ws);   // ns::predict (in: Input0Type*)
+  const char* (*isa_name)();                               // ns::isa()
+  // Streaming API (recurrent models only; all zero / null otherwise).
+  int step_in_size;       // kStepInputSize
+  int step_out_size;      // kStepOutputSize
+  std::size_t state_size;   // sizeof(State)
+  std::size_t state_align;  // alignof(State)
+  void (*reset)(void* state);                                        // ns::reset
+  void (*step)(const void* in, float* out, void* state, void* ws);  // ns::step
 };
 
 }  // namespace bench

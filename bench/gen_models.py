@@ -1,14 +1,16 @@
 #!/usr/bin/env python3
 """Seeded generator of the benchmark models (bench/models/*.h5), saved by real Keras 3.
 
-    KERAS_BACKEND=jax /tmp/venv-k3/bin/python bench/gen_models.py
+    KERAS_BACKEND=jax /tmp/venv-k3/bin/python bench/gen_models.py [name ...]   # default: all
 
 Models (all float32, use_bias=True, non-zero random weights AND biases):
   dense_8_8        Input(8)  -> Dense(8,  linear)
   dense_64_64      Input(64) -> Dense(64, linear)
   dense_64_64_64   Input(64) -> Dense(64, relu) -> Dense(64, linear)
-The summary-walkthrough model is not generated here: it is the test fixture
-tests/fixtures/k3/summary_walkthrough.h5.
+  pool2d_32x32x32  Input(32, 32, 32) -> MaxPooling2D(2) -> AveragePooling2D(2) -> GlobalAveragePooling2D
+  ln_16x128        Input(16, 128) -> LayerNormalization (random non-zero gamma and beta)
+The other benchmark models (summary walkthrough, the conv / recurrent / normalization / embedding
+families) are test fixtures in tests/fixtures/k3/ (bench/CMakeLists.txt).
 
 Rerunning produces the same weights (the HDF5 files may differ in timestamps only).
 """
@@ -52,9 +54,47 @@ def build(name, n_in, spec, seed):
     return m
 
 
+def build_pool(name, seed):
+    keras.utils.set_random_seed(seed)
+    inp = keras.Input(shape=(32, 32, 32), name="x")
+    h = keras.layers.MaxPooling2D(2, name="max_pool")(inp)
+    h = keras.layers.AveragePooling2D(2, name="avg_pool")(h)
+    h = keras.layers.GlobalAveragePooling2D(name="global_avg")(h)
+    return keras.Model(inp, h, name=name)
+
+
+def build_ln(name, seed):
+    keras.utils.set_random_seed(seed)
+    rng = np.random.default_rng(seed)
+    inp = keras.Input(shape=(16, 128), name="x")
+    ln = keras.layers.LayerNormalization(axis=-1, name="ln")
+    m = keras.Model(inp, ln(inp), name=name)
+    g = rng.uniform(0.5, 1.5, size=(128,)).astype(np.float32)
+    b = rng.uniform(-0.5, 0.5, size=(128,)).astype(np.float32)
+    ln.set_weights([g, b])
+    return m
+
+
+OTHER = {"pool2d_32x32x32": ((32, 32, 32), build_pool), "ln_16x128": ((16, 128), build_ln)}
+
+
 def main():
     os.makedirs(OUT, exist_ok=True)
+    only = set(sys.argv[1:])
+    for idx, (name, (shape, fn)) in enumerate(OTHER.items()):
+        if only and name not in only:
+            continue
+        m = fn(name, seed=20300 + idx)
+        path = os.path.join(OUT, name + ".h5")
+        if os.path.exists(path):
+            os.remove(path)
+        m.save(path)
+        x = np.random.default_rng(7).standard_normal((4,) + shape).astype(np.float32)
+        y = m.predict(x, verbose=0)
+        print(f"{path}: params={m.count_params()} y[0].flat[:4]={y[0].ravel()[:4]}", file=sys.stderr)
     for idx, (name, (n_in, spec)) in enumerate(MODELS.items()):
+        if only and name not in only:
+            continue
         m = build(name, n_in, spec, seed=20240 + idx)
         path = os.path.join(OUT, name + ".h5")
         if os.path.exists(path):

@@ -6,7 +6,9 @@
 #include <time.h>
 #include <cmath>
 #include <cstdint>
+#include <algorithm>
 #include <cstring>
+#include <stdexcept>
 #include <tuple>
 #include <utility>
 
@@ -43,6 +45,17 @@ void act_loop(float* y, int n, const ActSpec& a) {
     case ActKind::Leaky:
       for (int j = 0; j < n; ++j) y[j] = y[j] < 0.0f ? a.alpha * y[j] : y[j];
       break;
+    case ActKind::Tanh:
+      for (int j = 0; j < n; ++j) y[j] = std::tanh(y[j]);
+      break;
+    case ActKind::Softmax: {
+      float m = y[0];
+      for (int j = 1; j < n; ++j) m = y[j] > m ? y[j] : m;
+      float s = 0.0f;
+      for (int j = 0; j < n; ++j) s += (y[j] = std::exp(y[j] - m));
+      for (int j = 0; j < n; ++j) y[j] /= s;
+      break;
+    }
   }
 }
 
@@ -72,6 +85,453 @@ class ScalarModel final : public Impl {
 };
 
 // ---------------------------------------------------------------------------------------------
+// Plain scalar loops for the other families (NetSpec): one loop nest per layer
+// ---------------------------------------------------------------------------------------------
+float act1(float v, const ActSpec& a) {
+  switch (a.kind) {
+    case ActKind::Linear: return v;
+    case ActKind::Relu: return v < 0.0f ? 0.0f : v;
+    case ActKind::Sigmoid: return 1.0f / (1.0f + std::exp(-v));
+    case ActKind::Elu: return v > 0.0f ? v : a.alpha * std::expm1(v);
+    case ActKind::Leaky: return v < 0.0f ? a.alpha * v : v;
+    case ActKind::Tanh: return std::tanh(v);
+    case ActKind::Softmax: break;
+  }
+  return v;
+}
+
+// The activation on every row of length `last` (Softmax needs the whole row).
+void act_rows(float* y, long total, int last, const ActSpec& a) {
+  if (a.kind == ActKind::Linear) return;
+  for (long r = 0; r < total; r += last) act_loop(y + r, last, a);
+}
+
+long prod(const std::vector<int>& d) {
+  long n = 1;
+  for (int v : d) n *= v;
+  return n;
+}
+
+// Output length and leading padding of a window op along one axis (Keras/TF 'valid', 'same', 'causal').
+int out_len(int n, int k, int s, int d, NetLayer::Pad p, int* before) {
+  const int ke = (k - 1) * d + 1;
+  if (p == NetLayer::Valid) { *before = 0; return n < ke ? 0 : (n - ke) / s + 1; }
+  if (p == NetLayer::Causal) { *before = ke - 1; return (n - 1) / s + 1; }
+  const int o = (n + s - 1) / s;
+  const int tot = std::max((o - 1) * s + ke - n, 0);
+  *before = tot / 2;
+  return o;
+}
+
+class ScalarNet final : public Impl {
+  struct Geo { int H = 1, W = 1, C = 1, OH = 1, OW = 1, ph = 0, pw = 0; };
+  struct L {
+    NetLayer p;
+    std::vector<int> in, out, sin, sout;  // predict shapes; step shapes
+    Geo g, sg;
+    std::vector<float> h, c;              // recurrent state for step()
+  };
+
+ public:
+  ScalarNet(const NetSpec& m, int* out_size, long* macs, long* step_macs) {
+    std::vector<int> shape = m.in_shape;
+    in_size_ = static_cast<int>(prod(shape));
+    // Streaming: the layers up to the last recurrent one must be per-timestep.
+    int last_rnn = -1;
+    for (std::size_t i = 0; i < m.layers.size(); ++i)
+      if (m.layers[i].op == NetOp::GRU || m.layers[i].op == NetOp::LSTM) last_rnn = static_cast<int>(i);
+    can_step_ = last_rnn >= 0;
+    for (int i = 0; i < last_rnn; ++i) {
+      const NetOp o = m.layers[i].op;
+      if (!(o == NetOp::Dense || o == NetOp::Embedding || o == NetOp::Act || o == NetOp::LayerNorm ||
+            o == NetOp::BatchNorm || o == NetOp::GRU || o == NetOp::LSTM))
+        can_step_ = false;
+    }
+    std::vector<int> sshape(shape.begin() + (shape.empty() ? 0 : 1), shape.end());
+    step_in_ = static_cast<int>(prod(sshape));
+    *macs = 0;
+    *step_macs = 0;
+    long widest = std::max<long>(prod(shape), 1);
+    for (const NetLayer& nl : m.layers) {
+      L l;
+      l.p = nl;
+      l.in = shape;
+      l.out = infer(l.p, shape, l.g, false, macs);
+      if (can_step_) {
+        l.sin = sshape;
+        l.sout = infer(l.p, sshape, l.sg, true, step_macs);
+        widest = std::max(widest, prod(l.sout));
+        sshape = l.sout;
+      }
+      if ((l.p.op == NetOp::Dense || l.p.op == NetOp::Conv || l.p.op == NetOp::Depthwise ||
+           l.p.op == NetOp::Separable) && l.p.b.empty()) {
+        const long nb = l.p.op == NetOp::Depthwise ? static_cast<long>(l.g.C) * l.p.depth_multiplier : l.p.units;
+        l.p.b.assign(nb, 0.0f);
+      }
+      if (l.p.op == NetOp::BatchNorm) {  // y = x * scale + shift, folded once here
+        const std::size_t n = l.p.mean.size();
+        std::vector<float> sc(n), sh(n);
+        for (std::size_t j = 0; j < n; ++j) {
+          const float g = l.p.gamma.empty() ? 1.0f : l.p.gamma[j], bt = l.p.beta.empty() ? 0.0f : l.p.beta[j];
+          sc[j] = g / std::sqrt(l.p.var[j] + l.p.eps);
+          sh[j] = bt - l.p.mean[j] * sc[j];
+        }
+        l.p.gamma = sc;
+        l.p.beta = sh;
+      }
+      if (l.p.op == NetOp::GRU || l.p.op == NetOp::LSTM) {
+        l.h.assign(l.p.units, 0.0f);
+        l.c.assign(l.p.units, 0.0f);
+      }
+      widest = std::max(widest, prod(l.out));
+      if (l.p.op == NetOp::Separable) widest = std::max(widest, static_cast<long>(l.g.OH) * l.g.OW * l.g.C * l.p.depth_multiplier);
+      shape = l.out;
+      ls_.push_back(std::move(l));
+    }
+    out_size_ = static_cast<int>(prod(shape));
+    step_out_ = can_step_ ? static_cast<int>(prod(sshape)) : 0;
+    *out_size = out_size_;
+    for (auto& b : buf_) b.assign(widest + 16, 0.0f);
+    int U = 1;
+    for (const L& l : ls_) U = std::max(U, l.p.units);
+    gx_.assign(4 * U, 0.0f);
+    gh_.assign(4 * U, 0.0f);
+    hs_.assign(U, 0.0f);
+    cs_.assign(U, 0.0f);
+    rh_.assign(U, 0.0f);
+  }
+
+  void predict(const float* x, float* y) override { run(x, y, false); }
+  bool can_step() const override { return can_step_; }
+  void reset() override {
+    for (L& l : ls_) {
+      std::fill(l.h.begin(), l.h.end(), 0.0f);
+      std::fill(l.c.begin(), l.c.end(), 0.0f);
+    }
+  }
+  void step(const float* x, float* y) override { run(x, y, true); }
+  int step_in_size() const override { return step_in_; }
+  int step_out_size() const override { return step_out_; }
+
+ private:
+  static Geo spatial(const std::vector<int>& in, const std::string& name) {
+    Geo g;
+    if (in.size() == 3) { g.H = in[0]; g.W = in[1]; g.C = in[2]; }
+    else if (in.size() == 2) { g.W = in[0]; g.C = in[1]; }
+    else throw std::runtime_error(name + ": spatial layer on a rank-" + std::to_string(in.size()) + " tensor");
+    return g;
+  }
+
+  static std::vector<int> infer(const NetLayer& p, const std::vector<int>& in, Geo& g, bool step, long* macs) {
+    std::vector<int> out = in;
+    const long n = prod(in);
+    switch (p.op) {
+      case NetOp::Dense: {
+        const int K = in.empty() ? 1 : in.back();
+        if (static_cast<long>(p.w.size()) != static_cast<long>(K) * p.units)
+          throw std::runtime_error(p.name + ": Dense kernel does not match the input width");
+        out.back() = p.units;
+        *macs += n * p.units;
+        break;
+      }
+      case NetOp::Conv: case NetOp::Depthwise: case NetOp::Separable: case NetOp::Pool: {
+        g = spatial(in, p.name);
+        g.OH = out_len(g.H, p.kh, p.sh, p.dh, p.pad, &g.ph);
+        g.OW = out_len(g.W, p.kw, p.sw, p.dw, p.pad, &g.pw);
+        const int oc = p.op == NetOp::Conv || p.op == NetOp::Separable ? p.units
+                       : p.op == NetOp::Depthwise ? g.C * p.depth_multiplier : g.C;
+        const long pix = static_cast<long>(g.OH) * g.OW, win = static_cast<long>(p.kh) * p.kw;
+        if (p.op == NetOp::Conv) {
+          if (static_cast<long>(p.w.size()) != win * g.C * oc) throw std::runtime_error(p.name + ": kernel size");
+          *macs += pix * win * g.C * oc;
+        }
+        if (p.op == NetOp::Depthwise || p.op == NetOp::Separable) {
+          if (static_cast<long>(p.w.size()) != win * g.C * p.depth_multiplier)
+            throw std::runtime_error(p.name + ": depthwise kernel size");
+          *macs += pix * win * g.C * p.depth_multiplier;
+        }
+        if (p.op == NetOp::Separable) {
+          if (static_cast<long>(p.w2.size()) != static_cast<long>(g.C) * p.depth_multiplier * oc)
+            throw std::runtime_error(p.name + ": pointwise kernel size");
+          *macs += pix * g.C * p.depth_multiplier * oc;
+        }
+        if (in.size() == 3) out = {g.OH, g.OW, oc};
+        else out = {g.OW, oc};
+        break;
+      }
+      case NetOp::GlobalPool:
+        g = spatial(in, p.name);
+        out = {g.C};
+        break;
+      case NetOp::Embedding:
+        out.push_back(p.units);
+        break;
+      case NetOp::LayerNorm: case NetOp::BatchNorm:
+        if (!in.empty() && static_cast<int>((p.op == NetOp::BatchNorm ? p.mean.size() : std::max(p.gamma.size(), p.beta.size()))) != in.back() &&
+            !(p.op == NetOp::LayerNorm && p.gamma.empty() && p.beta.empty()))
+          throw std::runtime_error(p.name + ": normalization over an axis other than the last");
+        break;
+      case NetOp::Act:
+        break;
+      case NetOp::Flatten:
+        out = {static_cast<int>(n)};
+        break;
+      case NetOp::GRU: case NetOp::LSTM: {
+        const int G = p.op == NetOp::GRU ? 3 : 4;
+        const int T = step ? 1 : in.front();
+        const int F = in.back();
+        if (static_cast<long>(p.w.size()) != static_cast<long>(F) * G * p.units)
+          throw std::runtime_error(p.name + ": recurrent kernel size");
+        *macs += static_cast<long>(T) * (F + p.units) * G * p.units;
+        if (step || !p.return_sequences) out = {p.units};
+        else out = {T, p.units};
+        break;
+      }
+    }
+    return out;
+  }
+
+  void run(const float* x, float* y, bool step) {
+    const float* cur = x;
+    int pb = 0;
+    for (std::size_t i = 0; i < ls_.size(); ++i) {
+      L& l = ls_[i];
+      if (l.p.op == NetOp::Flatten) continue;
+      float* o = buf_[pb].data();
+      pb ^= 1;
+      layer(l, step ? l.sin : l.in, step ? l.sout : l.out, step ? l.sg : l.g, cur, o, step);
+      cur = o;
+    }
+    std::memcpy(y, cur, sizeof(float) * static_cast<std::size_t>(step ? step_out_ : out_size_));
+  }
+
+  void layer(L& l, const std::vector<int>& in, const std::vector<int>& out, const Geo& g, const float* x,
+             float* y, bool step) {
+    const NetLayer& p = l.p;
+    const long n_in = prod(in), n_out = prod(out);
+    switch (p.op) {
+      case NetOp::Dense: {
+        const int K = in.empty() ? 1 : in.back();
+        for (long r = 0; r < n_in / K; ++r)
+          dense_loop(x + r * K, p.w.data(), p.b.data(), y + r * p.units, K, p.units);
+        act_rows(y, n_out, p.units, p.act);
+        break;
+      }
+      case NetOp::Conv: case NetOp::Depthwise: case NetOp::Separable: {
+        const bool dw = p.op != NetOp::Conv;
+        const int M = p.depth_multiplier;
+        const int oc = dw ? g.C * M : p.units;           // channels of this loop nest's output
+        float* o0 = p.op == NetOp::Separable ? buf_[2].data() : y;
+        for (int oy = 0; oy < g.OH; ++oy)
+          for (int ox = 0; ox < g.OW; ++ox) {
+            float* __restrict o = o0 + (static_cast<long>(oy) * g.OW + ox) * oc;
+            for (int f = 0; f < oc; ++f) o[f] = p.op == NetOp::Separable ? 0.0f : p.b[f];
+            for (int ky = 0; ky < p.kh; ++ky) {
+              const int iy = oy * p.sh + ky * p.dh - g.ph;
+              if (iy < 0 || iy >= g.H) continue;
+              for (int kx = 0; kx < p.kw; ++kx) {
+                const int ix = ox * p.sw + kx * p.dw - g.pw;
+                if (ix < 0 || ix >= g.W) continue;
+                const float* __restrict xp = x + (static_cast<long>(iy) * g.W + ix) * g.C;
+                const float* __restrict wp = p.w.data() + (static_cast<long>(ky) * p.kw + kx) * g.C * (dw ? M : oc);
+                if (dw && M == 1) {
+                  for (int c = 0; c < g.C; ++c) o[c] += xp[c] * wp[c];
+                } else if (dw) {
+                  for (int c = 0; c < g.C; ++c)
+                    for (int m = 0; m < M; ++m) o[c * M + m] += xp[c] * wp[c * M + m];
+                } else {
+                  for (int c = 0; c < g.C; ++c) {
+                    const float xv = xp[c];
+                    const float* __restrict wr = wp + static_cast<long>(c) * oc;
+                    for (int f = 0; f < oc; ++f) o[f] += xv * wr[f];
+                  }
+                }
+              }
+            }
+          }
+        if (p.op == NetOp::Separable) {  // pointwise: a Dense over every pixel
+          const long pix = static_cast<long>(g.OH) * g.OW;
+          for (long r = 0; r < pix; ++r) dense_loop(o0 + r * oc, p.w2.data(), p.b.data(), y + r * p.units, oc, p.units);
+        }
+        act_rows(y, n_out, out.back(), p.act);
+        break;
+      }
+      case NetOp::Pool: {
+        for (int oy = 0; oy < g.OH; ++oy)
+          for (int ox = 0; ox < g.OW; ++ox) {
+            float* __restrict o = y + (static_cast<long>(oy) * g.OW + ox) * g.C;
+            for (int c = 0; c < g.C; ++c) o[c] = p.max ? -INFINITY : 0.0f;
+            int cnt = 0;
+            for (int ky = 0; ky < p.kh; ++ky) {
+              const int iy = oy * p.sh + ky - g.ph;
+              if (iy < 0 || iy >= g.H) continue;
+              for (int kx = 0; kx < p.kw; ++kx) {
+                const int ix = ox * p.sw + kx - g.pw;
+                if (ix < 0 || ix >= g.W) continue;
+                const float* __restrict xp = x + (static_cast<long>(iy) * g.W + ix) * g.C;
+                ++cnt;
+                if (p.max)
+                  for (int c = 0; c < g.C; ++c) o[c] = xp[c] > o[c] ? xp[c] : o[c];
+                else
+                  for (int c = 0; c < g.C; ++c) o[c] += xp[c];
+              }
+            }
+            if (!p.max)
+              for (int c = 0; c < g.C; ++c) o[c] /= static_cast<float>(cnt);
+          }
+        break;
+      }
+      case NetOp::GlobalPool: {
+        const long rows = static_cast<long>(g.H) * g.W;
+        for (int c = 0; c < g.C; ++c) y[c] = p.max ? x[c] : 0.0f;
+        for (long r = p.max ? 1 : 0; r < rows; ++r)
+          for (int c = 0; c < g.C; ++c) {
+            const float v = x[r * g.C + c];
+            y[c] = p.max ? (v > y[c] ? v : y[c]) : y[c] + v;
+          }
+        if (!p.max)
+          for (int c = 0; c < g.C; ++c) y[c] /= static_cast<float>(rows);
+        break;
+      }
+      case NetOp::Embedding: {
+        const int D = p.units;
+        for (long i = 0; i < n_in; ++i) {
+          long k = static_cast<long>(x[i]);
+          k = k < 0 ? 0 : (k >= p.vocab ? p.vocab - 1 : k);
+          std::memcpy(y + i * D, p.w.data() + k * D, sizeof(float) * D);
+        }
+        break;
+      }
+      case NetOp::LayerNorm: {
+        const int K = in.back();
+        for (long r = 0; r < n_in; r += K) {
+          const float* xr = x + r;
+          float* yr = y + r;
+          float mean = 0.0f;
+          for (int j = 0; j < K; ++j) mean += xr[j];
+          mean /= static_cast<float>(K);
+          float var = 0.0f;
+          for (int j = 0; j < K; ++j) var += (xr[j] - mean) * (xr[j] - mean);
+          var /= static_cast<float>(K);
+          const float inv = 1.0f / std::sqrt(var + p.eps);
+          for (int j = 0; j < K; ++j) {
+            float v = (xr[j] - mean) * inv;
+            if (!p.gamma.empty()) v *= p.gamma[j];
+            if (!p.beta.empty()) v += p.beta[j];
+            yr[j] = v;
+          }
+        }
+        break;
+      }
+      case NetOp::BatchNorm: {
+        const int K = in.back();
+        for (long r = 0; r < n_in; r += K)
+          for (int j = 0; j < K; ++j) y[r + j] = x[r + j] * p.gamma[j] + p.beta[j];
+        break;
+      }
+      case NetOp::Act:
+        std::memcpy(y, x, sizeof(float) * n_in);
+        act_rows(y, n_in, in.empty() ? 1 : in.back(), p.act);
+        break;
+      case NetOp::Flatten:
+        break;
+      case NetOp::GRU: case NetOp::LSTM: {
+        const int T = step ? 1 : in.front();
+        const int F = in.back(), U = p.units;
+        float* h = step ? l.h.data() : hs_.data();
+        float* c = step ? l.c.data() : cs_.data();
+        if (!step) {
+          std::fill(hs_.begin(), hs_.begin() + U, 0.0f);
+          std::fill(cs_.begin(), cs_.begin() + U, 0.0f);
+        }
+        for (int t = 0; t < T; ++t) {
+          if (p.op == NetOp::GRU) gru_step(p, x + static_cast<long>(t) * F, F, h);
+          else lstm_step(p, x + static_cast<long>(t) * F, F, h, c);
+          if (p.return_sequences && !step) std::memcpy(y + static_cast<long>(t) * U, h, sizeof(float) * U);
+        }
+        if (!p.return_sequences || step) std::memcpy(y, h, sizeof(float) * U);
+        break;
+      }
+    }
+  }
+
+  // h = GRU(x_t, h): gates z, r, h (Keras order), reset_after True (bias [2][3U]) or False (bias [3U]).
+  void gru_step(const NetLayer& p, const float* x, int F, float* h) {
+    const int U = p.units, G = 3 * U;
+    float* xw = gx_.data();
+    float* hu = gh_.data();
+    const bool bias = !p.b.empty();
+    for (int j = 0; j < G; ++j) xw[j] = bias ? p.b[j] : 0.0f;
+    for (int f = 0; f < F; ++f) {
+      const float xv = x[f];
+      const float* wr = p.w.data() + static_cast<long>(f) * G;
+      for (int j = 0; j < G; ++j) xw[j] += xv * wr[j];
+    }
+    if (p.reset_after) {
+      for (int j = 0; j < G; ++j) hu[j] = bias ? p.b[G + j] : 0.0f;
+      for (int k = 0; k < U; ++k) {
+        const float hv = h[k];
+        const float* ur = p.w2.data() + static_cast<long>(k) * G;
+        for (int j = 0; j < G; ++j) hu[j] += hv * ur[j];
+      }
+      for (int u = 0; u < U; ++u) {
+        const float z = act1(xw[u] + hu[u], p.rec_act);
+        const float r = act1(xw[U + u] + hu[U + u], p.rec_act);
+        const float hh = act1(xw[2 * U + u] + r * hu[2 * U + u], p.act);
+        h[u] = z * h[u] + (1.0f - z) * hh;
+      }
+    } else {
+      for (int j = 0; j < 2 * U; ++j) hu[j] = 0.0f;
+      for (int k = 0; k < U; ++k) {
+        const float hv = h[k];
+        const float* ur = p.w2.data() + static_cast<long>(k) * G;
+        for (int j = 0; j < 2 * U; ++j) hu[j] += hv * ur[j];
+      }
+      float* rh = rh_.data();
+      for (int u = 0; u < U; ++u) rh[u] = act1(xw[U + u] + hu[U + u], p.rec_act) * h[u];
+      for (int j = 0; j < U; ++j) hu[2 * U + j] = 0.0f;
+      for (int k = 0; k < U; ++k) {
+        const float* ur = p.w2.data() + static_cast<long>(k) * G + 2 * U;
+        for (int j = 0; j < U; ++j) hu[2 * U + j] += rh[k] * ur[j];
+      }
+      for (int u = 0; u < U; ++u) {
+        const float z = act1(xw[u] + hu[u], p.rec_act);
+        const float hh = act1(xw[2 * U + u] + hu[2 * U + u], p.act);
+        h[u] = z * h[u] + (1.0f - z) * hh;
+      }
+    }
+  }
+
+  // (h, c) = LSTM(x_t, h, c): gates i, f, c, o (Keras order).
+  void lstm_step(const NetLayer& p, const float* x, int F, float* h, float* c) {
+    const int U = p.units, G = 4 * U;
+    float* z = gx_.data();
+    for (int j = 0; j < G; ++j) z[j] = p.b.empty() ? 0.0f : p.b[j];
+    for (int f = 0; f < F; ++f) {
+      const float xv = x[f];
+      const float* wr = p.w.data() + static_cast<long>(f) * G;
+      for (int j = 0; j < G; ++j) z[j] += xv * wr[j];
+    }
+    for (int k = 0; k < U; ++k) {
+      const float hv = h[k];
+      const float* ur = p.w2.data() + static_cast<long>(k) * G;
+      for (int j = 0; j < G; ++j) z[j] += hv * ur[j];
+    }
+    for (int u = 0; u < U; ++u) {
+      const float i = act1(z[u], p.rec_act), f = act1(z[U + u], p.rec_act);
+      const float g = act1(z[2 * U + u], p.act), o = act1(z[3 * U + u], p.rec_act);
+      c[u] = f * c[u] + i * g;
+      h[u] = o * act1(c[u], p.act);
+    }
+  }
+
+  std::vector<L> ls_;
+  std::vector<float> buf_[3], gx_, gh_, hs_, cs_, rh_;
+  int in_size_ = 0, out_size_ = 0, step_in_ = 0, step_out_ = 0;
+  bool can_step_ = false;
+};
+
+// ---------------------------------------------------------------------------------------------
 // Eigen
 // ---------------------------------------------------------------------------------------------
 template <class Vec>
@@ -83,6 +543,8 @@ void act_eigen(Vec& h, const ActSpec& a) {
     case ActKind::Sigmoid: h = A.logistic().matrix(); break;
     case ActKind::Elu: h = (A > 0.0f).select(A, a.alpha * (A.exp() - 1.0f)).matrix(); break;
     case ActKind::Leaky: h = (A < 0.0f).select(a.alpha * A, A).matrix(); break;
+    case ActKind::Tanh: h = A.tanh().matrix(); break;
+    case ActKind::Softmax: h = (A - A.maxCoeff()).exp().matrix(); h /= h.sum(); break;
   }
 }
 
@@ -179,6 +641,9 @@ std::unique_ptr<Impl> try_fixed(const ModelSpec& m) {
 }  // namespace
 
 std::unique_ptr<Impl> make_scalar(const ModelSpec& m) { return std::make_unique<ScalarModel>(m); }
+std::unique_ptr<Impl> make_scalar_net(const NetSpec& m, int* out_size, long* macs, long* step_macs) {
+  return std::make_unique<ScalarNet>(m, out_size, macs, step_macs);
+}
 std::unique_ptr<Impl> make_eigen_dynamic(const ModelSpec& m) {
   return std::make_unique<EigenDynamicModel>(m);
 }

@@ -10,7 +10,7 @@
 
 namespace bench {
 
-enum class ActKind { Linear, Relu, Sigmoid, Elu, Leaky };
+enum class ActKind { Linear, Relu, Sigmoid, Elu, Leaky, Tanh, Softmax };  // Softmax: over the last axis
 
 struct ActSpec {
   ActKind kind = ActKind::Linear;
@@ -33,11 +33,52 @@ struct ModelSpec {
   int out_size() const { return layers.back().out; }
 };
 
+// A model of any family (convolution, pooling, recurrent, normalization, embedding), as a chain
+// of layers on channels-last tensors, for the plain scalar-loop reference (make_scalar_net).
+// 1-D layers (Conv1D, pooling over time) are the 2-D ones with H = 1.
+enum class NetOp { Dense, Conv, Depthwise, Separable, Pool, GlobalPool, Embedding, LayerNorm, BatchNorm, Act,
+                   Flatten, GRU, LSTM };
+struct NetLayer {
+  NetOp op = NetOp::Act;
+  std::string name;
+  int units = 0;                 // Dense units / Conv filters / RNN units / Embedding output_dim
+  int kh = 1, kw = 1, sh = 1, sw = 1, dh = 1, dw = 1;  // window, strides, dilation (conv, pool)
+  enum Pad { Valid, Same, Causal } pad = Valid;
+  int depth_multiplier = 1;      // Depthwise / Separable
+  bool max = true;               // Pool / GlobalPool: max (else average)
+  bool return_sequences = false, reset_after = true;  // GRU / LSTM
+  float eps = 1e-3f;             // LayerNorm / BatchNorm
+  int vocab = 0;                 // Embedding input_dim
+  std::vector<float> w;          // kernel ([kh][kw][cin][cout] / [in][out] / Depthwise [kh][kw][c][dm] / embeddings / RNN kernel [F][G*U])
+  std::vector<float> w2;         // Separable pointwise [cin*dm][filters] / RNN recurrent kernel [U][G*U]
+  std::vector<float> b;          // bias (empty: none); GRU reset_after: [2][3U]
+  std::vector<float> gamma, beta, mean, var;  // normalization (empty gamma/beta: scale/center off)
+  ActSpec act, rec_act;          // output activation (recurrent: `activation`), recurrent_activation
+};
+struct NetSpec {
+  std::string id;
+  std::vector<int> in_shape;     // without the batch axis
+  std::vector<NetLayer> layers;
+};
+
 class Impl {
  public:
   virtual ~Impl() = default;
   virtual void predict(const float* x, float* y) = 0;
+  // Streaming (recurrent models whose layers before the last recurrent one are per-timestep):
+  // one timestep per call, state carried between calls, as the generated State/reset/step.
+  virtual bool can_step() const { return false; }
+  virtual void reset() {}
+  virtual void step(const float* /*x_t*/, float* /*y_t*/) {}
+  virtual int step_in_size() const { return 0; }
+  virtual int step_out_size() const { return 0; }
 };
+
+// Plain scalar loops for any NetSpec (one straightforward loop nest per layer, activations with
+// std::exp/std::tanh). Sizes are planned at construction; predict/step never allocate.
+// Throws std::runtime_error if a layer is outside what it implements. *macs: multiply-adds per
+// inference (per step: *step_macs).
+std::unique_ptr<Impl> make_scalar_net(const NetSpec& m, int* out_size, long* macs, long* step_macs);
 
 // Plain loops: y = b; for i: y += x[i] * W[i][:]; then activations with std::exp/std::expm1.
 std::unique_ptr<Impl> make_scalar(const ModelSpec& m);
