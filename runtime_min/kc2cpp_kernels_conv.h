@@ -38,13 +38,7 @@ constexpr TapRange tap_range(int o, int S, int P, int D, int K, int N) {
 }
 
 // Lanes [0, n) of p; the others +0. Reads nothing past p[n-1].
-inline vf load_first(const float* p, int n) {
-#if defined(KC2CPP_ISA_AVX512)
-  return {_mm512_maskz_loadu_ps(static_cast<__mmask16>((1u << n) - 1u), p)};
-#else
-  return vload_n(p, n);
-#endif
-}
+inline vf load_first(const float* p, int n) { return vload_n(p, n); }
 // Writes lanes [0, n) of a to p, nothing else.
 inline void store_first(float* p, vf a, int n) {
 #if defined(KC2CPP_ISA_AVX512)

@@ -299,10 +299,27 @@ inline vf copysign_(vf mag, vf sgn) {
 
 // Partial loads/stores for loop tails: lanes [0, n) are read/written, other lanes of the loaded
 // value are +0. Requires 0 <= n <= kLanes.
+// Masked loads where the ISA has them (a vector assembled in memory lane by lane and then loaded
+// whole would stall on store forwarding).
 inline vf vload_n(const float* p, int n) {
+#if defined(KC2CPP_ISA_AVX512)
+  return {_mm512_maskz_loadu_ps(static_cast<__mmask16>((1u << n) - 1u), p)};
+#elif defined(KC2CPP_ISA_AVX2)
+  const __m256i lanes = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
+  return {_mm256_maskload_ps(p, _mm256_cmpgt_epi32(_mm256_set1_epi32(n), lanes))};
+#elif defined(KC2CPP_ISA_SSE2)
+  if (n >= 4) return vload(p);
+  if (n == 1) return {_mm_load_ss(p)};
+  if (n <= 0) return vzero();
+  double lo;  // lanes 0 and 1
+  KC2CPP_MEMCPY(&lo, p, sizeof lo);
+  const __m128 two = _mm_castpd_ps(_mm_set_sd(lo));
+  return {n == 2 ? two : _mm_movelh_ps(two, _mm_load_ss(p + 2))};
+#else
   float t[kLanes] = {};
   for (int i = 0; i < n; ++i) t[i] = p[i];
   return vload(t);
+#endif
 }
 inline void vstore_n(float* p, vf a, int n) {
   float t[kLanes];
