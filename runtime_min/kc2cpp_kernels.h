@@ -67,27 +67,62 @@ inline vf madd(vf a, vf b, vf acc) {
   return add(acc, mul(a, b));
 }
 
-// out[v] = sum_i x[i] * w[i*ldw + v*kLanes + lane] for NB vectors, split into S virtual
-// accumulators (i mod S) combined as s0 (S=1), s0+s1 (S=2), (s0+s1)+(s2+s3) (S=4).
+// The reduction order of every Dense-like dot product (DenseAttrs in compiler/ir/ir.h):
+// S virtual accumulators; accumulator k is the chain of products i = k, k+S, k+2S, ... in order,
+// starting from the first product (acc = x_k w_k, then acc += x_i w_i, or one fused rounding);
+// the S accumulators are combined by reduce_tree: [lo, hi) splits at lo + the largest power of
+// two below hi - lo, left half + right half ((s0+s1)+(s2+s3) for S = 4). S = K is a pure pairwise
+// tree of the products (latency log2 K adds instead of K/S).
+
+// Largest power of two strictly below n (n >= 2).
+constexpr int tree_split(int n) { return n <= 2 ? 1 : 2 * tree_split((n + 1) / 2); }
+
+// Vectors of outputs a Dense-like kernel computes at once for split S: S <= 4 keeps S x NB
+// accumulators live; a wider tree keeps about log2(S) partial sums per vector.
+constexpr int block_vectors(int S) {
+  return S <= 4 ? kMaxAcc / S : (kMaxAcc / 6 > 0 ? kMaxAcc / 6 : 1);
+}
+
+// Accumulators [Lo, Hi) of the order above, combined by the tree, for NB vectors; depth first,
+// so few partial sums are live at once. Used when S > 4 (every chain has at most K/S + 1 terms).
+template <int K, int S, int NB, bool Fused, int Lo, int Hi>
+inline void reduce_tree(const float* x, const float* w, int ldw, vf (&out)[NB]) {
+  if constexpr (Hi - Lo == 1) {
+    const vf x0 = vsplat(x[Lo]);
+#pragma GCC unroll 24
+    for (int v = 0; v < NB; ++v) out[v] = mul(x0, vload(w + Lo * ldw + v * kLanes));
+#pragma GCC unroll 4
+    for (int i = Lo + S; i < K; i += S) {
+      const vf xs = vsplat(x[i]);
+#pragma GCC unroll 24
+      for (int v = 0; v < NB; ++v) out[v] = madd<Fused>(xs, vload(w + i * ldw + v * kLanes), out[v]);
+    }
+  } else {
+    constexpr int M = Lo + tree_split(Hi - Lo);
+    vf right[NB];
+    reduce_tree<K, S, NB, Fused, Lo, M>(x, w, ldw, out);
+    reduce_tree<K, S, NB, Fused, M, Hi>(x, w, ldw, right);
+#pragma GCC unroll 24
+    for (int v = 0; v < NB; ++v) out[v] = add(out[v], right[v]);
+  }
+}
+
+// out[v] = sum_i x[i] * w[i*ldw + v*kLanes + lane] for NB vectors, in the order above.
 template <int K, int S, int NB, bool Fused>
 inline void dense_block(const float* x, const float* w, int ldw, vf (&out)[NB]) {
-  static_assert(S == 1 || S == 2 || S == 4, "splits must be 1, 2 or 4");
-  vf acc[S][NB];
-#pragma GCC unroll 4
-  for (int s = 0; s < S; ++s)
-#pragma GCC unroll 24
-    for (int v = 0; v < NB; ++v) acc[s][v] = vzero();
-  int i = 0;
-  if constexpr (K <= 32) {
-#pragma GCC unroll 32
-    for (; i + S <= K; i += S)
-#pragma GCC unroll 4
-      for (int s = 0; s < S; ++s) {
-        const vf xs = vsplat(x[i + s]);
-#pragma GCC unroll 24
-        for (int v = 0; v < NB; ++v) acc[s][v] = madd<Fused>(xs, vload(w + (i + s) * ldw + v * kLanes), acc[s][v]);
-      }
+  static_assert(S >= 1 && S <= K, "splits must be in [1, K]");
+  if constexpr (S > 4) {
+    reduce_tree<K, S, NB, Fused, 0, S>(x, w, ldw, out);
   } else {
+    // S <= 4 interleaved chains (long reductions: throughput-bound, S x NB accumulators).
+    vf acc[S][NB];
+#pragma GCC unroll 4
+    for (int s = 0; s < S; ++s) {
+      const vf xs = vsplat(x[s]);
+#pragma GCC unroll 24
+      for (int v = 0; v < NB; ++v) acc[s][v] = mul(xs, vload(w + s * ldw + v * kLanes));
+    }
+    int i = S;
 #pragma GCC unroll 2
     for (; i + S <= K; i += S)
 #pragma GCC unroll 4
@@ -96,18 +131,19 @@ inline void dense_block(const float* x, const float* w, int ldw, vf (&out)[NB]) 
 #pragma GCC unroll 24
         for (int v = 0; v < NB; ++v) acc[s][v] = madd<Fused>(xs, vload(w + (i + s) * ldw + v * kLanes), acc[s][v]);
       }
-  }
 #pragma GCC unroll 4
-  for (int s = 0; i < K; ++i, ++s) {
-    const vf xs = vsplat(x[i]);
+    for (int s = 0; i < K; ++i, ++s) {
+      const vf xs = vsplat(x[i]);
 #pragma GCC unroll 24
-    for (int v = 0; v < NB; ++v) acc[s][v] = madd<Fused>(xs, vload(w + i * ldw + v * kLanes), acc[s][v]);
-  }
+      for (int v = 0; v < NB; ++v) acc[s][v] = madd<Fused>(xs, vload(w + i * ldw + v * kLanes), acc[s][v]);
+    }
 #pragma GCC unroll 24
-  for (int v = 0; v < NB; ++v) {
-    if constexpr (S == 1) out[v] = acc[0][v];
-    if constexpr (S == 2) out[v] = add(acc[0][v], acc[1][v]);
-    if constexpr (S == 4) out[v] = add(add(acc[0][v], acc[1][v]), add(acc[2][v], acc[3][v]));
+    for (int v = 0; v < NB; ++v) {
+      if constexpr (S == 1) out[v] = acc[0][v];
+      if constexpr (S == 2) out[v] = add(acc[0][v], acc[1][v]);
+      if constexpr (S == 3) out[v] = add(add(acc[0][v], acc[1][v]), acc[2][v]);
+      if constexpr (S == 4) out[v] = add(add(acc[0][v], acc[1][v]), add(acc[2][v], acc[3][v]));
+    }
   }
 }
 
@@ -129,7 +165,7 @@ template <int K, int N, int S, bool HasBias, bool Fused, class Act>
 inline void dense(const float* x, const float* w, const float* b, float* y, int rows, Act f) {
   constexpr int ldw = round_up(N, kPad);
   constexpr int NV = (N + kLanes - 1) / kLanes;
-  constexpr int NB0 = kMaxAcc / S;
+  constexpr int NB0 = block_vectors(S);
   constexpr int NB = NV < NB0 ? NV : NB0;
   constexpr int REM = NV % NB;
   for (int r = 0; r < rows; ++r) {

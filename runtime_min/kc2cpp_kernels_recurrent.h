@@ -24,7 +24,7 @@
 template <int K, int N, int LDW, int S, bool Fused>
 inline void rnn_matvec(const float* x, const float* w, float* y) {
   constexpr int NV = N / kLanes;
-  constexpr int NB0 = kMaxAcc / S;
+  constexpr int NB0 = block_vectors(S);
   constexpr int NB = NV < NB0 ? NV : NB0;
   constexpr int REM = NV % NB;
   int j = 0;

@@ -127,8 +127,10 @@ inline float sum16(const float* x, int n, int stride, float mean) {
   } else {
     for (int k = 0; k < kSumLanes; ++k) s[k] = 0.0f;
   }
-  for (; j < n; ++j) {
-    float& acc = s[j % kSumLanes];
+  // j starts at a multiple of kSumLanes, so k = j mod kSumLanes (kept as a wrapping counter: with
+  // `j % kSumLanes` gcc -O3 on the scalar path mis-derives an out-of-bounds iteration and warns).
+  for (int k = 0; j < n; ++j, k = k + 1 == kSumLanes ? 0 : k + 1) {
+    float& acc = s[k];
     const float e = x[j * stride];
     if constexpr (Sq) {
       const float d = sub(e, mean);

@@ -2,6 +2,7 @@
 // so an op kind without a function here does not compile.
 #pragma once
 
+#include <cstdint>
 #include <vector>
 
 #include "ir/ir.h"
@@ -25,6 +26,11 @@ struct OpContext {
 
 // The elementwise activation `a` of x, exactly as the generated code computes it.
 float apply(const ir::Activation& a, float x);
+
+// y[j] = sum_i x[i] * w[i*ldw + j] for i < k, j < n, in the order of ir::DenseAttrs with `splits`
+// accumulators (the Dense op and the recurrent cells' x·W and h·U). ops_core.cpp.
+void reduce_columns(const float* x, int64_t k, const float* w, int64_t ldw, int64_t n, int splits, ir::FpMode fp,
+                    float* y);
 
 // ops_core.cpp
 void run(const ir::DenseAttrs&, const OpContext&);

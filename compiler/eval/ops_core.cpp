@@ -1,4 +1,5 @@
 // Evaluator: core ops (Dense, elementwise activations, Softmax, PReLU, views).
+#include <algorithm>
 #include <cmath>
 
 #include <xsimd/xsimd.hpp>
@@ -34,16 +35,21 @@ float apply(const ir::Activation& a, float x) {
 
 namespace {
 
-// acc[j] += x * w[j] for j < n: vectorised across independent outputs (xsimd), each lane
-// rounding the product and then the sum exactly as the generated code does.
-void accumulate(float x, const float* w, float* acc, size_t n, ir::FpMode fp) {
-  if (fp == ir::FpMode::Fused) {
-    for (size_t j = 0; j < n; ++j) acc[j] = std::fma(x, w[j], acc[j]);
-    return;
-  }
+// acc[j] = x * w[j] (first) or acc[j] += x * w[j] for j < n: vectorised across independent outputs
+// (xsimd), each lane rounding the product and then the sum exactly as the generated code does.
+void accumulate(float x, const float* w, float* acc, size_t n, bool first, ir::FpMode fp) {
   using B = xsimd::batch<float>;
   const B xs(x);
   size_t j = 0;
+  if (first) {
+    for (; j + B::size <= n; j += B::size) (xs * B::load_unaligned(w + j)).store_unaligned(acc + j);
+    for (; j < n; ++j) acc[j] = rt::mul(x, w[j]);
+    return;
+  }
+  if (fp == ir::FpMode::Fused) {
+    for (; j < n; ++j) acc[j] = std::fma(x, w[j], acc[j]);
+    return;
+  }
   for (; j + B::size <= n; j += B::size) {
     const B p = xs * B::load_unaligned(w + j);
     (B::load_unaligned(acc + j) + p).store_unaligned(acc + j);
@@ -51,26 +57,43 @@ void accumulate(float x, const float* w, float* acc, size_t n, ir::FpMode fp) {
   for (; j < n; ++j) acc[j] = rt::add(acc[j], rt::mul(x, w[j]));
 }
 
+// acc[lo] = the tree over accumulators [lo, hi): split at lo + the largest power of two below
+// hi - lo, left + right (kc::reduce_tree).
+void combine(std::vector<std::vector<float>>& acc, size_t lo, size_t hi) {
+  if (hi - lo < 2) return;
+  size_t half = 1;
+  while (half * 2 < hi - lo) half *= 2;
+  combine(acc, lo, lo + half);
+  combine(acc, lo + half, hi);
+  for (size_t j = 0; j < acc[lo].size(); ++j) acc[lo][j] = rt::add(acc[lo][j], acc[lo + half][j]);
+}
+
 }  // namespace
+
+void reduce_columns(const float* x, int64_t k, const float* w, int64_t ldw, int64_t n, int splits, ir::FpMode fp,
+                    float* y) {
+  const size_t s = static_cast<size_t>(splits);
+  std::vector<std::vector<float>> acc(s, std::vector<float>(static_cast<size_t>(n)));
+  for (int64_t i = 0; i < k; ++i)
+    accumulate(x[i], w + i * ldw, acc[static_cast<size_t>(i) % s].data(), static_cast<size_t>(n), static_cast<size_t>(i) < s, fp);
+  combine(acc, 0, s);
+  std::copy(acc[0].begin(), acc[0].end(), y);
+}
 
 void run(const ir::DenseAttrs& d, const OpContext& c) {
   const ir::Weight& k = c.g.weights[d.kernel];
   const std::vector<float>& x = c.x();
   std::vector<float>& y = c.y();
-  const size_t in = static_cast<size_t>(k.shape[0]), units = static_cast<size_t>(d.units);
-  const size_t rows = x.size() / in;
-  y.assign(rows * units, 0.0f);
-  std::vector<std::vector<float>> acc(static_cast<size_t>(d.splits), std::vector<float>(units));
+  const int64_t in = k.shape[0], units = d.units;
+  const size_t rows = x.size() / static_cast<size_t>(in);
+  y.assign(rows * static_cast<size_t>(units), 0.0f);
   for (size_t r = 0; r < rows; ++r) {
-    for (auto& a : acc) std::fill(a.begin(), a.end(), 0.0f);
-    for (size_t i = 0; i < in; ++i)
-      accumulate(x[r * in + i], &k.data[i * units], acc[i % acc.size()].data(), units, c.g.fp);
-    for (size_t j = 0; j < units; ++j) {
-      float s = acc[0][j];
-      if (d.splits == 2) s = rt::add(acc[0][j], acc[1][j]);
-      if (d.splits == 4) s = rt::add(rt::add(acc[0][j], acc[1][j]), rt::add(acc[2][j], acc[3][j]));
-      if (d.bias >= 0) s = rt::add(s, c.weight(d.bias)[j]);
-      y[r * units + j] = apply(d.act, s);
+    float* yr = y.data() + r * static_cast<size_t>(units);
+    reduce_columns(x.data() + r * static_cast<size_t>(in), in, k.data.data(), units, units, d.splits, c.g.fp, yr);
+    for (int64_t j = 0; j < units; ++j) {
+      float s = yr[j];
+      if (d.bias >= 0) s = rt::add(s, c.weight(d.bias)[static_cast<size_t>(j)]);
+      yr[j] = apply(d.act, s);
     }
   }
 }

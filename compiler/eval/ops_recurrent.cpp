@@ -10,19 +10,6 @@
 namespace kc2cpp::eval {
 namespace {
 
-// sum_i x[i] * w[i * ldw] with `splits` virtual accumulators (i mod splits), combined
-// (s0+s1)+(s2+s3): the order of DenseAttrs and kc::dense_block.
-float dot(const float* x, int64_t k, const float* w, int64_t ldw, int splits, ir::FpMode fp) {
-  float s[4] = {0.0f, 0.0f, 0.0f, 0.0f};
-  for (int64_t i = 0; i < k; ++i) {
-    float& acc = s[i % splits];
-    acc = fp == ir::FpMode::Fused ? std::fma(x[i], w[i * ldw], acc) : rt::add(acc, rt::mul(x[i], w[i * ldw]));
-  }
-  if (splits == 1) return s[0];
-  if (splits == 2) return rt::add(s[0], s[1]);
-  return rt::add(rt::add(s[0], s[1]), rt::add(s[2], s[3]));
-}
-
 class Cell {
  public:
   Cell(const ir::RnnAttrs& a, const OpContext& c, int64_t in)
@@ -33,9 +20,9 @@ class Cell {
   // One timestep: h (and c, LSTM) updated in place.
   void step(const float* x, std::vector<float>& h, std::vector<float>& c) const {
     std::vector<float> xw(static_cast<size_t>(gu_)), hu(static_cast<size_t>(gu_));
-    for (int64_t n = 0; n < gu_; ++n) xw[n] = dot(x, in_, w_ + n, gu_, a_.x_splits, fp_);
+    reduce_columns(x, in_, w_, gu_, gu_, a_.x_splits, fp_, xw.data());
     const bool gru_before = a_.cell == ir::RnnCell::Gru && !a_.reset_after;
-    for (int64_t n = 0; n < (gru_before ? 2 * u_ : gu_); ++n) hu[n] = dot(h.data(), u_, rw_ + n, gu_, a_.h_splits, fp_);
+    reduce_columns(h.data(), u_, rw_, gu_, gru_before ? 2 * u_ : gu_, a_.h_splits, fp_, hu.data());
     switch (a_.cell) {
       case ir::RnnCell::Simple: return simple(xw, hu, h);
       case ir::RnnCell::Lstm: return lstm(xw, hu, h, c);
@@ -90,7 +77,7 @@ class Cell {
       const float r = apply(a_.rec_act, rt::add(mx(1, j), hu[u_ + j]));
       rh[j] = rt::mul(r, h[j]);
     }
-    for (int64_t j = 0; j < u_; ++j) hu[2 * u_ + j] = dot(rh.data(), u_, rw_ + 2 * u_ + j, gu_, a_.h_splits, fp_);
+    reduce_columns(rh.data(), u_, rw_ + 2 * u_, gu_, u_, a_.h_splits, fp_, hu.data() + 2 * u_);
     for (int64_t j = 0; j < u_; ++j) h[j] = mix(z[j], h[j], apply(a_.act, rt::add(mx(2, j), hu[2 * u_ + j])));
   }
 

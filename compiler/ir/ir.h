@@ -63,15 +63,17 @@ std::string describe(const Activation& a);  // "relu", "leaky_relu(alpha=0.05)",
 
 // y[..., j] = act(sum_i x[..., i] * kernel[i, j] + bias[j]) over the last axis.
 // Reduction order (the determinism contract, shared by eval and emit):
-//   s_k = 0 for k in [0, splits); for i = 0..n-1 in order: s_{i mod splits} += x_i * w_ij
-//   (product rounded, then sum rounded; or one fused rounding in FpMode::Fused);
-//   total = pairwise tree over s_0..s_{splits-1} ((s0+s1)+(s2+s3)); y = act(total + bias_j).
+//   for i = 0..n-1 in order: s_{i mod splits} = x_i * w_ij if i < splits (rounded product), else
+//   s_{i mod splits} += x_i * w_ij (product rounded, then sum rounded; one fused rounding in
+//   FpMode::Fused); total = tree(0, splits), tree(lo, hi) = s_lo if hi - lo = 1, else
+//   tree(lo, m) + tree(m, hi) with m = lo + the largest power of two below hi - lo
+//   ((s0+s1)+(s2+s3) for 4; splits = n is a pairwise tree of the products); y = act(total + bias_j).
 struct DenseAttrs {
   int64_t units = 0;
   int kernel = -1;  // weight index, shape [in, units]
   int bias = -1;    // weight index or -1
   Activation act;
-  int splits = 1;   // 1, 2 or 4 virtual accumulators; chosen by passes::choose_splits
+  int splits = 1;   // virtual accumulators, in [1, n]; chosen by passes::choose_splits
 };
 
 struct ActivationAttrs {  // elementwise

@@ -11,7 +11,7 @@
 // start of every sequence (predict) or after reset(State&) (step):
 //   xw = x_t · W   a Dense-like reduction of length `in` for each of the G*u columns, in the
 //                  order of DenseAttrs (x_splits virtual accumulators s_{i mod S}, combined
-//                  (s0+s1)+(s2+s3); fused or not per FpMode), no bias;
+//                  by DenseAttrs's tree; fused or not per FpMode), no bias;
 //   hu = h · U     the same with length u and h_splits (GRU reset_after=False: only the z and r
 //                  columns here; the h columns are (r ⊙ h) · U_h, below);
 // then, elementwise per unit j (all additions left to right as written, each rounded):

@@ -58,16 +58,18 @@ void fuse_activation(ir::Graph& g) {
   }
 }
 
+int reduction_splits(int64_t n, ir::FpMode fp) {
+  if (n > 32) return 4;
+  if (fp == ir::FpMode::Fused) return static_cast<int>(std::max<int64_t>((n + 1) / 2, 1));
+  return static_cast<int>(std::max<int64_t>(n, 1));
+}
+
 void choose_splits(ir::Graph& g) {
   for (ir::Op& op : g.ops) {
-    if (auto* d = std::get_if<ir::DenseAttrs>(&op.attrs)) {
-      const int64_t n = g.tensors[op.inputs[0]].shape.back();
-      d->splits = n < 16 ? 1 : (n < 64 ? 2 : 4);
-    }
+    if (auto* d = std::get_if<ir::DenseAttrs>(&op.attrs)) d->splits = reduction_splits(g.tensors[op.inputs[0]].shape.back(), g.fp);
     if (auto* r = std::get_if<ir::RnnAttrs>(&op.attrs)) {  // recurrent family: x·W over `in`, h·U over units
-      auto rule = [](int64_t n) { return n < 16 ? 1 : (n < 64 ? 2 : 4); };
-      r->x_splits = rule(g.tensors[op.inputs[0]].shape.back());
-      r->h_splits = rule(r->units);
+      r->x_splits = reduction_splits(g.tensors[op.inputs[0]].shape.back(), g.fp);
+      r->h_splits = reduction_splits(r->units, g.fp);
     }
   }
 }

@@ -10,9 +10,14 @@ void remove_identity(ir::Graph& g);
 // Dense (linear) -> elementwise Activation, with no other consumer: the activation moves
 // into the Dense epilogue. The result is bit-identical (same operations in the same order).
 void fuse_activation(ir::Graph& g);
-// Picks DenseAttrs::splits from the reduction length only (never from an ISA), so that
-// every path follows the same order: n < 16 -> 1, n < 64 -> 2, else 4. The same rule gives
-// RnnAttrs::x_splits (n = input features) and h_splits (n = units).
+// The split of a Dense-like reduction of length n (DenseAttrs::splits; the order is written at
+// DenseAttrs), from n and the --fp mode only (never from an ISA), so that every path follows the
+// same order. n <= 32: a pairwise tree of the products (splits = n; with fused arithmetic n/2
+// rounded up, so each leaf is a product plus one fused multiply-add): the sum's latency is
+// log2(n) additions instead of n. n > 32: 4 interleaved chains (throughput-bound).
+int reduction_splits(int64_t n, ir::FpMode fp);
+// Sets DenseAttrs::splits, and RnnAttrs::x_splits (n = input features) and h_splits (n = units),
+// by reduction_splits.
 void choose_splits(ir::Graph& g);
 
 // TimeDistributed ops that act on the last axis alone (Dense, elementwise Activation) or are

@@ -87,22 +87,25 @@ TEST(Keras, ReferenceEvaluatorWithinBoundOfKeras) {
   ASSERT_FALSE(fixtures().empty());
   // The bound, for every output element of every fixture:
   //
-  //   |ours - keras| <= 80 * 2^-23 * max(max|keras| over that sample's output tensor, 2^-100)
+  //   |ours - keras| <= 100 * 2^-23 * max(max|keras| over that sample's output tensor, 2^-100)
   //
-  // i.e. within 80 float32 epsilons of the sample's largest output. Rationale: both sides are
+  // i.e. within 100 float32 epsilons of the sample's largest output. Rationale: both sides are
   // float32 evaluations of the same formulas that differ only in rounding - Keras/XLA sums dot
   // products in another order (and may fuse multiply-adds) and uses other exp/tanh/erf
   // approximations - so the difference scales with the magnitude of the values involved, not
   // absolutely; and per-element ULP is meaningless for outputs that cancel to near zero (a softmax's
   // tiny entries, gelu/swish of very negative inputs, a linear output crossing 0: up to 9e8 ULP
-  // there while the absolute error is ~1e-5). Measured worst cases (Keras 3.12 / tf.keras
-  // 2.15): k3/width_chain 65.6 (a chain of Dense layers: rounding accumulates layer by layer),
-  // k2/act_exponential 64.7 (exp turns an absolute error of the pre-activation into a relative one),
-  // k3/width_256 39.1, k*/gru_u33_seq 30.9 (the recurrence feeds each step's rounding back);
-  // the other conv, pooling and LSTM/GRU/SimpleRNN fixtures are below 25, most fixtures below 5
-  // (over 200 fixtures measured). 80 leaves ~20% margin over the worst; a change that breaks it
-  // changed the arithmetic, not just the rounding. The 2^-100 floor is explained at kTinyOutput.
-  constexpr double kBound = 80;
+  // there while the absolute error is ~1e-5). Measured worst cases (Keras 3.12 / tf.keras 2.15,
+  // with Dense-like sums of up to 32 terms as pairwise trees): k3/width_chain 83.1 (a chain of 13
+  // Dense layers: rounding accumulates layer by layer; against a float64 evaluation kc2cpp is 52 and
+  // Keras 31 epsilons off on that sample, in opposite directions, while over all samples kc2cpp's
+  // median error is 4.4 and Keras's 8.0), k2/act_exponential 64.7 (exp turns an absolute error of the
+  // pre-activation into a relative one), k2/width_chain 50.2, k3/td_conv2d_pool_lstm 47.9,
+  // k3/width_256 39.1, k*/gru_u33_seq 36 (the recurrence feeds each step's rounding back); most
+  // fixtures are below 5 (over 300 fixtures measured). 100 leaves ~20% margin over the worst; a
+  // change that breaks it changed the arithmetic, not just the rounding. The 2^-100 floor is
+  // explained at kTinyOutput.
+  constexpr double kBound = 100;
   std::printf("[ keras    ] %-32s %12s %10s %14s\n", "fixture", "max abs", "max ULP", "max err/eps·max");
   double worst = 0;
   std::string worst_id;

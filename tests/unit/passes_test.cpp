@@ -1,6 +1,8 @@
 // Each pass alone, on small hand-built graphs.
 #include <gtest/gtest.h>
 
+#include <tuple>
+
 #include "passes/passes.h"
 #include "plan/plan.h"
 
@@ -57,15 +59,20 @@ TEST(Passes, NoFusionWhenDenseOutputIsAModelOutput) {
   EXPECT_EQ(g.ops.size(), 3u);
 }
 
-TEST(Passes, SplitsDependOnReductionLengthOnly) {
-  for (auto [n, want] : {std::pair{1, 1}, {15, 1}, {16, 2}, {63, 2}, {64, 4}, {1000, 4}}) {
+TEST(Passes, SplitsDependOnReductionLengthAndFpModeOnly) {
+  using F = ir::FpMode;
+  for (auto [n, fp, want] : {std::tuple{1, F::Unfused, 1}, {3, F::Unfused, 3}, {32, F::Unfused, 32}, {33, F::Unfused, 4},
+                             {1000, F::Unfused, 4}, {1, F::Fused, 1}, {2, F::Fused, 1}, {3, F::Fused, 2},
+                             {32, F::Fused, 16}, {33, F::Fused, 4}}) {
     ir::Graph g;
+    g.fp = fp;
     g.inputs = {g.add_tensor({"in", {n}})};
     ir::DenseAttrs d;
     d.units = 3;
     g.ops.push_back({"d", "Dense", {0}, {g.add_tensor({"d", {3}})}, d, {}});
     passes::choose_splits(g);
     EXPECT_EQ(std::get<ir::DenseAttrs>(g.ops[0].attrs).splits, want) << n;
+    EXPECT_EQ(passes::reduction_splits(n, fp), want) << n;
   }
 }
 
