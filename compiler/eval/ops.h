@@ -2,6 +2,7 @@
 // so an op kind without a function here does not compile.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <vector>
 
@@ -26,6 +27,10 @@ struct OpContext {
 
 // The elementwise activation `a` of x, exactly as the generated code computes it.
 float apply(const ir::Activation& a, float x);
+
+// acc[j] = acc[j] + x * w[j] (product rounded, then sum; or one fused rounding) for j < n:
+// independent outputs, vectorised. ops_core.cpp.
+void accumulate(float x, const float* w, float* acc, size_t n, ir::FpMode fp);
 
 // y[j] = sum_i x[i] * w[i*ldw + j] for i < k, j < n, in the order of ir::DenseAttrs with `splits`
 // accumulators (the Dense op and the recurrent cells' x·W and h·U). ops_core.cpp.

@@ -12,19 +12,6 @@ namespace {
 
 using B = xsimd::batch<float>;
 
-// acc[j] = acc[j] + x * w[j] (or fma(x, w[j], acc[j])) for j < n: independent outputs, vectorised.
-void accumulate(float x, const float* w, float* acc, size_t n, ir::FpMode fp) {
-  if (fp == ir::FpMode::Fused) {
-    for (size_t j = 0; j < n; ++j) acc[j] = std::fma(x, w[j], acc[j]);
-    return;
-  }
-  const B xs(x);
-  size_t j = 0;
-  for (; j + B::size <= n; j += B::size)
-    (B::load_unaligned(acc + j) + xs * B::load_unaligned(w + j)).store_unaligned(acc + j);
-  for (; j < n; ++j) acc[j] = rt::add(acc[j], rt::mul(x, w[j]));
-}
-
 // acc[j] = acc[j] + x[j] * w[j] (or fma) for j < n.
 void accumulate_each(const float* x, const float* w, float* acc, size_t n, ir::FpMode fp) {
   if (fp == ir::FpMode::Fused) {

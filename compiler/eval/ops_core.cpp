@@ -35,26 +35,13 @@ float apply(const ir::Activation& a, float x) {
 
 namespace {
 
-// acc[j] = x * w[j] (first) or acc[j] += x * w[j] for j < n: vectorised across independent outputs
-// (xsimd), each lane rounding the product and then the sum exactly as the generated code does.
-void accumulate(float x, const float* w, float* acc, size_t n, bool first, ir::FpMode fp) {
+// acc[j] = x * w[j] for j < n: a chain's first product.
+void multiply(float x, const float* w, float* acc, size_t n) {
   using B = xsimd::batch<float>;
   const B xs(x);
   size_t j = 0;
-  if (first) {
-    for (; j + B::size <= n; j += B::size) (xs * B::load_unaligned(w + j)).store_unaligned(acc + j);
-    for (; j < n; ++j) acc[j] = rt::mul(x, w[j]);
-    return;
-  }
-  if (fp == ir::FpMode::Fused) {
-    for (; j < n; ++j) acc[j] = std::fma(x, w[j], acc[j]);
-    return;
-  }
-  for (; j + B::size <= n; j += B::size) {
-    const B p = xs * B::load_unaligned(w + j);
-    (B::load_unaligned(acc + j) + p).store_unaligned(acc + j);
-  }
-  for (; j < n; ++j) acc[j] = rt::add(acc[j], rt::mul(x, w[j]));
+  for (; j + B::size <= n; j += B::size) (xs * B::load_unaligned(w + j)).store_unaligned(acc + j);
+  for (; j < n; ++j) acc[j] = rt::mul(x, w[j]);
 }
 
 // acc[lo] = the tree over accumulators [lo, hi): split at lo + the largest power of two below
@@ -70,12 +57,30 @@ void combine(std::vector<std::vector<float>>& acc, size_t lo, size_t hi) {
 
 }  // namespace
 
+void accumulate(float x, const float* w, float* acc, size_t n, ir::FpMode fp) {
+  if (fp == ir::FpMode::Fused) {
+    for (size_t j = 0; j < n; ++j) acc[j] = std::fma(x, w[j], acc[j]);
+    return;
+  }
+  using B = xsimd::batch<float>;
+  const B xs(x);
+  size_t j = 0;
+  for (; j + B::size <= n; j += B::size) {
+    const B p = xs * B::load_unaligned(w + j);
+    (B::load_unaligned(acc + j) + p).store_unaligned(acc + j);
+  }
+  for (; j < n; ++j) acc[j] = rt::add(acc[j], rt::mul(x, w[j]));
+}
+
 void reduce_columns(const float* x, int64_t k, const float* w, int64_t ldw, int64_t n, int splits, ir::FpMode fp,
                     float* y) {
   const size_t s = static_cast<size_t>(splits);
   std::vector<std::vector<float>> acc(s, std::vector<float>(static_cast<size_t>(n)));
-  for (int64_t i = 0; i < k; ++i)
-    accumulate(x[i], w + i * ldw, acc[static_cast<size_t>(i) % s].data(), static_cast<size_t>(n), static_cast<size_t>(i) < s, fp);
+  for (int64_t i = 0; i < k; ++i) {
+    float* a = acc[static_cast<size_t>(i) % s].data();
+    if (static_cast<size_t>(i) < s) multiply(x[i], w + i * ldw, a, static_cast<size_t>(n));
+    else accumulate(x[i], w + i * ldw, a, static_cast<size_t>(n), fp);
+  }
   combine(acc, 0, s);
   std::copy(acc[0].begin(), acc[0].end(), y);
 }
