@@ -3,7 +3,8 @@
 // Pasted inside `namespace <model> { namespace kc {` after kc2cpp_simd.h; includes nothing.
 // Rules:
 // - Built only from kc2cpp_simd.h operations: add/sub/mul/div (one rounding each, never fused),
-//   compares, selects, min_/max_, sign and bit operations. No libm, no tables, no estimates, no
+//   compares, selects, min_/max_, sign and bit operations, and one 2 x 32-entry table (exp's
+//   2^(j/32), read by lookup32 with an index masked to [0, 32)). No libm, no estimates, no
 //   float->int conversion (integers are read from float bits after an exact magic-number add).
 //   So every ISA path runs the same IEEE operation sequence and returns the same bits.
 // - Branch-free in the data: all regions are computed and one is selected per lane.
@@ -40,7 +41,7 @@ template <class V> inline V pow2i(V n) {
   return from_bits(shl<23>(bits(add(n, splat_v<V>(0x1.8p23f + 127.0f)))));
 }
 
-// p * 2^n for an integer-valued n in [-150, 128], rounded once (the first product is exact), so
+// p * 2^n for an integer-valued n in [-151, 128], rounded once (the first product is exact), so
 // results in the subnormal range and overflow to +Inf are correctly rounded.
 template <class V> inline V scale2(V p, V n) {
   const V n1 = round_int(mul(n, splat_v<V>(0.5f)));
@@ -110,20 +111,56 @@ template <class V> inline V relu6(V x) {
   return min_(splat_v<V>(6.0f), max_(splat_v<V>(0.0f), x));
 }
 
+// 2^(j/32) = kExp2Hi[j] + kExp2Lo[j] to about 2^-48 (tests/runtime/fit_coefficients.py); inline,
+// so the evaluator's translation units share one table.
+alignas(64) inline constexpr float kExp2Hi[32] = {
+    0x1p+0f, 0x1.059b0ep+0f, 0x1.0b5586p+0f, 0x1.11301ep+0f, 0x1.172b84p+0f,
+    0x1.1d4874p+0f, 0x1.2387a6p+0f, 0x1.29e9ep+0f, 0x1.306fep+0f, 0x1.371a74p+0f,
+    0x1.3dea64p+0f, 0x1.44e086p+0f, 0x1.4bfdaep+0f, 0x1.5342b6p+0f, 0x1.5ab07ep+0f,
+    0x1.6247ecp+0f, 0x1.6a09e6p+0f, 0x1.71f75ep+0f, 0x1.7a1148p+0f, 0x1.82589ap+0f,
+    0x1.8ace54p+0f, 0x1.93737cp+0f, 0x1.9c4918p+0f, 0x1.a5503cp+0f, 0x1.ae89fap+0f,
+    0x1.b7f77p+0f, 0x1.c199bep+0f, 0x1.cb720ep+0f, 0x1.d5818ep+0f, 0x1.dfc974p+0f,
+    0x1.ea4afap+0f, 0x1.f50766p+0f,
+};
+alignas(64) inline constexpr float kExp2Lo[32] = {
+    0x0p+0f, -0x1.9d4f52p-25f, 0x1.9f3122p-25f, -0x1.fdb496p-25f, -0x1.c15742p-27f,
+    -0x1.d2e8cap-25f, 0x1.ceac48p-25f, -0x1.5c0424p-25f, 0x1.4636e2p-25f, -0x1.18aac6p-25f,
+    0x1.824684p-25f, 0x1.8624b4p-30f, -0x1.593abcp-25f, -0x1.2c561p-25f, -0x1.5bd5ecp-27f,
+    -0x1.f8b55p-25f, 0x1.9fcef4p-26f, 0x1.1d8beep-25f, -0x1.829fdp-25f, -0x1.accc7cp-26f,
+    0x1.15506ep-27f, -0x1.e64744p-25f, 0x1.51f848p-27f, -0x1.b83b54p-25f, -0x1.a94b14p-26f,
+    -0x1.a09438p-25f, -0x1.3d56b2p-27f, -0x1.8837ccp-27f, -0x1.822dbcp-27f, -0x1.908c94p-25f,
+    0x1.52486cp-27f, -0x1.246ebp-26f,
+};
+
 // e^x for x in [-104, 89] (and NaN -> NaN); meaningless outside, where the callers select the
-// limits last. So no clamp sits before the polynomial (x is reduced as it is), and for n in
-// [-126, 127] the correctly rounded p 2^n is one multiply by an exact power of two, with scale2's
-// two multiplies (subnormal or overflowing results) running beside it.
+// limits last, so no clamp sits before the polynomial. x = (32 m + j) ln2/32 + r:
+//   k = rint(x 32/ln2) by the magic-number add, whose low 5 bits are j = k mod 32 (the table
+//   index, so no input can index outside the table); m = (k - j)/32, exact;
+//   r = (x - k L_hi) - k L_lo, ln2/32 = L_hi + L_lo, L_hi of 11 significant bits so that k L_hi
+//   is exact for |k| < 2^13 and x - k L_hi is exact (Sterbenz); |r| <= ln2/64 (+ rounding);
+//   q = e^r - 1 = r + r^2 (c0 + c1 r), error < 2^-32;
+//   e^x = 2^m (T_hi + (T_hi q + T_lo)): the last add is the only large rounding.
+// For m in [-126, 127] the correctly rounded 2^m e is one multiply by an exact power of two;
+// scale2's two multiplies (subnormal or overflowing results) run beside it.
 template <class V> inline V exp_in_range(V x) {
-  const ExpReduced<V> e = exp_reduce(x);
-  const V p = add(splat_v<V>(1.0f), add(e.r, expm1_tail(e.r)));
-  const mask_t<V> one_step = mand(ge(e.n, splat_v<V>(-126.0f)), le(e.n, splat_v<V>(127.0f)));
-  return select(one_step, mul(p, pow2i(e.n)), scale2(p, e.n));
+  const V magic = splat_v<V>(0x1.8p23f);
+  const V s = add(mul(x, splat_v<V>(0x1.715476p+5f)), magic);
+  const V k = sub(s, magic);
+  const bits_t<V> j = band(bits(s), splat_bits<V>(31u));
+  const V m = mul(sub(k, sub(from_bits(bor(bits(magic), j)), magic)), splat_v<V>(0x1p-5f));
+  const V r = sub(sub(x, mul(k, splat_v<V>(0x1.62cp-6f))), mul(k, splat_v<V>(0x1.217f7ep-17f)));
+  const V c = add(splat_v<V>(0x1.00007ep-1f), mul(r, splat_v<V>(0x1.5555c4p-3f)));
+  const V q = add(r, mul(mul(r, r), c));
+  const V hi = lookup32(kExp2Hi, j);
+  const V e = add(hi, add(mul(hi, q), lookup32(kExp2Lo, j)));
+  const mask_t<V> one_step = mand(ge(m, splat_v<V>(-126.0f)), le(m, splat_v<V>(127.0f)));
+  return select(one_step, mul(e, pow2i(m)), scale2(e, m));
 }
 }  // namespace detail
 
-// e^x. Max error 0.952 ULP (all 2^32 inputs). exp(x <= -103.98) = +0, exp(x >= 88.73) = +Inf,
-// exp(+-0) = 1, exp(-Inf) = +0, exp(+Inf) = +Inf, NaN -> NaN; subnormal results rounded once.
+// e^x. Max error 0.768 ULP (all 2^32 inputs; the worst are subnormal results, which are rounded
+// twice: 2^(j/32) e^r to float, then its scaling). exp(x <= -103.98) = +0, exp(x >= 88.73) = +Inf,
+// exp(+-0) = 1, exp(-Inf) = +0, exp(+Inf) = +Inf, NaN -> NaN.
 template <class V> inline V exp(V x) {
   return select(lt(x, splat_v<V>(-104.0f)), splat_v<V>(0.0f),
                 select(gt(x, splat_v<V>(89.0f)), detail::inf<V>(), detail::exp_in_range(x)));

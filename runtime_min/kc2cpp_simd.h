@@ -327,6 +327,34 @@ inline void vstore_n(float* p, vf a, int n) {
   for (int i = 0; i < n; ++i) p[i] = t[i];
 }
 
+// t[i] for an index i in [0, 32) per lane (table lookups of kc2cpp_math.h); t is 64-byte aligned.
+// Plain loads, so every path returns the table's own bits: a two-source permute on AVX-512,
+// four permutes and a blend tree on AVX2, lane by lane elsewhere.
+inline float lookup32(const float* t, std::uint32_t i) { return t[i]; }
+#if defined(KC2CPP_ISA_AVX512)
+inline vf lookup32(const float* t, vbits i) {
+  return {_mm512_permutex2var_ps(_mm512_load_ps(t), i.v, _mm512_load_ps(t + 16))};
+}
+#elif defined(KC2CPP_ISA_AVX2)
+inline vf lookup32(const float* t, vbits i) {
+  const __m256 q0 = _mm256_permutevar8x32_ps(_mm256_load_ps(t), i.v);
+  const __m256 q1 = _mm256_permutevar8x32_ps(_mm256_load_ps(t + 8), i.v);
+  const __m256 q2 = _mm256_permutevar8x32_ps(_mm256_load_ps(t + 16), i.v);
+  const __m256 q3 = _mm256_permutevar8x32_ps(_mm256_load_ps(t + 24), i.v);
+  const __m256 bit3 = _mm256_castsi256_ps(_mm256_slli_epi32(i.v, 28));  // blendv reads the sign bit
+  const __m256 bit4 = _mm256_castsi256_ps(_mm256_slli_epi32(i.v, 27));
+  return {_mm256_blendv_ps(_mm256_blendv_ps(q0, q1, bit3), _mm256_blendv_ps(q2, q3, bit3), bit4)};
+}
+#elif !defined(KC2CPP_ISA_SCALAR)
+inline vf lookup32(const float* t, vbits i) {
+  std::uint32_t k[kLanes];
+  float r[kLanes];
+  KC2CPP_MEMCPY(k, &i, sizeof k);
+  for (int l = 0; l < kLanes; ++l) r[l] = t[k[l]];
+  return vload(r);
+}
+#endif
+
 // ---------------------------------------------------------------------------------------------
 // Generic access for code templated over V = float or V = vf.
 template <class V> struct lane_traits;

@@ -47,11 +47,13 @@ def fit(f, lo, hi, degree, weight=lambda x: 1, fixed=None):
     return [float(c) for c in got], float(worst)
 
 
+def lit(c):
+    mantissa, exponent = float(c).hex().split("p")
+    return mantissa.rstrip("0").rstrip(".") + "p" + exponent + "f"
+
+
 def show(name, coeffs, err):
     print(f"{name}: weighted max error {err:.3e} = 2^{float(mp.log(err, 2)):.1f}")
-    def lit(c):
-        mantissa, exponent = c.hex().split("p")
-        return mantissa.rstrip("0").rstrip(".") + "p" + exponent + "f"
     print("  " + ", ".join(lit(c) for c in coeffs))
 
 
@@ -60,6 +62,21 @@ def expm1_tail(deg=5):
     f = lambda r: (mp.expm1(r) - r) / r ** 2 if r != 0 else mp.mpf(0.5)
     h = mp.log(2) / 2
     return fit(f, -h, h, deg, weight=lambda r: abs(r))
+
+
+def exp_table_tail(deg=1):
+    # exp's table form: e^r - 1 = r + r^2 P(r), |r| <= ln2/64 (+ slack for the rounding of n);
+    # weight |r| (the error relative to e^r - 1).
+    f = lambda r: (mp.expm1(r) - r) / r ** 2 if r != 0 else mp.mpf(0.5)
+    h = mp.log(2) / 64 * mp.mpf(1.01)
+    return fit(f, -h, h, deg, weight=lambda r: abs(r))
+
+
+def exp2_table(n=32):
+    # 2^(j/n) = hi + lo: hi rounded to float, lo the float nearest the rest.
+    hi = [f32(mp.power(2, mp.mpf(j) / n)) for j in range(n)]
+    lo = [f32(mp.power(2, mp.mpf(j) / n) - hi[j]) for j in range(n)]
+    return hi, lo
 
 
 def log_g(deg=2):
@@ -83,6 +100,10 @@ def erf_far(deg=8):
 
 if __name__ == "__main__":
     show("expm1_tail P(r), degree 5", *expm1_tail())
+    show("exp table tail P(r), degree 1", *exp_table_tail())
+    for name, table in zip(("kExp2Hi", "kExp2Lo"), exp2_table()):
+        print(f"{name} (2^(j/32) = hi + lo):")
+        print("  " + ", ".join(lit(c) for c in table))
     show("log_kernel g(z), degree 2", *log_g())
     show("erf near P(z), degree 6", *erf_near())
     show("erf far Q(t), degree 8", *erf_far())

@@ -71,6 +71,7 @@ const KcOp kOps[] = {
     OP("mand", kc::select(kc::mand(kc::lt(x, y), kc::gt(y, z)), x, z))
     OP("mor", kc::select(kc::mor(kc::lt(x, y), kc::gt(y, z)), x, z))
     OP("mnot", kc::select(kc::mnot(kc::le(x, y)), x, y))
+    OP("lookup32", kc::lookup32(kc::detail::kExp2Hi, kc::band(kc::bits(x), kc::splat_bits<V>(31u))))
     // kc2cpp_math.h
     OP("exp", kc::exp(x))
     OP("expm1", kc::expm1(x))
