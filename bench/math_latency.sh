@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# Latency of the runtime's math functions (dependent chains), a git revision's runtime_min/ beside
+# the working tree's, in one process:
+#   bench/math_latency.sh [REV] [compiler flags]    (default REV: HEAD~1, flags: -O2 -march=native)
+set -euo pipefail
+src="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+rev="${1:-HEAD~1}"
+shift || true
+flags=("$@")
+[[ ${#flags[@]} -gt 0 ]] || flags=(-O2 -march=native)
+cxx="${CXX:-g++}"
+tmp="$(mktemp -d)"
+trap 'rm -rf "$tmp"' EXIT
+mkdir -p "$tmp/before"
+for h in kc2cpp_isa.h kc2cpp_simd.h kc2cpp_math.h; do
+  git -C "$src" show "$rev:runtime_min/$h" >"$tmp/before/$h"
+done
+"$cxx" -std=c++17 "${flags[@]}" -I"$tmp/before" -DKC_MATH_LATENCY_TU=before -c "$src/bench/math_latency.cpp" -o "$tmp/before.o"
+"$cxx" -std=c++17 "${flags[@]}" -I"$src/runtime_min" -DKC_MATH_LATENCY_TU=after -c "$src/bench/math_latency.cpp" -o "$tmp/after.o"
+"$cxx" -std=c++17 -O2 -I"$src/runtime_min" "$src/bench/math_latency.cpp" "$tmp/before.o" "$tmp/after.o" -o "$tmp/math_latency"
+echo "before: $(git -C "$src" rev-parse --short "$rev") ($rev), after: working tree; $cxx ${flags[*]}"
+"$tmp/math_latency"
