@@ -26,7 +26,8 @@ constexpr int kMaxAcc = 12;
 #endif
 
 // Elementwise activations as function objects: the kernels apply them in their epilogue,
-// to vf and to float alike (same bits per lane).
+// to vf and to float alike (same bits per lane). Those on the exponential core take the model's
+// --fp mode (Fused: kc2cpp_math.h's mla); the compiler writes it out, e.g. act::Sigmoid<true>{}.
 namespace act {
 struct Linear { template <class V> V operator()(V x) const { return x; } };
 struct Relu {
@@ -34,26 +35,29 @@ struct Relu {
   template <class V> V operator()(V x) const { return relu(x, slope, max_value, threshold); }
 };
 struct ReluPlain { template <class V> V operator()(V x) const { return relu_plain(x); } };
-struct Elu {
+template <bool Fused> struct Elu {
   float alpha;
-  template <class V> V operator()(V x) const { return elu(x, alpha); }
+  template <class V> V operator()(V x) const { return elu<Fused>(x, alpha); }
 };
 #define KC2CPP_ACT(Name, fn) \
   struct Name { template <class V> V operator()(V x) const { return fn(x); } };
-KC2CPP_ACT(Selu, selu)
-KC2CPP_ACT(Sigmoid, sigmoid)
+#define KC2CPP_ACT_EXP(Name, fn) \
+  template <bool Fused> struct Name { template <class V> V operator()(V x) const { return fn<Fused>(x); } };
+KC2CPP_ACT_EXP(Selu, selu)
+KC2CPP_ACT_EXP(Sigmoid, sigmoid)
 KC2CPP_ACT(HardSigmoidK2, hard_sigmoid_k2)
 KC2CPP_ACT(HardSigmoidK3, hard_sigmoid_k3)
 KC2CPP_ACT(HardSilu, hard_silu)
-KC2CPP_ACT(Tanh, tanh)
-KC2CPP_ACT(Softplus, softplus)
+KC2CPP_ACT_EXP(Tanh, tanh)
+KC2CPP_ACT_EXP(Softplus, softplus)
 KC2CPP_ACT(Softsign, softsign)
-KC2CPP_ACT(Exponential, exponential)
-KC2CPP_ACT(Silu, silu)
-KC2CPP_ACT(Gelu, gelu)
-KC2CPP_ACT(GeluTanh, gelu_tanh)
-KC2CPP_ACT(Mish, mish)
+KC2CPP_ACT_EXP(Exponential, exponential)
+KC2CPP_ACT_EXP(Silu, silu)
+KC2CPP_ACT_EXP(Gelu, gelu)
+KC2CPP_ACT_EXP(GeluTanh, gelu_tanh)
+KC2CPP_ACT_EXP(Mish, mish)
 #undef KC2CPP_ACT
+#undef KC2CPP_ACT_EXP
 }  // namespace act
 
 // acc + a*b: two roundings (Fused=false) or one (Fused=true, needs KC2CPP_HAS_FMA).

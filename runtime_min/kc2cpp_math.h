@@ -2,7 +2,9 @@
 //
 // Pasted inside `namespace <model> { namespace kc {` after kc2cpp_simd.h; includes nothing.
 // Rules:
-// - Built only from kc2cpp_simd.h operations: add/sub/mul/div (one rounding each, never fused),
+// - Built only from kc2cpp_simd.h operations: add/sub/mul/div (one rounding each, never fused;
+//   except that the functions on the exponential core take a template flag Fused, the model's
+//   `--fp fused`, under which the core's product-sums are single-rounding fma: see mla),
 //   compares, selects, min_/max_, sign and bit operations, and one 2 x 32-entry table (exp's
 //   2^(j/32), read by lookup32 with an index masked to [0, 32)). No libm, no estimates, no
 //   float->int conversion (integers are read from float bits after an exact magic-number add).
@@ -17,6 +19,26 @@ namespace detail {
 
 template <class V> inline V inf() { return from_bits(splat_bits<V>(0x7f800000u)); }
 template <class V> inline V qnan() { return from_bits(splat_bits<V>(0x7fc00000u)); }
+
+// a * b + c: the product rounded, then the sum (Fused = false, every target), or one rounding
+// (Fused = true: a hardware fma; the `--fp fused` math of exp_in_range / exp_reduce / expm1 and of
+// every function built on them). The only place the math uses fma.
+template <bool Fused, class V> inline V mla(V a, V b, V c) {
+  if constexpr (Fused) {
+    return fma(a, b, c);
+  } else {
+    return add(mul(a, b), c);
+  }
+}
+
+// c - a * b, rounded like mla (b is the constant: its negation folds at compile time).
+template <bool Fused, class V> inline V nmla(V a, V b, V c) {
+  if constexpr (Fused) {
+    return fma(a, neg(b), c);
+  } else {
+    return sub(c, mul(a, b));
+  }
+}
 
 // Horner: c0 + x * (c1 + x * (c2 + ...)), evaluated innermost first.
 template <class V> inline V poly(V, float c) { return splat_v<V>(c); }
@@ -52,9 +74,10 @@ template <class V> inline V scale2(V p, V n) {
 // ln2_hi has 15 significant bits, so n * ln2_hi is exact for |n| <= 2^9 and x - n ln2_hi is exact
 // (Sterbenz).
 template <class V> struct ExpReduced { V n, r; };
-template <class V> inline ExpReduced<V> exp_reduce(V x) {
-  const V n = round_int(mul(x, splat_v<V>(0x1.715476p+0f)));
-  const V r = sub(sub(x, mul(n, splat_v<V>(0x1.62e4p-1f))), mul(n, splat_v<V>(0x1.7f7d1cp-20f)));
+template <bool Fused, class V> inline ExpReduced<V> exp_reduce(V x) {
+  const V magic = splat_v<V>(0x1.8p23f);
+  const V n = sub(mla<Fused>(x, splat_v<V>(0x1.715476p+0f), magic), magic);
+  const V r = nmla<Fused>(n, splat_v<V>(0x1.7f7d1cp-20f), nmla<Fused>(n, splat_v<V>(0x1.62e4p-1f), x));
   return {n, r};
 }
 
@@ -63,12 +86,12 @@ template <class V> inline ExpReduced<V> exp_reduce(V x) {
 // scheme, (c1 + c2 r) + r^2 ((c3 + c4 r) + r^2 c5): 7 dependent operations instead of Horner's 10
 // (exp sits on the critical path of sigmoid, tanh, elu, ...), with the last step, the one that
 // matters most for accuracy, still a single rounding c0 + r Q as in Horner.
-template <class V> inline V expm1_tail(V r) {
+template <bool Fused, class V> inline V expm1_tail(V r) {
   const V r2 = mul(r, r);
-  const V a = add(splat_v<V>(0x1.555556p-3f), mul(r, splat_v<V>(0x1.5554fp-5f)));
-  const V b = add(splat_v<V>(0x1.110fep-7f), mul(r, splat_v<V>(0x1.6d436ap-10f)));
-  const V q = add(a, mul(r2, add(b, mul(r2, splat_v<V>(0x1.a293d2p-13f)))));
-  return mul(r2, add(splat_v<V>(0x1p-1f), mul(r, q)));
+  const V a = mla<Fused>(r, splat_v<V>(0x1.5554fp-5f), splat_v<V>(0x1.555556p-3f));
+  const V b = mla<Fused>(r, splat_v<V>(0x1.6d436ap-10f), splat_v<V>(0x1.110fep-7f));
+  const V q = mla<Fused>(r2, mla<Fused>(r2, splat_v<V>(0x1.a293d2p-13f), b), a);
+  return mul(r2, mla<Fused>(r, q, splat_v<V>(0x1p-1f)));
 }
 
 // log(u) + c/u for a positive, normal, finite u, plus kadj added to the exponent; corr = c/u.
@@ -142,17 +165,17 @@ alignas(64) inline constexpr float kExp2Lo[32] = {
 //   e^x = 2^m (T_hi + (T_hi q + T_lo)): the last add is the only large rounding.
 // For m in [-126, 127] the correctly rounded 2^m e is one multiply by an exact power of two;
 // scale2's two multiplies (subnormal or overflowing results) run beside it.
-template <class V> inline V exp_in_range(V x) {
+template <bool Fused, class V> inline V exp_in_range(V x) {
   const V magic = splat_v<V>(0x1.8p23f);
-  const V s = add(mul(x, splat_v<V>(0x1.715476p+5f)), magic);
+  const V s = mla<Fused>(x, splat_v<V>(0x1.715476p+5f), magic);
   const V k = sub(s, magic);
   const bits_t<V> j = band(bits(s), splat_bits<V>(31u));
   const V m = mul(sub(k, sub(from_bits(bor(bits(magic), j)), magic)), splat_v<V>(0x1p-5f));
-  const V r = sub(sub(x, mul(k, splat_v<V>(0x1.62cp-6f))), mul(k, splat_v<V>(0x1.217f7ep-17f)));
-  const V c = add(splat_v<V>(0x1.00007ep-1f), mul(r, splat_v<V>(0x1.5555c4p-3f)));
-  const V q = add(r, mul(mul(r, r), c));
+  const V r = nmla<Fused>(k, splat_v<V>(0x1.217f7ep-17f), nmla<Fused>(k, splat_v<V>(0x1.62cp-6f), x));
+  const V c = mla<Fused>(r, splat_v<V>(0x1.5555c4p-3f), splat_v<V>(0x1.00007ep-1f));
+  const V q = mla<Fused>(mul(r, r), c, r);
   const V hi = lookup32(kExp2Hi, j);
-  const V e = add(hi, add(mul(hi, q), lookup32(kExp2Lo, j)));
+  const V e = add(hi, mla<Fused>(hi, q, lookup32(kExp2Lo, j)));
   const mask_t<V> one_step = mand(ge(m, splat_v<V>(-126.0f)), le(m, splat_v<V>(127.0f)));
   return select(one_step, mul(e, pow2i(m)), scale2(e, m));
 }
@@ -161,9 +184,9 @@ template <class V> inline V exp_in_range(V x) {
 // e^x. Max error 0.768 ULP (all 2^32 inputs; the worst are subnormal results, which are rounded
 // twice: 2^(j/32) e^r to float, then its scaling). exp(x <= -103.98) = +0, exp(x >= 88.73) = +Inf,
 // exp(+-0) = 1, exp(-Inf) = +0, exp(+Inf) = +Inf, NaN -> NaN.
-template <class V> inline V exp(V x) {
+template <bool Fused = false, class V> inline V exp(V x) {
   return select(lt(x, splat_v<V>(-104.0f)), splat_v<V>(0.0f),
-                select(gt(x, splat_v<V>(89.0f)), detail::inf<V>(), detail::exp_in_range(x)));
+                select(gt(x, splat_v<V>(89.0f)), detail::inf<V>(), detail::exp_in_range<Fused>(x)));
 }
 
 // e^x - 1. Max error 0.991 ULP (all 2^32 inputs). |x| < 2^-25 (+-0, subnormals) -> x;
@@ -174,16 +197,16 @@ template <class V> inline V exp(V x) {
 //             (Sterbenz) so the cancellation there costs no accuracy;
 //   n > 24:   s (1 + (q - 2^-min(n, 50))), scaled as in exp (so overflow is exact).
 // As in exp, x is reduced unclamped and x < -104 (-> -1), x > 89 (-> +Inf) are selected last.
-template <class V> inline V expm1(V x) {
-  const detail::ExpReduced<V> e = detail::exp_reduce(x);
+template <bool Fused = false, class V> inline V expm1(V x) {
+  const detail::ExpReduced<V> e = detail::exp_reduce<Fused>(x);
   const V one = splat_v<V>(1.0f);
-  const V t = detail::expm1_tail(e.r);
+  const V t = detail::expm1_tail<Fused>(e.r);
   const V q = add(e.r, t);
   const V s = detail::pow2i(detail::clamp(e.n, -25.0f, 24.0f));
   const V s_minus_1 = sub(s, one);
   const mask_t<V> exact_head = mand(eq(e.n, one), lt(e.r, splat_v<V>(-0.25f)));
-  const V small =
-      select(exact_head, add(add(s_minus_1, mul(s, e.r)), mul(s, t)), add(mul(s, q), s_minus_1));
+  const V small = select(exact_head, detail::mla<Fused>(s, t, detail::mla<Fused>(s, e.r, s_minus_1)),
+                         detail::mla<Fused>(s, q, s_minus_1));
   const V tiny = detail::pow2i(neg(detail::clamp(e.n, 25.0f, 50.0f)));
   const V big = detail::scale2(add(one, sub(q, tiny)), e.n);
   const V y = select(gt(e.n, splat_v<V>(24.0f)), big, small);
@@ -216,27 +239,27 @@ template <class V> inline V log1p(V x) {
 // tanh(x) = sign(x) t / (t + 2), t = expm1(2|x|); |x| > 10 gives 1 (tanh rounds to 1 from 9.02),
 // selected after the division so that no clamp delays the expm1.
 // Max error 2.424 ULP (all 2^32 inputs). Odd: -0 -> -0; +-Inf -> +-1; NaN -> NaN.
-template <class V> inline V tanh(V x) {
+template <bool Fused = false, class V> inline V tanh(V x) {
   const V one = splat_v<V>(1.0f);
   const V a = abs(x);
-  const V t = expm1(add(a, a));
+  const V t = expm1<Fused>(add(a, a));
   return copysign_(select(gt(a, splat_v<V>(10.0f)), one, div(t, add(t, splat_v<V>(2.0f)))), x);
 }
 
 // 1 / (1 + e^-x), computed as e / (1 + e) for x < 0 and 1 / (1 + e) for x >= 0, e = exp(-|x|),
 // so small results keep full relative accuracy down to the subnormal range. Max error 2.402 ULP
 // (all 2^32 inputs). sigmoid(-Inf) = 0, sigmoid(+Inf) = 1, NaN -> NaN.
-template <class V> inline V sigmoid(V x) {
+template <bool Fused = false, class V> inline V sigmoid(V x) {
   const V one = splat_v<V>(1.0f);
   const V a = neg(abs(x));
-  const V e = select(lt(a, splat_v<V>(-104.0f)), splat_v<V>(0.0f), detail::exp_in_range(a));
+  const V e = select(lt(a, splat_v<V>(-104.0f)), splat_v<V>(0.0f), detail::exp_in_range<Fused>(a));
   return div(select(lt(x, splat_v<V>(0.0f)), e, one), add(one, e));
 }
 
 // Error function. |x| < 1: x + x P(x^2). 1 <= |x|: 1 - exp(-x^2) Q(|x| - 1), |x| clamped at 4
 // (erf rounds to 1 from 3.92). Max error 1.289 ULP (all 2^32 inputs). Odd: -0 -> -0; +-Inf -> +-1;
 // NaN -> NaN.
-template <class V> inline V erf(V x) {
+template <bool Fused = false, class V> inline V erf(V x) {
   const V one = splat_v<V>(1.0f);
   const V a = min_(splat_v<V>(4.0f), abs(x));
   const V z = mul(a, a);
@@ -246,7 +269,7 @@ template <class V> inline V erf(V x) {
   const V q = detail::poly(sub(a, one), 0x1.b5d878p-2f, -0x1.17c4aep-2f, 0x1.3c1c68p-3f,
                            -0x1.43cb4p-4f, 0x1.2df4cp-5f, -0x1.ee1414p-7f, 0x1.3fd3p-8f,
                            -0x1.116282p-10f, 0x1.b5ebacp-14f);
-  const V far = sub(one, mul(exp(neg(z)), q));
+  const V far = sub(one, mul(exp<Fused>(neg(z)), q));
   return copysign_(select(lt(a, one), near, far), x);
 }
 
@@ -292,13 +315,13 @@ template <class V> inline V relu(V x, float negative_slope, float max_value, flo
 }
 
 // x > 0 ? x : alpha * expm1(x). -Inf -> -alpha, -0 -> -0 * alpha.
-template <class V> inline V elu(V x, float alpha) {
-  return select(gt(x, splat_v<V>(0.0f)), x, mul(splat_v<V>(alpha), expm1(x)));
+template <bool Fused = false, class V> inline V elu(V x, float alpha) {
+  return select(gt(x, splat_v<V>(0.0f)), x, mul(splat_v<V>(alpha), expm1<Fused>(x)));
 }
 
 // scale * (x > 0 ? x : alpha * expm1(x)) with Keras's constants.
-template <class V> inline V selu(V x) {
-  return mul(splat_v<V>(1.05070098735548049342f), elu(x, 1.67326324235437728482f));
+template <bool Fused = false, class V> inline V selu(V x) {
+  return mul(splat_v<V>(1.05070098735548049342f), elu<Fused>(x, 1.67326324235437728482f));
 }
 
 // tf.keras 2: clip(x * 0.2 + 0.5, 0, 1).
@@ -316,8 +339,8 @@ template <class V> inline V hard_silu(V x) { return detail::gated(x, hard_sigmoi
 
 // log(1 + e^x): x > 15 -> x (e^-x is below half an ULP of x), x < -17 -> e^x (the e^2x/2 term is
 // below half an ULP), else log1p(exp(x)). -Inf -> +0, +Inf -> +Inf.
-template <class V> inline V softplus(V x) {
-  const V e = exp(x);
+template <bool Fused = false, class V> inline V softplus(V x) {
+  const V e = exp<Fused>(x);
   const V mid = log1p(e);
   return select(gt(x, splat_v<V>(15.0f)), x, select(lt(x, splat_v<V>(-17.0f)), e, mid));
 }
@@ -330,25 +353,27 @@ template <class V> inline V softsign(V x) {
   return select(eq(a, detail::inf<V>()), copysign_(one, x), y);
 }
 
-template <class V> inline V exponential(V x) { return exp(x); }
+template <bool Fused = false, class V> inline V exponential(V x) { return exp<Fused>(x); }
 
 // x * sigmoid(x); -Inf -> -0.
-template <class V> inline V silu(V x) { return detail::gated(x, sigmoid(x)); }
+template <bool Fused = false, class V> inline V silu(V x) { return detail::gated(x, sigmoid<Fused>(x)); }
 
 // Exact gelu: (0.5 x) (1 + erf(x / sqrt 2)), x / sqrt 2 computed as x * float(1/sqrt 2) like TF.
 // -Inf -> -0.
-template <class V> inline V gelu(V x) {
-  const V cdf2 = add(splat_v<V>(1.0f), erf(mul(x, splat_v<V>(0x1.6a09e6p-1f))));
+template <bool Fused = false, class V> inline V gelu(V x) {
+  const V cdf2 = add(splat_v<V>(1.0f), erf<Fused>(mul(x, splat_v<V>(0x1.6a09e6p-1f))));
   return detail::gated(mul(splat_v<V>(0.5f), x), cdf2);
 }
 
 // Tanh gelu: (0.5 x) (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3))), x^3 = (x x) x. -Inf -> -0.
-template <class V> inline V gelu_tanh(V x) {
+template <bool Fused = false, class V> inline V gelu_tanh(V x) {
   const V x3 = mul(mul(x, x), x);
   const V inner = add(x, mul(splat_v<V>(0.044715f), x3));
-  const V cdf2 = add(splat_v<V>(1.0f), tanh(mul(splat_v<V>(0.79788456080286535588f), inner)));
+  const V cdf2 = add(splat_v<V>(1.0f), tanh<Fused>(mul(splat_v<V>(0.79788456080286535588f), inner)));
   return detail::gated(mul(splat_v<V>(0.5f), x), cdf2);
 }
 
 // x * tanh(softplus(x)); -Inf -> -0.
-template <class V> inline V mish(V x) { return detail::gated(x, tanh(softplus(x))); }
+template <bool Fused = false, class V> inline V mish(V x) {
+  return detail::gated(x, tanh<Fused>(softplus<Fused>(x)));
+}

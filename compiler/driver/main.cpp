@@ -14,7 +14,7 @@ void add_fp_option(CLI::App& app, kc2cpp::ir::FpMode& fp) {
                                                                    {"fused", kc2cpp::ir::FpMode::Fused}};
   app.add_option("--fp", fp,
                  "Multiply-add rounding: 'unfused' (default; product and sum each rounded, runs everywhere) or "
-                 "'fused' (one rounding; needs a hardware FMA on the target)")
+                 "'fused' (one rounding, in the sums and in the activations' exp/expm1; needs a hardware FMA on the target)")
       ->transform(CLI::CheckedTransformer(kModes, CLI::ignore_case));
 }
 

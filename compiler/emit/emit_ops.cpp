@@ -23,27 +23,28 @@ void OpEmitter::comment(const std::string& what) {
   p.line(c);
 }
 
-std::string act_functor(const ir::Activation& a) {
+std::string act_functor(const ir::Activation& a, ir::FpMode fp) {
   using K = ir::ActKind;
   auto f = [](float v) { return v == std::numeric_limits<float>::infinity() ? std::string("kc::kInf") : hex_float(v); };
+  const std::string mode = fp == ir::FpMode::Fused ? "<true>" : "<false>";
   switch (a.kind) {
     case K::Linear: return "kc::act::Linear{}";
     case K::Relu:
       return a.is_plain_relu() ? "kc::act::ReluPlain{}" : "kc::act::Relu{" + f(a.a) + ", " + f(a.b) + ", " + f(a.c) + "}";
-    case K::Elu: return "kc::act::Elu{" + f(a.a) + "}";
-    case K::Selu: return "kc::act::Selu{}";
-    case K::Sigmoid: return "kc::act::Sigmoid{}";
+    case K::Elu: return "kc::act::Elu" + mode + "{" + f(a.a) + "}";
+    case K::Selu: return "kc::act::Selu" + mode + "{}";
+    case K::Sigmoid: return "kc::act::Sigmoid" + mode + "{}";
     case K::HardSigmoidK2: return "kc::act::HardSigmoidK2{}";
     case K::HardSigmoidK3: return "kc::act::HardSigmoidK3{}";
     case K::HardSilu: return "kc::act::HardSilu{}";
-    case K::Tanh: return "kc::act::Tanh{}";
-    case K::Softplus: return "kc::act::Softplus{}";
+    case K::Tanh: return "kc::act::Tanh" + mode + "{}";
+    case K::Softplus: return "kc::act::Softplus" + mode + "{}";
     case K::Softsign: return "kc::act::Softsign{}";
-    case K::Exponential: return "kc::act::Exponential{}";
-    case K::Silu: return "kc::act::Silu{}";
-    case K::GeluExact: return "kc::act::Gelu{}";
-    case K::GeluTanh: return "kc::act::GeluTanh{}";
-    case K::Mish: return "kc::act::Mish{}";
+    case K::Exponential: return "kc::act::Exponential" + mode + "{}";
+    case K::Silu: return "kc::act::Silu" + mode + "{}";
+    case K::GeluExact: return "kc::act::Gelu" + mode + "{}";
+    case K::GeluTanh: return "kc::act::GeluTanh" + mode + "{}";
+    case K::Mish: return "kc::act::Mish" + mode + "{}";
   }
   return "";
 }

@@ -40,8 +40,9 @@ class OpEmitter {
   const ir::Op& op;
 };
 
-// "kc::act::Relu{...}": the functor applying `a` in generated code.
-std::string act_functor(const ir::Activation& a);
+// "kc::act::Relu{...}", "kc::act::Sigmoid<true>{}": the functor applying `a` in generated code;
+// the exponential-core ones carry the model's --fp mode.
+std::string act_functor(const ir::Activation& a, ir::FpMode fp);
 
 // ops_core.cpp
 void emit_op(const ir::DenseAttrs&, OpEmitter&);

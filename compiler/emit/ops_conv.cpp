@@ -55,7 +55,7 @@ void emit_op(const ir::ConvAttrs& a, OpEmitter& e) {
             (a.groups > 1 ? ", " + str(a.groups) + " groups" : "") + (a.bias >= 0 ? ", bias" : ", no bias") +
             ", activation " + ir::describe(a.act) + shapes(e));
   Printer::Vars v = common(e, a.kernel, a.bias);
-  v.insert(v.end(), {{"geom", geom(g)}, {"groups", str(a.groups)}, {"act", act_functor(a.act)}});
+  v.insert(v.end(), {{"geom", geom(g)}, {"groups", str(a.groups)}, {"act", act_functor(a.act, e.g.fp)}});
   e.p.emit(v, "kc::conv2d<$geom$, $groups$, $bias$, $fused$>($in$, $w$, $b$, $out$, $act$);");
 }
 
@@ -64,7 +64,7 @@ void emit_op(const ir::DepthwiseConvAttrs& a, OpEmitter& e) {
   e.comment("depthwise, " + window(e, g, "kernel", true) + (a.bias >= 0 ? ", bias" : ", no bias") + ", activation " +
             ir::describe(a.act) + shapes(e));
   Printer::Vars v = common(e, a.kernel, a.bias);
-  v.insert(v.end(), {{"geom", geom(g)}, {"xpad", input_padded(e)}, {"act", act_functor(a.act)}});
+  v.insert(v.end(), {{"geom", geom(g)}, {"xpad", input_padded(e)}, {"act", act_functor(a.act, e.g.fp)}});
   e.p.emit(v, "kc::depthwise_conv2d<$geom$, $bias$, $fused$, $xpad$>($in$, $w$, $b$, $out$, $act$);");
 }
 
@@ -81,7 +81,7 @@ void emit_op(const ir::ConvTransposeAttrs& a, OpEmitter& e) {
             pair(e, g.pad_top, g.pad_left) + ")" + (a.bias >= 0 ? ", bias" : ", no bias") + ", activation " +
             ir::describe(a.act) + shapes(e));
   Printer::Vars v = common(e, a.kernel, a.bias);
-  v.insert(v.end(), {{"geom", geom(g)}, {"act", act_functor(a.act)}});
+  v.insert(v.end(), {{"geom", geom(g)}, {"act", act_functor(a.act, e.g.fp)}});
   e.p.emit(v, "kc::conv2d_transpose<$geom$, $bias$, $fused$>($in$, $w$, $b$, $out$, $act$);");
 }
 

@@ -19,13 +19,13 @@ void emit_op(const ir::DenseAttrs& d, OpEmitter& e) {
             {"b", d.bias >= 0 ? e.weight(d.bias) : "nullptr"},
             {"out", e.out()},
             {"rows", std::to_string(rows)},
-            {"act", act_functor(d.act)}},
+            {"act", act_functor(d.act, e.g.fp)}},
            "kc::dense<$K$, $N$, $S$, $bias$, $fused$>($in$, $w$, $b$, $out$, $rows$, $act$);");
 }
 
 void emit_op(const ir::ActivationAttrs& a, OpEmitter& e) {
   e.comment(ir::describe(a.act));
-  e.p.emit({{"in", e.in()}, {"out", e.out()}, {"n", std::to_string(e.in_count())}, {"act", act_functor(a.act)}},
+  e.p.emit({{"in", e.in()}, {"out", e.out()}, {"n", std::to_string(e.in_count())}, {"act", act_functor(a.act, e.g.fp)}},
            "kc::map($in$, $out$, $n$, $act$);");
 }
 

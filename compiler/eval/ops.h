@@ -25,8 +25,8 @@ struct OpContext {
   const std::vector<float>& weight(int w) const { return g.weights[w].data; }
 };
 
-// The elementwise activation `a` of x, exactly as the generated code computes it.
-float apply(const ir::Activation& a, float x);
+// The elementwise activation `a` of x, exactly as the generated code computes it in mode fp.
+float apply(const ir::Activation& a, ir::FpMode fp, float x);
 
 // acc[j] = acc[j] + x * w[j] (product rounded, then sum; or one fused rounding) for j < n:
 // independent outputs, vectorised. ops_core.cpp.

@@ -37,9 +37,9 @@ int64_t transpose_tap_input(int64_t o, int64_t k, int64_t stride, int64_t pad, i
 }
 
 // y[j] = act(acc[j] (+ bias[j])) for j < n.
-void epilogue(const float* acc, const std::vector<float>* bias, size_t bias_at, const ir::Activation& act, float* y,
-              size_t n) {
-  for (size_t j = 0; j < n; ++j) y[j] = apply(act, bias ? rt::add(acc[j], (*bias)[bias_at + j]) : acc[j]);
+void epilogue(const float* acc, const std::vector<float>* bias, size_t bias_at, const ir::Activation& act,
+              ir::FpMode fp, float* y, size_t n) {
+  for (size_t j = 0; j < n; ++j) y[j] = apply(act, fp, bias ? rt::add(acc[j], (*bias)[bias_at + j]) : acc[j]);
 }
 
 float pool_combine(ir::PoolKind kind, float s, float x) {
@@ -73,7 +73,7 @@ void run(const ir::ConvAttrs& a, const OpContext& c) {
             for (int64_t ch = 0; ch < cg; ++ch) accumulate(xp[ch], wp + ch * fg, acc.data(), acc.size(), c.g.fp);
           }
         }
-        epilogue(acc.data(), bias, static_cast<size_t>(gr * fg), a.act,
+        epilogue(acc.data(), bias, static_cast<size_t>(gr * fg), a.act, c.g.fp,
                  &y[static_cast<size_t>((oh * g.out_w + ow) * g.out_c + gr * fg)], acc.size());
       }
 }
@@ -100,7 +100,7 @@ void run(const ir::DepthwiseConvAttrs& a, const OpContext& c) {
                           acc.data(), ch, c.g.fp);
         }
       }
-      epilogue(acc.data(), bias, 0, a.act, &y[static_cast<size_t>(oh * g.out_w + ow) * ch], ch);
+      epilogue(acc.data(), bias, 0, a.act, c.g.fp, &y[static_cast<size_t>(oh * g.out_w + ow) * ch], ch);
     }
 }
 
@@ -138,7 +138,7 @@ void run(const ir::ConvTransposeAttrs& a, const OpContext& c) {
             accumulate(xp[ch], wp + static_cast<size_t>(ch) * f, acc.data(), f, c.g.fp);
         }
       }
-      epilogue(acc.data(), bias, 0, a.act, &y[static_cast<size_t>(oh * g.out_w + ow) * f], f);
+      epilogue(acc.data(), bias, 0, a.act, c.g.fp, &y[static_cast<size_t>(oh * g.out_w + ow) * f], f);
     }
 }
 

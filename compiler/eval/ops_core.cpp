@@ -10,27 +10,36 @@
 
 namespace kc2cpp::eval {
 
-float apply(const ir::Activation& a, float x) {
+namespace {
+
+template <bool Fused>
+float apply_mode(const ir::Activation& a, float x) {
   using K = ir::ActKind;
   switch (a.kind) {
     case K::Linear: return x;
     case K::Relu: return a.is_plain_relu() ? rt::relu_plain(x) : rt::relu(x, a.a, a.b, a.c);
-    case K::Elu: return rt::elu(x, a.a);
-    case K::Selu: return rt::selu(x);
-    case K::Sigmoid: return rt::sigmoid(x);
+    case K::Elu: return rt::elu<Fused>(x, a.a);
+    case K::Selu: return rt::selu<Fused>(x);
+    case K::Sigmoid: return rt::sigmoid<Fused>(x);
     case K::HardSigmoidK2: return rt::hard_sigmoid_k2(x);
     case K::HardSigmoidK3: return rt::hard_sigmoid_k3(x);
     case K::HardSilu: return rt::hard_silu(x);
-    case K::Tanh: return rt::tanh(x);
-    case K::Softplus: return rt::softplus(x);
+    case K::Tanh: return rt::tanh<Fused>(x);
+    case K::Softplus: return rt::softplus<Fused>(x);
     case K::Softsign: return rt::softsign(x);
-    case K::Exponential: return rt::exponential(x);
-    case K::Silu: return rt::silu(x);
-    case K::GeluExact: return rt::gelu(x);
-    case K::GeluTanh: return rt::gelu_tanh(x);
-    case K::Mish: return rt::mish(x);
+    case K::Exponential: return rt::exponential<Fused>(x);
+    case K::Silu: return rt::silu<Fused>(x);
+    case K::GeluExact: return rt::gelu<Fused>(x);
+    case K::GeluTanh: return rt::gelu_tanh<Fused>(x);
+    case K::Mish: return rt::mish<Fused>(x);
   }
   throw Error("internal: unknown activation");
+}
+
+}  // namespace
+
+float apply(const ir::Activation& a, ir::FpMode fp, float x) {
+  return fp == ir::FpMode::Fused ? apply_mode<true>(a, x) : apply_mode<false>(a, x);
 }
 
 namespace {
@@ -98,14 +107,14 @@ void run(const ir::DenseAttrs& d, const OpContext& c) {
     for (int64_t j = 0; j < units; ++j) {
       float s = yr[j];
       if (d.bias >= 0) s = rt::add(s, c.weight(d.bias)[static_cast<size_t>(j)]);
-      yr[j] = apply(d.act, s);
+      yr[j] = apply(d.act, c.g.fp, s);
     }
   }
 }
 
 void run(const ir::ActivationAttrs& a, const OpContext& c) {
   c.y().resize(c.x().size());
-  for (size_t i = 0; i < c.x().size(); ++i) c.y()[i] = apply(a.act, c.x()[i]);
+  for (size_t i = 0; i < c.x().size(); ++i) c.y()[i] = apply(a.act, c.g.fp, c.x()[i]);
 }
 
 void run(const ir::SoftmaxAttrs& a, const OpContext& c) {

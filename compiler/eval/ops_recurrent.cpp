@@ -37,7 +37,7 @@ class Cell {
     for (int64_t j = 0; j < u_; ++j) {
       float v = xw[j];
       if (b_) v = rt::add(v, bias(j));
-      h[j] = apply(a_.act, rt::add(v, hu[j]));
+      h[j] = apply(a_.act, fp_, rt::add(v, hu[j]));
     }
   }
 
@@ -49,9 +49,9 @@ class Cell {
         z[g] = rt::add(xw[g * u_ + j], hu[g * u_ + j]);
         if (b_) z[g] = rt::add(z[g], bias(g * u_ + j));
       }
-      const float i = apply(a_.rec_act, z[0]), f = apply(a_.rec_act, z[1]), o = apply(a_.rec_act, z[3]);
-      c[j] = rt::add(rt::mul(f, c[j]), rt::mul(i, apply(a_.act, z[2])));
-      h[j] = rt::mul(o, apply(a_.act, c[j]));
+      const float i = apply(a_.rec_act, fp_, z[0]), f = apply(a_.rec_act, fp_, z[1]), o = apply(a_.rec_act, fp_, z[3]);
+      c[j] = rt::add(rt::mul(f, c[j]), rt::mul(i, apply(a_.act, fp_, z[2])));
+      h[j] = rt::mul(o, apply(a_.act, fp_, c[j]));
     }
   }
 
@@ -64,21 +64,21 @@ class Cell {
         return b_ ? rt::add(hu[g * u_ + j], bias(gu_ + g * u_ + j)) : hu[g * u_ + j];
       };
       for (int64_t j = 0; j < u_; ++j) {
-        const float z = apply(a_.rec_act, rt::add(mx(0, j), mh(0, j)));
-        const float r = apply(a_.rec_act, rt::add(mx(1, j), mh(1, j)));
-        const float hh = apply(a_.act, rt::add(mx(2, j), rt::mul(r, mh(2, j))));
+        const float z = apply(a_.rec_act, fp_, rt::add(mx(0, j), mh(0, j)));
+        const float r = apply(a_.rec_act, fp_, rt::add(mx(1, j), mh(1, j)));
+        const float hh = apply(a_.act, fp_, rt::add(mx(2, j), rt::mul(r, mh(2, j))));
         h[j] = mix(z, h[j], hh);
       }
       return;
     }
     std::vector<float> z(static_cast<size_t>(u_)), rh(static_cast<size_t>(u_));
     for (int64_t j = 0; j < u_; ++j) {
-      z[j] = apply(a_.rec_act, rt::add(mx(0, j), hu[j]));
-      const float r = apply(a_.rec_act, rt::add(mx(1, j), hu[u_ + j]));
+      z[j] = apply(a_.rec_act, fp_, rt::add(mx(0, j), hu[j]));
+      const float r = apply(a_.rec_act, fp_, rt::add(mx(1, j), hu[u_ + j]));
       rh[j] = rt::mul(r, h[j]);
     }
     reduce_columns(rh.data(), u_, rw_ + 2 * u_, gu_, u_, a_.h_splits, fp_, hu.data() + 2 * u_);
-    for (int64_t j = 0; j < u_; ++j) h[j] = mix(z[j], h[j], apply(a_.act, rt::add(mx(2, j), hu[2 * u_ + j])));
+    for (int64_t j = 0; j < u_; ++j) h[j] = mix(z[j], h[j], apply(a_.act, fp_, rt::add(mx(2, j), hu[2 * u_ + j])));
   }
 
   const ir::RnnAttrs& a_;

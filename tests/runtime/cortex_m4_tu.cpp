@@ -33,6 +33,10 @@ template <class V> V all_ops(V x, V y, V z) {
   r = add(r, add(hard_sigmoid_k2(x), add(hard_sigmoid_k3(y), hard_silu(z))));
   r = add(r, add(softplus(x), add(softsign(y), exponential(z))));
   r = add(r, add(silu(x), add(gelu(y), add(gelu_tanh(z), mish(x)))));
+  // the --fp fused math
+  r = add(r, add(exp<true>(x), add(expm1<true>(y), add(tanh<true>(z), sigmoid<true>(x)))));
+  r = add(r, add(erf<true>(x), add(elu<true>(y, 0.5f), add(selu<true>(z), softplus<true>(x)))));
+  r = add(r, add(exponential<true>(x), add(silu<true>(y), add(gelu<true>(z), add(gelu_tanh<true>(x), mish<true>(y))))));
   return r;
 }
 }  // namespace

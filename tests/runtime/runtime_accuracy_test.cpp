@@ -41,15 +41,17 @@ double ulp_error(float got, double ref) {
 }
 
 using VecFn = kc::vf (*)(kc::vf);
+using FloatFn = float (*)(float);
 using RefFn = double (*)(double);
 
 struct Case {
   const char* name;
-  VecFn fn;
+  VecFn fn;          // swept through vf; when null, through float_fn instead
   RefFn ref;
   double max_ulp;    // asserted bound
   double abs_tol;    // where |ref| < abs_below, an error within abs_tol also passes
   double abs_below;  // (0, 0: the ULP bound applies everywhere)
+  FloatFn float_fn = nullptr;  // the --fp fused math: its vf path needs a hardware FMA the host may lack
 };
 
 struct Worst {
@@ -72,7 +74,11 @@ std::uint64_t sweep_step() {
 void check_block(const Case& c, const float* x, std::size_t n, Worst& w) {
   float out[kc::kLanes];
   for (std::size_t i = 0; i < n; i += kc::kLanes) {
-    kc::vstore(out, c.fn(kc::vload(x + i)));
+    if (c.fn) {
+      kc::vstore(out, c.fn(kc::vload(x + i)));
+    } else {
+      for (int l = 0; l < kc::kLanes; ++l) out[l] = c.float_fn(x[i + l]);
+    }
     for (int l = 0; l < kc::kLanes; ++l) {
       const double ref = c.ref(static_cast<double>(x[i + l]));
       const double err = ulp_error(out[l], ref);
@@ -109,7 +115,7 @@ Worst sweep(const Case& c) {
 
 void run_case(const Case& c) {
   const Worst w = sweep(c);
-  std::printf("[ accuracy ] %-10s max %.3f ULP at x = %a (got %a); bound %.2f ULP", c.name, w.ulp,
+  std::printf("[ accuracy ] %-16s max %.3f ULP at x = %a (got %a); bound %.2f ULP", c.name, w.ulp,
               static_cast<double>(w.x), static_cast<double>(w.got), c.max_ulp);
   if (c.abs_tol > 0) {
     std::printf("; |ref| < %.2g: ULP bound or abs error <= %.2g (max abs error there %.3g)", c.abs_below,
@@ -169,6 +175,36 @@ TEST(RuntimeAccuracy, Mish) { run_case({"mish", KC_VF(mish), mish_ref, 5.0, 1e-4
 TEST(RuntimeAccuracy, Gelu) { run_case({"gelu", KC_VF(gelu), gelu_ref, 3.0, 1.5e-7, 0.2}); }
 TEST(RuntimeAccuracy, GeluTanh) { run_case({"gelu_tanh", KC_VF(gelu_tanh), gelu_tanh_ref, 3.0, 3e-7, 0.2}); }
 
+
+// The --fp fused math (Fused = true: the exponential core's product-sums are single-rounding fma),
+// through the float path; bounds measured over all 2^32 inputs like the ones above (the
+// compositions with KC2CPP_SWEEP_STEP=13).
+#define KC_FUSED(fn) [](float x) { return kc::fn<true>(x); }
+TEST(RuntimeAccuracyFused, Exp) {
+  run_case({"exp@fused", nullptr, [](double x) { return std::exp(x); }, 1.0, 0, 0, KC_FUSED(exp)});
+}
+TEST(RuntimeAccuracyFused, Expm1) {
+  run_case({"expm1@fused", nullptr, [](double x) { return std::expm1(x); }, 1.0, 0, 0, KC_FUSED(expm1)});
+}
+TEST(RuntimeAccuracyFused, Tanh) {
+  run_case({"tanh@fused", nullptr, [](double x) { return std::tanh(x); }, 2.5, 0, 0, KC_FUSED(tanh)});
+}
+TEST(RuntimeAccuracyFused, Sigmoid) { run_case({"sigmoid@fused", nullptr, sigmoid_ref, 2.5, 0, 0, KC_FUSED(sigmoid)}); }
+TEST(RuntimeAccuracyFused, Erf) {
+  run_case({"erf@fused", nullptr, [](double x) { return std::erf(x); }, 1.5, 0, 0, KC_FUSED(erf)});
+}
+TEST(RuntimeAccuracyFused, Elu) {
+  run_case({"elu@fused", nullptr, elu_ref, 1.0, 0, 0, [](float x) { return kc::elu<true>(x, 1.0f); }});
+}
+TEST(RuntimeAccuracyFused, Selu) { run_case({"selu@fused", nullptr, selu_ref, 2.5, 0, 0, KC_FUSED(selu)}); }
+TEST(RuntimeAccuracyFused, Softplus) { run_case({"softplus@fused", nullptr, softplus_ref, 2.0, 0, 0, KC_FUSED(softplus)}); }
+TEST(RuntimeAccuracyFused, Silu) { run_case({"silu@fused", nullptr, silu_ref, 3.5, 1e-40, 1e-35, KC_FUSED(silu)}); }
+TEST(RuntimeAccuracyFused, Mish) { run_case({"mish@fused", nullptr, mish_ref, 5.0, 1e-40, 1e-35, KC_FUSED(mish)}); }
+TEST(RuntimeAccuracyFused, Gelu) { run_case({"gelu@fused", nullptr, gelu_ref, 3.0, 1.5e-7, 0.2, KC_FUSED(gelu)}); }
+TEST(RuntimeAccuracyFused, GeluTanh) {
+  run_case({"gelu_tanh@fused", nullptr, gelu_tanh_ref, 3.0, 3e-7, 0.2, KC_FUSED(gelu_tanh)});
+}
+#undef KC_FUSED
 #undef KC_VF
 
 }  // namespace

@@ -2,10 +2,12 @@
 // through float. Compiled many times (compiler x ISA x -O level) with
 //   -DKC_VARIANT=<name>      namespace and getter suffix (kc_variant_<name>)
 //   -DKC_MARCH_LEVEL=<0..4>  x86-64 level the flags target (0: none / other architecture)
-// -DKC_NO_FMA_OP leaves out the deliberate fma op (for the no-contraction assembly check).
+// -DKC_NO_FMA_OP leaves out the deliberate fma op and the --fp fused math (for the no-contraction
+// assembly check).
 // Everything here lives in namespace KC_VARIANT, so the inline functions of different variants
 // never merge at link time. Uses no standard library (see variant_api.h).
 #include "kc2cpp_isa.h"
+#include "fused_ops.h"
 #include "variant_api.h"
 
 namespace KC_VARIANT {
@@ -104,6 +106,12 @@ const KcOp kOps[] = {
     OP("gelu", kc::gelu(x))
     OP("gelu_tanh", kc::gelu_tanh(x))
     OP("mish", kc::mish(x))
+#if defined(KC2CPP_HAS_FMA) && !defined(KC_NO_FMA_OP)
+    // the --fp fused math
+#define KC_FUSED_OP(name, expr) OP(name, expr)
+    KC_FUSED_MATH_OPS(KC_FUSED_OP)
+#undef KC_FUSED_OP
+#endif
 };
 
 #undef OP

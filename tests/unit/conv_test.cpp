@@ -275,9 +275,9 @@ std::string conv_case(uint32_t seed) {
   const std::vector<float> w = packed(g, kernel), b = packed(g, bias);
   std::vector<float> y(want.size() + 64, 7.0f);
   if constexpr (Transpose)
-    conv_host::kc::conv2d_transpose<G, true, false>(x.data(), w.data(), b.data(), y.data(), conv_host::kc::act::Tanh{});
+    conv_host::kc::conv2d_transpose<G, true, false>(x.data(), w.data(), b.data(), y.data(), conv_host::kc::act::Tanh<false>{});
   else
-    conv_host::kc::conv2d<G, GROUPS, true, false>(x.data(), w.data(), b.data(), y.data(), conv_host::kc::act::Tanh{});
+    conv_host::kc::conv2d<G, GROUPS, true, false>(x.data(), w.data(), b.data(), y.data(), conv_host::kc::act::Tanh<false>{});
   return same_bits(want, y.data()) ? "" : "differs";
 }
 
