@@ -1,7 +1,8 @@
 // The bit-exact matrix: the fixtures' generated files, built for every ISA path (scalar, SSE2, AVX2,
 // AVX-512, NEON) with gcc and clang at -O0 and -O3, and with -O2 -ffp-contract=fast, run on the
 // fixtures' stored inputs, must produce the reference evaluator's outputs and the committed goldens
-// bit for bit (DESIGN.md, "Determinism contract"). One gtest per configuration, so `ctest -j` runs
+// bit for bit (DESIGN.md, "Determinism contract"); generated with --fp fused on four FMA paths, the
+// evaluator's outputs in that mode. One gtest per configuration, so `ctest -j` runs
 // configurations in parallel. Which fixtures each configuration builds: see builds().
 //   KC2CPP_E2E_FULL=1      every fixture in every configuration
 //   KC2CPP_E2E_FIXTURES    globs on fixture ids (e2e_util.h)
@@ -38,7 +39,8 @@ struct Config {
   Cpu cpu = Cpu::Any;               // what the host must run
   bool separate = false;            // each generated file its own TU (else: unity TUs, see below)
   int path = 0;                     // ISA path: 0 scalar, 1 sse2, 2 avx2, 3 avx512, 4 neon
-  int combo = 0;                    // 0 gcc -O3, 1 clang -O3, 2 gcc -O0, 3 clang -O0; for `separate`: 0 gcc, 1 clang
+  int combo = 0;                    // 0 gcc -O3, 1 clang -O3, 2 gcc -O0, 3 clang -O0; for `separate`: 0 gcc, 1 clang;
+                                    // for --fp fused: which quarter of the fixtures (0..3)
   ir::FpMode fp = ir::FpMode::Unfused;
 };
 
@@ -87,6 +89,23 @@ std::vector<Config> all_configs() {
     c.combo = gcc ? 0 : 1;
     out.push_back(c);
   }
+  // --fp fused (hardware FMA: the generated file #errors without one): Dense-like sums AND the
+  // exponential core of the activations in single-rounding fma, against the evaluator in the same
+  // mode. Four paths with an FMA, each a quarter of the fixtures, so every fixture is built once.
+  const std::vector<Config> fused = {
+      {"gcc_avx512_O3_fp_fused", {"g++"}, {"-O3", "-march=x86-64-v4"}, {}, "avx512", Cpu::X86Avx512},
+      {"clang_avx2_O3_fp_fused", {"clang++"}, {"-O3", "-march=x86-64-v3"}, {}, "avx2", Cpu::X86Avx2},
+      {"gcc_scalar_O0_fp_fused", {"g++"}, {"-O0", "-march=x86-64-v3", "-DKC2CPP_FORCE_SCALAR"}, {}, "scalar",
+       Cpu::X86Avx2},
+      {"gcc_neon_O3_fp_fused", {"aarch64-linux-gnu-g++"}, {"-O3"}, {"-static"}, "neon", Cpu::Aarch64}};
+  const int fused_path[] = {3, 2, 0, 4};
+  for (size_t k = 0; k < fused.size(); ++k) {
+    Config c = fused[k];
+    c.path = fused_path[k];
+    c.combo = static_cast<int>(k);
+    c.fp = ir::FpMode::Fused;
+    out.push_back(c);
+  }
   return out;
 }
 
@@ -112,6 +131,7 @@ bool builds(const Config& c, const Fixture& f) {
   if (full_matrix()) return true;
   const uint32_t h = fnv1a(f.id);
   if (c.separate) return (h >> 8) % 16 == static_cast<uint32_t>(c.combo) * 8;
+  if (c.fp == ir::FpMode::Fused) return (h >> 4) % 4 == static_cast<uint32_t>(c.combo);
   return (h + static_cast<uint32_t>(c.path)) % 4 == static_cast<uint32_t>(c.combo);
 }
 
