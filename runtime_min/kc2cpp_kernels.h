@@ -76,7 +76,8 @@ inline vf madd(vf a, vf b, vf acc) {
 // starting from the first product (acc = x_k w_k, then acc += x_i w_i, or one fused rounding);
 // the S accumulators are combined by reduce_tree: [lo, hi) splits at lo + the largest power of
 // two below hi - lo, left half + right half ((s0+s1)+(s2+s3) for S = 4). S = K is a pure pairwise
-// tree of the products (latency log2 K adds instead of K/S).
+// tree of the products (latency log2 K adds instead of K/S). A Dense bias is added to the total,
+// except in --fp fused, where it starts accumulator 0 (acc = fma(x_0, w_0, b)).
 
 // Largest power of two strictly below n (n >= 2).
 constexpr int tree_split(int n) { return n <= 2 ? 1 : 2 * tree_split((n + 1) / 2); }
@@ -87,14 +88,26 @@ constexpr int block_vectors(int S) {
   return S <= 4 ? kMaxAcc / S : (kMaxAcc / 6 > 0 ? kMaxAcc / 6 : 1);
 }
 
+// A chain's first step for NB vectors: x_s w_s, or, for chain 0 with Init (--fp fused Dense with a
+// bias), fma(x_0, w_0, b): the bias enters the sum first, in the same rounding.
+template <int NB, bool Init>
+inline void chain_start(vf xs, const float* w, const float* init, vf (&out)[NB]) {
+#pragma GCC unroll 24
+  for (int v = 0; v < NB; ++v) {
+    if constexpr (Init) {
+      out[v] = madd<true>(xs, vload(w + v * kLanes), vload(init + v * kLanes));
+    } else {
+      out[v] = mul(xs, vload(w + v * kLanes));
+    }
+  }
+}
+
 // Accumulators [Lo, Hi) of the order above, combined by the tree, for NB vectors; depth first,
 // so few partial sums are live at once. Used when S > 4 (every chain has at most K/S + 1 terms).
-template <int K, int S, int NB, bool Fused, int Lo, int Hi>
-inline void reduce_tree(const float* x, const float* w, int ldw, vf (&out)[NB]) {
+template <int K, int S, int NB, bool Fused, bool Init, int Lo, int Hi>
+inline void reduce_tree(const float* x, const float* w, int ldw, const float* init, vf (&out)[NB]) {
   if constexpr (Hi - Lo == 1) {
-    const vf x0 = vsplat(x[Lo]);
-#pragma GCC unroll 24
-    for (int v = 0; v < NB; ++v) out[v] = mul(x0, vload(w + Lo * ldw + v * kLanes));
+    chain_start<NB, Init && Lo == 0>(vsplat(x[Lo]), w + Lo * ldw, init, out);
 #pragma GCC unroll 4
     for (int i = Lo + S; i < K; i += S) {
       const vf xs = vsplat(x[i]);
@@ -104,28 +117,27 @@ inline void reduce_tree(const float* x, const float* w, int ldw, vf (&out)[NB]) 
   } else {
     constexpr int M = Lo + tree_split(Hi - Lo);
     vf right[NB];
-    reduce_tree<K, S, NB, Fused, Lo, M>(x, w, ldw, out);
-    reduce_tree<K, S, NB, Fused, M, Hi>(x, w, ldw, right);
+    reduce_tree<K, S, NB, Fused, Init, Lo, M>(x, w, ldw, init, out);
+    reduce_tree<K, S, NB, Fused, Init, M, Hi>(x, w, ldw, init, right);
 #pragma GCC unroll 24
     for (int v = 0; v < NB; ++v) out[v] = add(out[v], right[v]);
   }
 }
 
-// out[v] = sum_i x[i] * w[i*ldw + v*kLanes + lane] for NB vectors, in the order above.
-template <int K, int S, int NB, bool Fused>
-inline void dense_block(const float* x, const float* w, int ldw, vf (&out)[NB]) {
+// out[v] = sum_i x[i] * w[i*ldw + v*kLanes + lane] for NB vectors, in the order above; with Init
+// (Fused only), chain 0 starts from init[v*kLanes + lane] (chain_start).
+template <int K, int S, int NB, bool Fused, bool Init = false>
+inline void dense_block(const float* x, const float* w, int ldw, vf (&out)[NB], const float* init = nullptr) {
   static_assert(S >= 1 && S <= K, "splits must be in [1, K]");
+  static_assert(Fused || !Init, "the bias starts a chain only in --fp fused");
   if constexpr (S > 4) {
-    reduce_tree<K, S, NB, Fused, 0, S>(x, w, ldw, out);
+    reduce_tree<K, S, NB, Fused, Init, 0, S>(x, w, ldw, init, out);
   } else {
     // S <= 4 interleaved chains (long reductions: throughput-bound, S x NB accumulators).
     vf acc[S][NB];
+    chain_start<NB, Init>(vsplat(x[0]), w, init, acc[0]);
 #pragma GCC unroll 4
-    for (int s = 0; s < S; ++s) {
-      const vf xs = vsplat(x[s]);
-#pragma GCC unroll 24
-      for (int v = 0; v < NB; ++v) acc[s][v] = mul(xs, vload(w + s * ldw + v * kLanes));
-    }
+    for (int s = 1; s < S; ++s) chain_start<NB, false>(vsplat(x[s]), w + s * ldw, nullptr, acc[s]);
     int i = S;
 #pragma GCC unroll 2
     for (; i + S <= K; i += S)
@@ -151,14 +163,15 @@ inline void dense_block(const float* x, const float* w, int ldw, vf (&out)[NB]) 
   }
 }
 
+// y = f(sum + b); in --fp fused the bias starts chain 0 instead (DenseAttrs), off the latency path.
 template <int K, int S, int NB, bool HasBias, bool Fused, class Act>
 inline void dense_out(const float* x, const float* w, const float* b, float* y, int ldw, Act f) {
   vf sum[NB];
-  dense_block<K, S, NB, Fused>(x, w, ldw, sum);
+  dense_block<K, S, NB, Fused, HasBias && Fused>(x, w, ldw, sum, b);
 #pragma GCC unroll 24
   for (int v = 0; v < NB; ++v) {
     vf t = sum[v];
-    if constexpr (HasBias) t = add(t, vload(b + v * kLanes));
+    if constexpr (HasBias && !Fused) t = add(t, vload(b + v * kLanes));
     vstore(y + v * kLanes, f(t));
   }
 }

@@ -33,9 +33,10 @@ float apply(const ir::Activation& a, ir::FpMode fp, float x);
 void accumulate(float x, const float* w, float* acc, size_t n, ir::FpMode fp);
 
 // y[j] = sum_i x[i] * w[i*ldw + j] for i < k, j < n, in the order of ir::DenseAttrs with `splits`
-// accumulators (the Dense op and the recurrent cells' x·W and h·U). ops_core.cpp.
+// accumulators (the Dense op and the recurrent cells' x·W and h·U). ops_core.cpp. With `init`
+// (--fp fused Dense bias, n values), chain 0 starts as fma(x_0, w_0j, init_j).
 void reduce_columns(const float* x, int64_t k, const float* w, int64_t ldw, int64_t n, int splits, ir::FpMode fp,
-                    float* y);
+                    float* y, const float* init = nullptr);
 
 // ops_core.cpp
 void run(const ir::DenseAttrs&, const OpContext&);

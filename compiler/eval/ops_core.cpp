@@ -82,13 +82,20 @@ void accumulate(float x, const float* w, float* acc, size_t n, ir::FpMode fp) {
 }
 
 void reduce_columns(const float* x, int64_t k, const float* w, int64_t ldw, int64_t n, int splits, ir::FpMode fp,
-                    float* y) {
+                    float* y, const float* init) {
   const size_t s = static_cast<size_t>(splits);
   std::vector<std::vector<float>> acc(s, std::vector<float>(static_cast<size_t>(n)));
   for (int64_t i = 0; i < k; ++i) {
     float* a = acc[static_cast<size_t>(i) % s].data();
-    if (static_cast<size_t>(i) < s) multiply(x[i], w + i * ldw, a, static_cast<size_t>(n));
-    else accumulate(x[i], w + i * ldw, a, static_cast<size_t>(n), fp);
+    if (i == 0 && init) {
+      if (fp != ir::FpMode::Fused) throw Error("internal: a Dense bias starts a chain only in --fp fused");
+      std::copy(init, init + n, a);
+      accumulate(x[i], w + i * ldw, a, static_cast<size_t>(n), fp);
+    } else if (static_cast<size_t>(i) < s) {
+      multiply(x[i], w + i * ldw, a, static_cast<size_t>(n));
+    } else {
+      accumulate(x[i], w + i * ldw, a, static_cast<size_t>(n), fp);
+    }
   }
   combine(acc, 0, s);
   std::copy(acc[0].begin(), acc[0].end(), y);
@@ -103,10 +110,13 @@ void run(const ir::DenseAttrs& d, const OpContext& c) {
   y.assign(rows * static_cast<size_t>(units), 0.0f);
   for (size_t r = 0; r < rows; ++r) {
     float* yr = y.data() + r * static_cast<size_t>(units);
-    reduce_columns(x.data() + r * static_cast<size_t>(in), in, k.data.data(), units, units, d.splits, c.g.fp, yr);
+    // --fp fused: the bias starts chain 0 (ir::DenseAttrs); else it is added to the total.
+    const bool bias_first = d.bias >= 0 && c.g.fp == ir::FpMode::Fused;
+    reduce_columns(x.data() + r * static_cast<size_t>(in), in, k.data.data(), units, units, d.splits, c.g.fp, yr,
+                   bias_first ? c.weight(d.bias).data() : nullptr);
     for (int64_t j = 0; j < units; ++j) {
       float s = yr[j];
-      if (d.bias >= 0) s = rt::add(s, c.weight(d.bias)[static_cast<size_t>(j)]);
+      if (d.bias >= 0 && !bias_first) s = rt::add(s, c.weight(d.bias)[static_cast<size_t>(j)]);
       yr[j] = apply(d.act, c.g.fp, s);
     }
   }

@@ -68,6 +68,8 @@ std::string describe(const Activation& a);  // "relu", "leaky_relu(alpha=0.05)",
 //   FpMode::Fused); total = tree(0, splits), tree(lo, hi) = s_lo if hi - lo = 1, else
 //   tree(lo, m) + tree(m, hi) with m = lo + the largest power of two below hi - lo
 //   ((s0+s1)+(s2+s3) for 4; splits = n is a pairwise tree of the products); y = act(total + bias_j).
+//   FpMode::Fused with a bias: s_0 starts as fma(x_0, w_0j, bias_j) (one rounding) and y = act(total),
+//   so the bias costs no add on the latency path.
 struct DenseAttrs {
   int64_t units = 0;
   int kernel = -1;  // weight index, shape [in, units]

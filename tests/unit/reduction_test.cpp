@@ -5,6 +5,7 @@
 #include <cmath>
 #include <vector>
 
+#include "error.h"
 #include "eval/ops.h"
 
 using namespace kc2cpp;
@@ -59,6 +60,17 @@ TEST(Reduction, FusedChainsRoundEachMultiplyAddOnce) {
   eval::reduce_columns(x.data(), 2, w.data(), 1, 1, 1, ir::FpMode::Unfused, &unfused);
   EXPECT_EQ(fused, 0x1p-11f + 0x1p-24f);
   EXPECT_EQ(unfused, 0x1p-11f);  // a * a rounded to 1 + 2^-11 first (ties to even)
+}
+
+TEST(Reduction, FusedDenseBiasStartsTheFirstChainInTheSameRounding) {
+  // x0 * w0 + b with one rounding: a * a - 1 = 2^-11 + 2^-24 exactly; the bias added to the
+  // total instead would lose the 2^-24 (a * a rounds to 1 + 2^-11 only when rounded on its own).
+  const float a = 1.0f + 0x1p-12f, b = -1.0f;
+  std::vector<float> x = {a, 0x1p-30f}, w = {a, 1.0f};
+  float y = 0;
+  eval::reduce_columns(x.data(), 2, w.data(), 1, 1, 2, ir::FpMode::Fused, &y, &b);
+  EXPECT_EQ(y, (0x1p-11f + 0x1p-24f) + 0x1p-30f);  // s0 = fma(x0, w0, b), s1 = x1 w1, s0 + s1
+  EXPECT_THROW(eval::reduce_columns(x.data(), 2, w.data(), 1, 1, 2, ir::FpMode::Unfused, &y, &b), Error);
 }
 
 }  // namespace
