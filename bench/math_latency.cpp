@@ -9,15 +9,21 @@
 #include <cstddef>
 #include <cstdint>
 
+// -DKC_MATH_MODE='<true>' measures the --fp fused math (flags with an FMA; both revisions at or
+// after the one that added it); by default the functions' unfused default.
+#if !defined(KC_MATH_MODE)
+#define KC_MATH_MODE
+#endif
+
 // Every chain: X(function name, label, the step x <- expr). chain_mul is the clock.
-#define KC_MATH_CHAINS(X)                               \
-  X(chain_mul, "mul", kc::mul(x, x))                    \
-  X(chain_exp, "exp(-x)", kc::exp(kc::neg(x)))          \
-  X(chain_expm1, "expm1(-x)", kc::expm1(kc::neg(x)))    \
-  X(chain_tanh, "tanh", kc::tanh(x))                    \
-  X(chain_sigmoid, "sigmoid", kc::sigmoid(x))           \
-  X(chain_elu, "elu(-x)", kc::elu(kc::neg(x), 1.0f))    \
-  X(chain_erf, "erf", kc::erf(x))
+#define KC_MATH_CHAINS(X)                                            \
+  X(chain_mul, "mul", kc::mul(x, x))                                 \
+  X(chain_exp, "exp(-x)", kc::exp KC_MATH_MODE(kc::neg(x)))          \
+  X(chain_expm1, "expm1(-x)", kc::expm1 KC_MATH_MODE(kc::neg(x)))    \
+  X(chain_tanh, "tanh", kc::tanh KC_MATH_MODE(x))                    \
+  X(chain_sigmoid, "sigmoid", kc::sigmoid KC_MATH_MODE(x))           \
+  X(chain_elu, "elu(-x)", kc::elu KC_MATH_MODE(kc::neg(x), 1.0f))    \
+  X(chain_erf, "erf", kc::erf KC_MATH_MODE(x))
 
 #if defined(KC_MATH_LATENCY_TU)
 namespace KC_MATH_LATENCY_TU {

@@ -2,6 +2,7 @@
 # Latency of the runtime's math functions (dependent chains), a git revision's runtime_min/ beside
 # the working tree's, in one process:
 #   bench/math_latency.sh [REV] [compiler flags]    (default REV: HEAD~1, flags: -O2 -march=native)
+#   bench/math_latency.sh REV -O2 -march=native '-DKC_MATH_MODE=<true>'   (the --fp fused math)
 set -euo pipefail
 src="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 rev="${1:-HEAD~1}"
