@@ -24,7 +24,8 @@ std::string cell(const ir::RnnAttrs& a, OpEmitter& e, int64_t in) {
   tmpl += ", " + b(e.g.fp == ir::FpMode::Fused);
   const char* fn = a.cell == ir::RnnCell::Simple ? "simple_rnn_cell" : a.cell == ir::RnnCell::Lstm ? "lstm_cell" : "gru_cell";
   return "kc::" + std::string(fn) + "<" + tmpl + ">(" + e.weight(a.kernel) + ", " + e.weight(a.recurrent) + ", " +
-         (a.bias >= 0 ? e.weight(a.bias) : "nullptr") + ", " + act_functor(a.act, e.g.fp) + ", " + act_functor(a.rec_act, e.g.fp) + ")";
+         (a.bias >= 0 ? e.weight(a.bias) : "nullptr") + ", " + act_functor(a.act, e.g.fp) + ", " +
+         act_functor(a.rec_act, e.g.fp) + ")";
 }
 
 }  // namespace

@@ -108,15 +108,17 @@ void run(const ir::DenseAttrs& d, const OpContext& c) {
   const int64_t in = k.shape[0], units = d.units;
   const size_t rows = x.size() / static_cast<size_t>(in);
   y.assign(rows * static_cast<size_t>(units), 0.0f);
+  const float* bias = d.bias >= 0 ? c.weight(d.bias).data() : nullptr;
+  // --fp fused: the bias starts chain 0 (ir::DenseAttrs); else it is added to the total.
+  const float* bias_first = c.g.fp == ir::FpMode::Fused ? bias : nullptr;
+  const float* bias_last = bias_first ? nullptr : bias;
   for (size_t r = 0; r < rows; ++r) {
     float* yr = y.data() + r * static_cast<size_t>(units);
-    // --fp fused: the bias starts chain 0 (ir::DenseAttrs); else it is added to the total.
-    const bool bias_first = d.bias >= 0 && c.g.fp == ir::FpMode::Fused;
     reduce_columns(x.data() + r * static_cast<size_t>(in), in, k.data.data(), units, units, d.splits, c.g.fp, yr,
-                   bias_first ? c.weight(d.bias).data() : nullptr);
+                   bias_first);
     for (int64_t j = 0; j < units; ++j) {
       float s = yr[j];
-      if (d.bias >= 0 && !bias_first) s = rt::add(s, c.weight(d.bias)[static_cast<size_t>(j)]);
+      if (bias_last) s = rt::add(s, bias_last[j]);
       yr[j] = apply(d.act, c.g.fp, s);
     }
   }
