@@ -51,22 +51,17 @@ template <class V> inline V clamp(V x, float lo, float hi) {
   return max_(splat_v<V>(lo), min_(splat_v<V>(hi), x));
 }
 
-// Nearest integer (ties to even) of |y| <= 2^22, as a float: exact magic-number rounding.
-template <class V> inline V round_int(V y) {
-  const V magic = splat_v<V>(0x1.8p23f);
-  return sub(add(y, magic), magic);
-}
-
 // 2^n for an integer-valued n in [-126, 127]: n + 127 lands in the low mantissa bits of
 // 0x1.8p23 + 127 + n, and shifting left by 23 moves exactly those 9 bits into the exponent field.
 template <class V> inline V pow2i(V n) {
   return from_bits(shl<23>(bits(add(n, splat_v<V>(0x1.8p23f + 127.0f)))));
 }
 
-// p * 2^n for an integer-valued n in [-151, 128], rounded once (the first product is exact), so
-// results in the subnormal range and overflow to +Inf are correctly rounded.
+// p * 2^n, rounded once, for an integer-valued n in [-151, 128] and 0.5 <= |p| < 2:
+// p * 2^clamp(n, -125, 127) is exact (normal and finite), and the second factor 2^(n - that), in
+// [2^-26, 2], rounds only a subnormal or overflowing result.
 template <class V> inline V scale2(V p, V n) {
-  const V n1 = round_int(mul(n, splat_v<V>(0.5f)));
+  const V n1 = clamp(n, -125.0f, 127.0f);
   return mul(mul(p, pow2i(n1)), pow2i(sub(n, n1)));
 }
 
@@ -165,8 +160,9 @@ alignas(64) inline constexpr float kExp2Lo[32] = {
 //   e^x = 2^m (T_hi + T_hi q + T_lo), summed as T_hi + ((T_hi r + T_lo) + (T_hi r^2) c): the last
 //   add is the only large rounding, and no product waits for the sum r + r^2 c (5 dependent
 //   operations after r instead of 7; 4 in --fp fused either way).
-// For m in [-126, 127] the correctly rounded 2^m e is one multiply by an exact power of two;
-// scale2's two multiplies (subnormal or overflowing results) run beside it.
+// e is in [0.98, 2), so scale2 gives the correctly rounded 2^m e for every m in [-151, 128] with
+// two multiplies and no select (the second multiply, by 1 unless the result is subnormal or
+// overflows, costs latency but fewer instructions than a select between one and two multiplies).
 template <bool Fused, class V> inline V exp_in_range(V x) {
   const V magic = splat_v<V>(0x1.8p23f);
   const V s = mla<Fused>(x, splat_v<V>(0x1.715476p+5f), magic);
@@ -177,8 +173,7 @@ template <bool Fused, class V> inline V exp_in_range(V x) {
   const V c = mla<Fused>(r, splat_v<V>(0x1.5555c4p-3f), splat_v<V>(0x1.00007ep-1f));
   const V hi = lookup32(kExp2Hi, j);
   const V e = add(hi, mla<Fused>(mul(hi, mul(r, r)), c, mla<Fused>(hi, r, lookup32(kExp2Lo, j))));
-  const mask_t<V> one_step = mand(ge(m, splat_v<V>(-126.0f)), le(m, splat_v<V>(127.0f)));
-  return select(one_step, mul(e, pow2i(m)), scale2(e, m));
+  return scale2(e, m);
 }
 }  // namespace detail
 
