@@ -59,8 +59,8 @@ void fuse_activation(ir::Graph& g) {
 }
 
 int reduction_splits(int64_t n, ir::FpMode fp) {
+  if (fp == ir::FpMode::Fused) return static_cast<int>(std::clamp<int64_t>((n + 1) / 2, 1, 4));
   if (n > 32) return 4;
-  if (fp == ir::FpMode::Fused) return static_cast<int>(std::max<int64_t>((n + 1) / 2, 1));
   return static_cast<int>(std::max<int64_t>(n, 1));
 }
 

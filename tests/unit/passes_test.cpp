@@ -63,7 +63,8 @@ TEST(Passes, SplitsDependOnReductionLengthAndFpModeOnly) {
   using F = ir::FpMode;
   for (auto [n, fp, want] : {std::tuple{1, F::Unfused, 1}, {3, F::Unfused, 3}, {32, F::Unfused, 32}, {33, F::Unfused, 4},
                              {1000, F::Unfused, 4}, {1, F::Fused, 1}, {2, F::Fused, 1}, {3, F::Fused, 2},
-                             {32, F::Fused, 16}, {33, F::Fused, 4}}) {
+                             {5, F::Fused, 3}, {8, F::Fused, 4}, {9, F::Fused, 4}, {32, F::Fused, 4},
+                             {33, F::Fused, 4}}) {
     ir::Graph g;
     g.fp = fp;
     g.inputs = {g.add_tensor({"in", {n}})};
