@@ -72,6 +72,20 @@ TEST(RuntimeSemantics, Expm1) {
   EXPECT_BITS(expm1(v), kNaN, kNaN);
 }
 
+// elu computes expm1 by its x <= 0 regions only (detail::expm1_nonpositive) and promises the same
+// bits as expm1 there: every 997th bit pattern from -0 to -Inf, both --fp modes.
+TEST(RuntimeSemantics, EluIsExpm1OnNonPositiveInputs) {
+  auto check = [](float x) {
+    EXPECT_TRUE(bits_eq(both([](auto v) { return kc::elu<false>(v, 1.0f); }, x), both([](auto v) { return kc::expm1<false>(v); }, x))) << x;
+    // --fp fused through float only (the host's vf has no fma; the variants check fused vf against it)
+    EXPECT_TRUE(bits_eq(kc::elu<true>(x, 1.0f), kc::expm1<true>(x))) << x;
+  };
+  int checked = 0;
+  for (std::uint32_t u = 0x80000000u; u < 0xff800000u && !HasFailure(); u += 997, ++checked) check(f_of(u));
+  check(-kInf);
+  EXPECT_GT(checked, 2000000);
+}
+
 TEST(RuntimeSemantics, Log) {
   EXPECT_BITS(log(v), 1.0f, 0.0f);
   EXPECT_BITS(log(v), 0.0f, -kInf);
