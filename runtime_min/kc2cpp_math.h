@@ -160,10 +160,12 @@ alignas(64) inline constexpr float kExp2Lo[32] = {
 //   e^x = 2^m (T_hi + T_hi q + T_lo), summed as T_hi + ((T_hi r + T_lo) + (T_hi r^2) c): the last
 //   add is the only large rounding, and no product waits for the sum r + r^2 c (5 dependent
 //   operations after r instead of 7; 4 in --fp fused either way).
-// e is in [0.98, 2), so scale2 gives the correctly rounded 2^m e for every m in [-151, 128] with
-// two multiplies and no select (the second multiply, by 1 unless the result is subnormal or
-// overflows, costs latency but fewer instructions than a select between one and two multiplies).
-template <bool Fused, class V> inline V exp_in_range(V x) {
+// exp_parts returns e and m, e^x = 2^m e with e in [0.98, 2); exp_in_range scales by scale2: the
+// correctly rounded 2^m e for every m in [-151, 128], two multiplies and no select (the second
+// multiply, by 1 unless the result is subnormal or overflows, costs latency but fewer instructions
+// than a select between one and two multiplies).
+template <class V> struct ExpParts { V e, m; };
+template <bool Fused, class V> inline ExpParts<V> exp_parts(V x) {
   const V magic = splat_v<V>(0x1.8p23f);
   const V s = mla<Fused>(x, splat_v<V>(0x1.715476p+5f), magic);
   const V k = sub(s, magic);
@@ -172,8 +174,11 @@ template <bool Fused, class V> inline V exp_in_range(V x) {
   const V r = nmla<Fused>(k, splat_v<V>(0x1.217f7ep-17f), nmla<Fused>(k, splat_v<V>(0x1.62cp-6f), x));
   const V c = mla<Fused>(r, splat_v<V>(0x1.5555c4p-3f), splat_v<V>(0x1.00007ep-1f));
   const V hi = lookup32(kExp2Hi, j);
-  const V e = add(hi, mla<Fused>(mul(hi, mul(r, r)), c, mla<Fused>(hi, r, lookup32(kExp2Lo, j))));
-  return scale2(e, m);
+  return {add(hi, mla<Fused>(mul(hi, mul(r, r)), c, mla<Fused>(hi, r, lookup32(kExp2Lo, j)))), m};
+}
+template <bool Fused, class V> inline V exp_in_range(V x) {
+  const ExpParts<V> p = exp_parts<Fused>(x);
+  return scale2(p.e, p.m);
 }
 }  // namespace detail
 
@@ -245,11 +250,20 @@ template <bool Fused = false, class V> inline V tanh(V x) {
 // 1 / (1 + e^-x), computed as e / (1 + e) for x < 0 and 1 / (1 + e) for x >= 0, e = exp(-|x|),
 // so small results keep full relative accuracy down to the subnormal range. Max error 2.402 ULP
 // (all 2^32 inputs). sigmoid(-Inf) = 0, sigmoid(+Inf) = 1, NaN -> NaN.
+// -|x| is one OR of the sign bit. e is exp_in_range's scale2 written out, e1 = 2^m1 e_parts (m1 = m
+// clamped, exact) then e = 2^(m - m1) e1; the denominator 1 + e is one mla on e_parts and 2^m1,
+// which does not wait for the second multiply: where e1 != e (m < -125) 1 + e1 and 1 + e both
+// round to 1, so its bits are those of add(one, e).
 template <bool Fused = false, class V> inline V sigmoid(V x) {
   const V one = splat_v<V>(1.0f);
-  const V a = neg(abs(x));
-  const V e = select(lt(a, splat_v<V>(-104.0f)), splat_v<V>(0.0f), detail::exp_in_range<Fused>(a));
-  return div(select(lt(x, splat_v<V>(0.0f)), e, one), add(one, e));
+  const V a = from_bits(bor(bits(x), splat_bits<V>(0x80000000u)));
+  const detail::ExpParts<V> p = detail::exp_parts<Fused>(a);
+  const V m1 = detail::clamp(p.m, -125.0f, 127.0f);
+  const V scale1 = detail::pow2i(m1);
+  const mask_t<V> zero = lt(a, splat_v<V>(-104.0f));
+  const V e = select(zero, splat_v<V>(0.0f), mul(mul(p.e, scale1), detail::pow2i(sub(p.m, m1))));
+  const V d = select(zero, one, detail::mla<Fused>(p.e, scale1, one));
+  return div(select(lt(x, splat_v<V>(0.0f)), e, one), d);
 }
 
 // Error function. |x| < 1: x + x P(x^2). 1 <= |x|: 1 - exp(-x^2) Q(|x| - 1), |x| clamped at 4
