@@ -57,12 +57,17 @@ template <class V> inline V pow2i(V n) {
   return from_bits(shl<23>(bits(add(n, splat_v<V>(0x1.8p23f + 127.0f)))));
 }
 
-// p * 2^n, rounded once, for an integer-valued n in [-151, 128] and 0.5 <= |p| < 2:
-// p * 2^clamp(n, -125, 127) is exact (normal and finite), and the second factor 2^(n - that), in
-// [2^-26, 2], rounds only a subnormal or overflowing result.
-template <class V> inline V scale2(V p, V n) {
+// p * 2^n, rounded once, for an integer-valued n in [-151, 128] and 0.5 <= |p| < 2, as
+// (p * first) * second: first = 2^clamp(n, -125, 127) makes an exact (normal, finite) product, and
+// second = 2^(n - that), in [2^-26, 2], rounds only a subnormal or overflowing result.
+template <class V> struct Pow2Pair { V first, second; };
+template <class V> inline Pow2Pair<V> scale2_factors(V n) {
   const V n1 = clamp(n, -125.0f, 127.0f);
-  return mul(mul(p, pow2i(n1)), pow2i(sub(n, n1)));
+  return {pow2i(n1), pow2i(sub(n, n1))};
+}
+template <class V> inline V scale2(V p, V n) {
+  const Pow2Pair<V> f = scale2_factors(n);
+  return mul(mul(p, f.first), f.second);
 }
 
 // Cody-Waite reduction x = n ln2 + r, |r| <= ln2/2 (+ rounding), for x in [-104, 89].
@@ -250,19 +255,18 @@ template <bool Fused = false, class V> inline V tanh(V x) {
 // 1 / (1 + e^-x), computed as e / (1 + e) for x < 0 and 1 / (1 + e) for x >= 0, e = exp(-|x|),
 // so small results keep full relative accuracy down to the subnormal range. Max error 2.402 ULP
 // (all 2^32 inputs). sigmoid(-Inf) = 0, sigmoid(+Inf) = 1, NaN -> NaN.
-// -|x| is one OR of the sign bit. e is exp_in_range's scale2 written out, e1 = 2^m1 e_parts (m1 = m
-// clamped, exact) then e = 2^(m - m1) e1; the denominator 1 + e is one mla on e_parts and 2^m1,
-// which does not wait for the second multiply: where e1 != e (m < -125) 1 + e1 and 1 + e both
-// round to 1, so its bits are those of add(one, e).
+// -|x| is one OR of the sign bit. e = (e_parts * first) * second as in scale2; the denominator
+// 1 + e is one mla on e_parts and first, which does not wait for the second multiply: where
+// second != 1 (m < -125) 1 + e_parts * first and 1 + e both round to 1, so its bits are those of
+// add(one, e).
 template <bool Fused = false, class V> inline V sigmoid(V x) {
   const V one = splat_v<V>(1.0f);
   const V a = from_bits(bor(bits(x), splat_bits<V>(0x80000000u)));
   const detail::ExpParts<V> p = detail::exp_parts<Fused>(a);
-  const V m1 = detail::clamp(p.m, -125.0f, 127.0f);
-  const V scale1 = detail::pow2i(m1);
+  const detail::Pow2Pair<V> f = detail::scale2_factors(p.m);
   const mask_t<V> zero = lt(a, splat_v<V>(-104.0f));
-  const V e = select(zero, splat_v<V>(0.0f), mul(mul(p.e, scale1), detail::pow2i(sub(p.m, m1))));
-  const V d = select(zero, one, detail::mla<Fused>(p.e, scale1, one));
+  const V e = select(zero, splat_v<V>(0.0f), mul(mul(p.e, f.first), f.second));
+  const V d = select(zero, one, detail::mla<Fused>(p.e, f.first, one));
   return div(select(lt(x, splat_v<V>(0.0f)), e, one), d);
 }
 
