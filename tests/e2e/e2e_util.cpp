@@ -102,6 +102,17 @@ const Fixture* find_fixture(const std::string& id) {
   return nullptr;
 }
 
+uint32_t fixture_hash(const Fixture& f) {
+  uint32_t h = 2166136261u;
+  for (unsigned char ch : f.id) h = (h ^ ch) * 16777619u;
+  return h;
+}
+
+bool full_matrix() {
+  const char* env = std::getenv("KC2CPP_E2E_FULL");
+  return env && std::string(env) == "1";
+}
+
 Array read_npy(const std::string& path) {
   load::NpyArray a = load::read_npy(path);
   Array out;

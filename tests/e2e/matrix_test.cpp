@@ -109,27 +109,16 @@ std::vector<Config> all_configs() {
   return out;
 }
 
-uint32_t fnv1a(const std::string& s) {
-  uint32_t h = 2166136261u;
-  for (unsigned char ch : s) h = (h ^ ch) * 16777619u;
-  return h;
-}
-
-bool full_matrix() {
-  const char* env = std::getenv("KC2CPP_E2E_FULL");
-  return env && std::string(env) == "1";
-}
-
 // Which fixtures a configuration builds. All of them with KC2CPP_E2E_FULL=1 (22 configurations x
 // ~300 fixtures: about an hour of CPU). By default a fixed sample that keeps the suite near ten
 // minutes on two cores yet builds EVERY fixture on EVERY ISA path: on path p the fixture goes to
 // one of {gcc -O3, clang -O3, gcc -O0, clang -O0}, chosen as (hash(id) + p) mod 4, so over the five
 // paths each fixture meets all four compiler/level combinations; each configuration gets a quarter
 // of the fixtures. The -ffp-contract=fast builds (one TU per file, ~1.5 s each with gcc) take a
-// sixteenth each. The hash is of the fixture's id only: adding a fixture does not reshuffle the others.
+// sixteenth each.
 bool builds(const Config& c, const Fixture& f) {
   if (full_matrix()) return true;
-  const uint32_t h = fnv1a(f.id);
+  const uint32_t h = fixture_hash(f);
   if (c.separate) return (h >> 8) % 16 == static_cast<uint32_t>(c.combo) * 8;
   if (c.fp == ir::FpMode::Fused) return (h >> 4) % 4 == static_cast<uint32_t>(c.combo);
   return (h + static_cast<uint32_t>(c.path)) % 4 == static_cast<uint32_t>(c.combo);
