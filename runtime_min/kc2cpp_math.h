@@ -60,14 +60,9 @@ template <class V> inline V pow2i(V n) {
 // p * 2^n, rounded once, for an integer-valued n in [-151, 128] and 0.5 <= |p| < 2, as
 // (p * first) * second: first = 2^clamp(n, -125, 127) makes an exact (normal, finite) product, and
 // second = 2^(n - that), in [2^-26, 2], rounds only a subnormal or overflowing result.
-template <class V> struct Pow2Pair { V first, second; };
-template <class V> inline Pow2Pair<V> scale2_factors(V n) {
-  const V n1 = clamp(n, -125.0f, 127.0f);
-  return {pow2i(n1), pow2i(sub(n, n1))};
-}
 template <class V> inline V scale2(V p, V n) {
-  const Pow2Pair<V> f = scale2_factors(n);
-  return mul(mul(p, f.first), f.second);
+  const V n1 = clamp(n, -125.0f, 127.0f);
+  return mul(mul(p, pow2i(n1)), pow2i(sub(n, n1)));
 }
 
 // Cody-Waite reduction x = n ln2 + r, |r| <= ln2/2 (+ rounding), for x in [-104, 89].
@@ -255,19 +250,20 @@ template <bool Fused = false, class V> inline V tanh(V x) {
 // 1 / (1 + e^-x), computed as e / (1 + e) for x < 0 and 1 / (1 + e) for x >= 0, e = exp(-|x|),
 // so small results keep full relative accuracy down to the subnormal range. Max error 2.402 ULP
 // (all 2^32 inputs). sigmoid(-Inf) = 0, sigmoid(+Inf) = 1, NaN -> NaN.
-// -|x| is one OR of the sign bit. e = (e_parts * first) * second as in scale2; the denominator
-// 1 + e is one mla on e_parts and first, which does not wait for the second multiply: where
-// second != 1 (m < -125) 1 + e_parts * first and 1 + e both round to 1, so its bits are those of
-// add(one, e).
+// -|x| is one OR of the sign bit, clamped at -104 (e^-104 < 2^-150: the quotients round to 0 and
+// 1 there, and no select after the division is needed). With e^-|x| = 2^m e_parts (m <= 0),
+// scale2 would give e = e1 2^-t, e1 = e_parts 2^n1 (exact), n1 = max(m, -125), t = n1 - m in
+// [0, 26]; 1 + e rounds as 1 + e1 does (both to 1 where t > 0). Numerator and denominator are
+// both scaled by u = 2^t instead, e1 / (u + e1 u) and u / (u + e1 u), which rounds exactly alike
+// (powers of two; nothing leaves the normal range): no multiply by 2^-t and no select on the way
+// to the division. Same bits as those plain formulas for all 2^32 inputs, in both --fp modes.
 template <bool Fused = false, class V> inline V sigmoid(V x) {
-  const V one = splat_v<V>(1.0f);
-  const V a = from_bits(bor(bits(x), splat_bits<V>(0x80000000u)));
+  const V a = max_(splat_v<V>(-104.0f), from_bits(bor(bits(x), splat_bits<V>(0x80000000u))));
   const detail::ExpParts<V> p = detail::exp_parts<Fused>(a);
-  const detail::Pow2Pair<V> f = detail::scale2_factors(p.m);
-  const mask_t<V> zero = lt(a, splat_v<V>(-104.0f));
-  const V e = select(zero, splat_v<V>(0.0f), mul(mul(p.e, f.first), f.second));
-  const V d = select(zero, one, detail::mla<Fused>(p.e, f.first, one));
-  return div(select(lt(x, splat_v<V>(0.0f)), e, one), d);
+  const V n1 = max_(splat_v<V>(-125.0f), p.m);
+  const V e1 = mul(p.e, detail::pow2i(n1));
+  const V u = detail::pow2i(sub(n1, p.m));
+  return div(select(lt(x, splat_v<V>(0.0f)), e1, u), detail::mla<Fused>(e1, u, u));
 }
 
 // Error function. |x| < 1: x + x P(x^2). 1 <= |x|: 1 - exp(-x^2) Q(|x| - 1), |x| clamped at 4
