@@ -2,7 +2,8 @@
 // --fp mode, beside a plain scalar loop and Eigen matrix-vector versions of the same models,
 // all measured in one run (Google Benchmark), followed by a compact table.
 //
-//   kc2cpp_bench [--quiet] [--benchmark_* flags]   (defaults: 5 repetitions x 0.15 s, random interleaving)
+//   kc2cpp_bench [--quiet] [--paired_rounds=N] [--benchmark_* flags]
+//                (defaults: 5 repetitions x 0.15 s, random interleaving; 201 paired rounds)
 //
 // This file is compiled for the baseline ISA (no -march): every generated variant compiled for a
 // wider ISA is only called after __builtin_cpu_supports says the CPU has it.
@@ -13,6 +14,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <ctime>
 #include <exception>
 #include <map>
 #include <memory>
@@ -315,6 +317,7 @@ std::string describe(const ModelSpec& s, long* macs) {
 // CPU features
 // ------------------------------------------------------------------------------------------------
 std::string g_skip_cpu;  // ",avx512,avx2," from --skip_cpu=
+int g_paired_rounds = 201;  // --paired_rounds=: rounds of the side-by-side Eigen ratios (paired_ratio)
 
 bool cpu_has(const std::string& isa, std::string* missing) {
   if (g_skip_cpu.find("," + isa + ",") != std::string::npos) {
@@ -459,6 +462,59 @@ double median(std::vector<double> v) {
 }
 double minimum(const std::vector<double>& v) { return v.empty() ? NAN : *std::min_element(v.begin(), v.end()); }
 
+double thread_cpu_ns() {
+  timespec t{};
+  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t);
+  return 1e9 * static_cast<double>(t.tv_sec) + static_cast<double>(t.tv_nsec);
+}
+
+// CPU time of n back-to-back calls of e (the same loop as the timed benchmark's).
+double time_calls(Entry& e, long n) {
+  const double t0 = thread_cpu_ns();
+  for (long i = 0; i < n; ++i) {
+    e.fn(e.in.get(), static_cast<float*>(e.out.get()), e.ctx);
+    benchmark::DoNotOptimize(e.out.get());
+    benchmark::ClobberMemory();
+  }
+  return thread_cpu_ns() - t0;
+}
+
+// The speed ratio of two implementations measured side by side: `rounds` rounds, each timing a
+// slice of about 0.2 ms of calls of `fast`, then of `slow` (the order alternating from round to
+// round, so drift cancels); the ratio per round is (slow ns/call) / (fast ns/call). Returns the
+// median and the quartiles. A neighbour's burst on this core slows both slices of a round alike,
+// so this ratio moves far less from run to run than one of two medians taken at different times.
+struct Paired { double median = NAN, q1 = NAN, q3 = NAN; int rounds = 0; };
+Paired paired_ratio(Entry& fast, Entry& slow, int rounds) {
+  const auto calls_for = [](Entry& e) {
+    const double ns = std::max(1.0, median(e.times_ns));
+    return std::max(1L, static_cast<long>(2e5 / ns));
+  };
+  const long nf = calls_for(fast), ns = calls_for(slow);
+  time_calls(fast, nf);  // warm both (caches, branch predictors)
+  time_calls(slow, ns);
+  std::vector<double> r;
+  for (int i = 0; i < rounds; ++i) {
+    double tf, ts;
+    if (i % 2) {
+      tf = time_calls(fast, nf);
+      ts = time_calls(slow, ns);
+    } else {
+      ts = time_calls(slow, ns);
+      tf = time_calls(fast, nf);
+    }
+    if (tf > 0 && ts > 0) r.push_back((ts / static_cast<double>(ns)) / (tf / static_cast<double>(nf)));
+  }
+  Paired p;
+  if (r.empty()) return p;
+  std::sort(r.begin(), r.end());
+  p.median = median(r);
+  p.q1 = r[r.size() / 4];
+  p.q3 = r[(3 * r.size()) / 4];
+  p.rounds = static_cast<int>(r.size());
+  return p;
+}
+
 const char* kIsaOrder[] = {"scalar", "sse2", "avx2", "avx512"};
 int isa_rank(const std::string& isa) {
   for (int i = 0; i < 4; ++i) if (isa == kIsaOrder[i]) return i;
@@ -481,10 +537,15 @@ int main(int argc, char** argv) {
   for (int i = 1; i < argc; ++i) {
     if (std::strcmp(argv[i], "--quiet") == 0) { quiet = true; continue; }
     if (std::strncmp(argv[i], "--skip_cpu=", 11) == 0) { g_skip_cpu = std::string(",") + (argv[i] + 11) + ","; continue; }
+    if (std::strncmp(argv[i], "--paired_rounds=", 16) == 0) {
+      g_paired_rounds = std::max(1, std::atoi(argv[i] + 16));
+      continue;
+    }
     if (std::strcmp(argv[i], "--help") == 0 || std::strcmp(argv[i], "-h") == 0) {
-      std::printf("usage: %s [--quiet] [--skip_cpu=avx512,avx2,...] [--benchmark_* flags]\n"
+      std::printf("usage: %s [--quiet] [--skip_cpu=avx512,avx2,...] [--paired_rounds=N] [--benchmark_* flags]\n"
                   "  --quiet      print only the summary table (not Google Benchmark's per-run lines)\n"
                   "  --skip_cpu=  treat these CPU levels (sse2, avx2, avx512) as missing\n"
+                  "  --paired_rounds=N  rounds of the side-by-side kc2cpp/Eigen ratios of the targets (default 201)\n"
                   "  defaults: --benchmark_repetitions=5 --benchmark_min_time=0.15 "
                   "--benchmark_enable_random_interleaving=true\n"
                   "  e.g. --benchmark_filter=dense_64_64/  to run one model\n", argv[0]);
@@ -786,7 +847,7 @@ int main(int argc, char** argv) {
                   "ports were shared with another hardware thread)\n", flo, fhi);
   }
 
-  struct Best { double ns = INFINITY, cycles = NAN, fma = NAN; std::string what; };
+  struct Best { double ns = INFINITY, cycles = NAN, fma = NAN; std::string what; Entry* e = nullptr; };
   std::map<std::string, std::map<std::string, Best>> best_gen;  // model -> fp -> best kc2cpp
   std::map<std::string, double> eigen_best;
 
@@ -839,7 +900,7 @@ int main(int argc, char** argv) {
                   e->note.empty() ? "" : "  ", e->note.c_str());
       if (e->impl == "kc2cpp") {
         Best& b = best_gen[mid][e->fp];
-        if (md < b.ns) { b.ns = md; b.cycles = cyc; b.fma = e->fma.empty() ? NAN : median(e->fma); b.what = e->isa; }
+        if (md < b.ns) { b.ns = md; b.cycles = cyc; b.fma = e->fma.empty() ? NAN : median(e->fma); b.what = e->isa; b.e = e; }
       }
     }
     for (const char* fp : {"unfused", "fused"}) {
@@ -870,29 +931,42 @@ int main(int argc, char** argv) {
     std::printf("\n");
   }
 
-  // Targets.
-  std::printf("\nTargets (dense models; best kc2cpp ISA path available on this CPU, per --fp mode):\n");
+  // Targets: the Eigen ratios measured side by side (paired_ratio) against every Eigen version of
+  // the model, the fastest one counting.
+  std::printf("\nTargets (dense models; best kc2cpp ISA path available on this CPU, per --fp mode; xEigen here is\n"
+              "measured side by side: the median over %d alternating ~0.2 ms slices of kc2cpp and each Eigen version,\n"
+              "the faster Eigen counting, interquartile range in brackets; the table's xEigen divides two medians\n"
+              "taken at different moments):\n", g_paired_rounds);
+  const auto vs_eigen = [&](const std::string& mid, Entry* gen) {
+    Paired worst;
+    for (auto& e : entries)
+      if (e->model == mid && e->impl.rfind("eigen", 0) == 0 && !e->times_ns.empty()) {
+        const Paired p = paired_ratio(*gen, *e, g_paired_rounds);
+        if (!(p.median >= worst.median)) worst = p;
+      }
+    return worst;
+  };
   for (const char* fp : {"unfused", "fused"}) {
     bool all = true, any = false;
     std::string line;
+    Paired walk;
     for (const std::string& mid : model_order) {
       auto it = best_gen[mid].find(fp);
-      if (it == best_gen[mid].end() || !eigen_best.count(mid)) continue;
+      if (it == best_gen[mid].end() || !eigen_best.count(mid) || !it->second.e) continue;
       any = true;
-      const double x = eigen_best[mid] / it->second.ns;
-      all = all && x > 1.0;
+      const Paired x = vs_eigen(mid, it->second.e);
+      if (mid == "walkthrough") walk = x;
+      all = all && x.median > 1.0;
       char buf[160];
-      std::snprintf(buf, sizeof buf, " %s %.2fx(%s)", mid.c_str(), x, it->second.what.c_str());
+      std::snprintf(buf, sizeof buf, " %s %.2fx [%.2f-%.2f](%s)", mid.c_str(), x.median, x.q1, x.q3,
+                    it->second.what.c_str());
       line += buf;
     }
     if (!any) continue;
     std::printf("  [%s] faster than Eigen on every model: %s --%s\n", fp, all ? "MET" : "MISSED", line.c_str());
-    auto w = best_gen.find("walkthrough");
-    if (w != best_gen.end() && w->second.count(fp)) {
-      const double x = eigen_best["walkthrough"] / w->second[fp].ns;
-      std::printf("  [%s] >= 2x faster than Eigen on the walkthrough model: %s -- %.2fx\n", fp,
-                  x >= 2.0 ? "MET" : "MISSED", x);
-    }
+    if (walk.rounds > 0)
+      std::printf("  [%s] >= 2x faster than Eigen on the walkthrough model: %s -- %.2fx [%.2f-%.2f]\n", fp,
+                  walk.median >= 2.0 ? "MET" : "MISSED", walk.median, walk.q1, walk.q3);
     auto d = best_gen.find("dense_64_64");
     if (d != best_gen.end() && d->second.count(fp)) {
       const double cyc = d->second[fp].cycles;
