@@ -57,6 +57,12 @@ template <class V> inline V pow2i(V n) {
   return from_bits(shl<23>(bits(add(n, splat_v<V>(0x1.8p23f + 127.0f)))));
 }
 
+// 2^(n32 / 32) for n32 = 32 n, n an integer in [-126, 127]: the same with the magic number's ulp
+// 32 (0x1.8p28), so that the division by 32 is done by the add.
+template <class V> inline V pow2i32(V n32) {
+  return from_bits(shl<23>(bits(add(n32, splat_v<V>(0x1.8p28f + 127.0f * 32.0f)))));
+}
+
 // p * 2^n, rounded once, for an integer-valued n in [-151, 128] and 0.5 <= |p| < 2, as
 // (p * first) * second: first = 2^clamp(n, -125, 127) makes an exact (normal, finite) product, and
 // second = 2^(n - that), in [2^-26, 2], rounds only a subnormal or overflowing result.
@@ -152,33 +158,35 @@ alignas(64) inline constexpr float kExp2Lo[32] = {
 
 // e^x for x in [-104, 89] (and NaN -> NaN); meaningless outside, where the callers select the
 // limits last, so no clamp sits before the polynomial. x = (32 m + j) ln2/32 + r:
-//   k = rint(x 32/ln2) by the magic-number add, whose low 5 bits are j = k mod 32 (the table
-//   index, so no input can index outside the table); m = (k - j)/32, exact;
+//   k = rint(x 32/ln2) by the magic-number add s, whose low 5 bits are j = k mod 32 (the table
+//   index, so no input can index outside the table); 32 m = k - j, exact, is s with those 5 bits
+//   cleared, minus the magic number;
 //   r = (x - k L_hi) - k L_lo, ln2/32 = L_hi + L_lo, L_hi of 11 significant bits so that k L_hi
 //   is exact for |k| < 2^13 and x - k L_hi is exact (Sterbenz); |r| <= ln2/64 (+ rounding);
 //   q = e^r - 1 = r + r^2 (c0 + c1 r), error < 2^-32;
 //   e^x = 2^m (T_hi + T_hi q + T_lo), summed as T_hi + ((T_hi r + T_lo) + (T_hi r^2) c): the last
 //   add is the only large rounding, and no product waits for the sum r + r^2 c (5 dependent
 //   operations after r instead of 7; 4 in --fp fused either way).
-// exp_parts returns e and m, e^x = 2^m e with e in [0.98, 2); exp_in_range scales by scale2: the
-// correctly rounded 2^m e for every m in [-151, 128], two multiplies and no select (the second
-// multiply, by 1 unless the result is subnormal or overflows, costs latency but fewer instructions
-// than a select between one and two multiplies).
-template <class V> struct ExpParts { V e, m; };
+// exp_parts returns e and m32 = 32 m, e^x = 2^m e with e in [0.98, 2); exp_in_range scales as
+// scale2 does, in steps of 32 (pow2i32): the correctly rounded 2^m e for every m in [-151, 128],
+// two multiplies and no select (the second multiply, by 1 unless the result is subnormal or
+// overflows, costs latency but fewer instructions than a select between one and two multiplies).
+template <class V> struct ExpParts { V e, m32; };
 template <bool Fused, class V> inline ExpParts<V> exp_parts(V x) {
   const V magic = splat_v<V>(0x1.8p23f);
   const V s = mla<Fused>(x, splat_v<V>(0x1.715476p+5f), magic);
   const V k = sub(s, magic);
   const bits_t<V> j = band(bits(s), splat_bits<V>(31u));
-  const V m = mul(sub(k, sub(from_bits(bor(bits(magic), j)), magic)), splat_v<V>(0x1p-5f));
+  const V m32 = sub(from_bits(band(bits(s), splat_bits<V>(~31u))), magic);
   const V r = nmla<Fused>(k, splat_v<V>(0x1.217f7ep-17f), nmla<Fused>(k, splat_v<V>(0x1.62cp-6f), x));
   const V c = mla<Fused>(r, splat_v<V>(0x1.5555c4p-3f), splat_v<V>(0x1.00007ep-1f));
   const V hi = lookup32(kExp2Hi, j);
-  return {add(hi, mla<Fused>(mul(hi, mul(r, r)), c, mla<Fused>(hi, r, lookup32(kExp2Lo, j)))), m};
+  return {add(hi, mla<Fused>(mul(hi, mul(r, r)), c, mla<Fused>(hi, r, lookup32(kExp2Lo, j)))), m32};
 }
 template <bool Fused, class V> inline V exp_in_range(V x) {
   const ExpParts<V> p = exp_parts<Fused>(x);
-  return scale2(p.e, p.m);
+  const V n1 = clamp(p.m32, -125.0f * 32.0f, 127.0f * 32.0f);
+  return mul(mul(p.e, pow2i32(n1)), pow2i32(sub(p.m32, n1)));
 }
 }  // namespace detail
 
@@ -253,16 +261,17 @@ template <bool Fused = false, class V> inline V tanh(V x) {
 // -|x| is one OR of the sign bit, clamped at -104 (e^-104 < 2^-150: the quotients round to 0 and
 // 1 there, and no select after the division is needed). With e^-|x| = 2^m e_parts (m <= 0),
 // scale2 would give e = e1 2^-t, e1 = e_parts 2^n1 (exact), n1 = max(m, -125), t = n1 - m in
-// [0, 26]; 1 + e rounds as 1 + e1 does (both to 1 where t > 0). Numerator and denominator are
+// [0, 26] (the code holds 32 m and 32 n1: exp_parts' m32); 1 + e rounds as 1 + e1 does (both to 1
+// where t > 0). Numerator and denominator are
 // both scaled by u = 2^t instead, e1 / (u + e1 u) and u / (u + e1 u), which rounds exactly alike
 // (powers of two; nothing leaves the normal range): no multiply by 2^-t and no select on the way
 // to the division. Same bits as those plain formulas for all 2^32 inputs, in both --fp modes.
 template <bool Fused = false, class V> inline V sigmoid(V x) {
   const V a = max_(splat_v<V>(-104.0f), from_bits(bor(bits(x), splat_bits<V>(0x80000000u))));
   const detail::ExpParts<V> p = detail::exp_parts<Fused>(a);
-  const V n1 = max_(splat_v<V>(-125.0f), p.m);
-  const V e1 = mul(p.e, detail::pow2i(n1));
-  const V u = detail::pow2i(sub(n1, p.m));
+  const V n1 = max_(splat_v<V>(-125.0f * 32.0f), p.m32);
+  const V e1 = mul(p.e, detail::pow2i32(n1));
+  const V u = detail::pow2i32(sub(n1, p.m32));
   return div(select(lt(x, splat_v<V>(0.0f)), e1, u), detail::mla<Fused>(e1, u, u));
 }
 
