@@ -6,7 +6,7 @@
 //   except that the functions on the exponential core take a template flag Fused, the model's
 //   `--fp fused`, under which the core's product-sums are single-rounding fma: see mla),
 //   compares, selects, min_/max_, sign and bit operations, and one 2 x 32-entry table (exp's
-//   2^(j/32), read by lookup32 with an index masked to [0, 32)). No libm, no estimates, no
+//   2^(j/32), read by lookup32, which uses only the index's low 5 bits). No libm, no estimates, no
 //   float->int conversion (integers are read from float bits after an exact magic-number add).
 //   So every ISA path runs the same IEEE operation sequence and returns the same bits.
 // - Branch-free in the data: all regions are computed and one is selected per lane.
@@ -159,8 +159,8 @@ alignas(64) inline constexpr float kExp2Lo[32] = {
 // e^x for x in [-104, 89] (and NaN -> NaN); meaningless outside, where the callers select the
 // limits last, so no clamp sits before the polynomial. x = (32 m + j) ln2/32 + r:
 //   k = rint(x 32/ln2) by the magic-number add s, whose low 5 bits are j = k mod 32 (the table
-//   index, so no input can index outside the table); 32 m = k - j, exact, is s with those 5 bits
-//   cleared, minus the magic number;
+//   index: lookup32 reads only those bits of s, so no input can index outside the table);
+//   32 m = k - j, exact, is s with those 5 bits cleared, minus the magic number;
 //   r = (x - k L_hi) - k L_lo, ln2/32 = L_hi + L_lo, L_hi of 11 significant bits so that k L_hi
 //   is exact for |k| < 2^13 and x - k L_hi is exact (Sterbenz); |r| <= ln2/64 (+ rounding);
 //   q = e^r - 1 = r + r^2 (c0 + c1 r), error < 2^-32;
@@ -176,7 +176,7 @@ template <bool Fused, class V> inline ExpParts<V> exp_parts(V x) {
   const V magic = splat_v<V>(0x1.8p23f);
   const V s = mla<Fused>(x, splat_v<V>(0x1.715476p+5f), magic);
   const V k = sub(s, magic);
-  const bits_t<V> j = band(bits(s), splat_bits<V>(31u));
+  const bits_t<V> j = bits(s);  // lookup32 reads its low 5 bits
   const V m32 = sub(from_bits(band(bits(s), splat_bits<V>(~31u))), magic);
   const V r = nmla<Fused>(k, splat_v<V>(0x1.217f7ep-17f), nmla<Fused>(k, splat_v<V>(0x1.62cp-6f), x));
   const V c = mla<Fused>(r, splat_v<V>(0x1.5555c4p-3f), splat_v<V>(0x1.00007ep-1f));

@@ -327,10 +327,11 @@ inline void vstore_n(float* p, vf a, int n) {
   for (int i = 0; i < n; ++i) p[i] = t[i];
 }
 
-// t[i] for an index i in [0, 32) per lane (table lookups of kc2cpp_math.h); t is 64-byte aligned.
-// Plain loads, so every path returns the table's own bits: a two-source permute on AVX-512,
-// four permutes and a blend tree on AVX2, lane by lane elsewhere.
-inline float lookup32(const float* t, std::uint32_t i) { return t[i]; }
+// t[i mod 32] per lane (table lookups of kc2cpp_math.h); t is 64-byte aligned. Plain loads, so
+// every path returns the table's own bits: a two-source permute on AVX-512 and four permutes and
+// a blend tree on AVX2, which read only the index's low 5 bits anyway; lane by lane, masked,
+// elsewhere.
+inline float lookup32(const float* t, std::uint32_t i) { return t[i & 31u]; }
 #if defined(KC2CPP_ISA_AVX512)
 inline vf lookup32(const float* t, vbits i) {
   return {_mm512_permutex2var_ps(_mm512_load_ps(t), i.v, _mm512_load_ps(t + 16))};
@@ -350,7 +351,7 @@ inline vf lookup32(const float* t, vbits i) {
   std::uint32_t k[kLanes];
   float r[kLanes];
   KC2CPP_MEMCPY(k, &i, sizeof k);
-  for (int l = 0; l < kLanes; ++l) r[l] = t[k[l]];
+  for (int l = 0; l < kLanes; ++l) r[l] = t[k[l] & 31u];
   return vload(r);
 }
 #endif
