@@ -51,24 +51,20 @@ template <class V> inline V clamp(V x, float lo, float hi) {
   return max_(splat_v<V>(lo), min_(splat_v<V>(hi), x));
 }
 
-// 2^n for an integer-valued n in [-126, 127]: n + 127 lands in the low mantissa bits of
-// 0x1.8p23 + 127 + n, and shifting left by 23 moves exactly those 9 bits into the exponent field.
-template <class V> inline V pow2i(V n) {
-  return from_bits(shl<23>(bits(add(n, splat_v<V>(0x1.8p23f + 127.0f)))));
+// 2^n for an integer-valued n in [-126, 127], given as Step n: n + 127 lands in the low mantissa
+// bits of 0x1.8p23 + 127 + n, and shifting left by 23 moves exactly those 9 bits into the exponent
+// field. With Step = 32 the magic number is scaled too (ulp 32), so its add also divides by 32.
+template <int Step = 1, class V> inline V pow2i(V n) {
+  return from_bits(shl<23>(bits(add(n, splat_v<V>((0x1.8p23f + 127.0f) * Step)))));
 }
 
-// 2^(n32 / 32) for n32 = 32 n, n an integer in [-126, 127]: the same with the magic number's ulp
-// 32 (0x1.8p28), so that the division by 32 is done by the add.
-template <class V> inline V pow2i32(V n32) {
-  return from_bits(shl<23>(bits(add(n32, splat_v<V>(0x1.8p28f + 127.0f * 32.0f)))));
-}
-
-// p * 2^n, rounded once, for an integer-valued n in [-151, 128] and 0.5 <= |p| < 2, as
-// (p * first) * second: first = 2^clamp(n, -125, 127) makes an exact (normal, finite) product, and
-// second = 2^(n - that), in [2^-26, 2], rounds only a subnormal or overflowing result.
-template <class V> inline V scale2(V p, V n) {
-  const V n1 = clamp(n, -125.0f, 127.0f);
-  return mul(mul(p, pow2i(n1)), pow2i(sub(n, n1)));
+// p * 2^n, rounded once, for an integer-valued n in [-151, 128] (given as Step n) and
+// 0.5 <= |p| < 2, as (p * first) * second: first = 2^clamp(n, -125, 127) makes an exact (normal,
+// finite) product, and second = 2^(n - that), in [2^-26, 2], rounds only a subnormal or
+// overflowing result.
+template <int Step = 1, class V> inline V scale2(V p, V n) {
+  const V n1 = clamp(n, -125.0f * Step, 127.0f * Step);
+  return mul(mul(p, pow2i<Step>(n1)), pow2i<Step>(sub(n, n1)));
 }
 
 // Cody-Waite reduction x = n ln2 + r, |r| <= ln2/2 (+ rounding), for x in [-104, 89].
@@ -167,8 +163,8 @@ alignas(64) inline constexpr float kExp2Lo[32] = {
 //   e^x = 2^m (T_hi + T_hi q + T_lo), summed as T_hi + ((T_hi r + T_lo) + (T_hi r^2) c): the last
 //   add is the only large rounding, and no product waits for the sum r + r^2 c (5 dependent
 //   operations after r instead of 7; 4 in --fp fused either way).
-// exp_parts returns e and m32 = 32 m, e^x = 2^m e with e in [0.98, 2); exp_in_range scales as
-// scale2 does, in steps of 32 (pow2i32): the correctly rounded 2^m e for every m in [-151, 128],
+// exp_parts returns e and m32 = 32 m, e^x = 2^m e with e in [0.98, 2); exp_in_range scales by
+// scale2<32>: the correctly rounded 2^m e for every m in [-151, 128],
 // two multiplies and no select (the second multiply, by 1 unless the result is subnormal or
 // overflows, costs latency but fewer instructions than a select between one and two multiplies).
 template <class V> struct ExpParts { V e, m32; };
@@ -185,8 +181,7 @@ template <bool Fused, class V> inline ExpParts<V> exp_parts(V x) {
 }
 template <bool Fused, class V> inline V exp_in_range(V x) {
   const ExpParts<V> p = exp_parts<Fused>(x);
-  const V n1 = clamp(p.m32, -125.0f * 32.0f, 127.0f * 32.0f);
-  return mul(mul(p.e, pow2i32(n1)), pow2i32(sub(p.m32, n1)));
+  return scale2<32>(p.e, p.m32);
 }
 }  // namespace detail
 
@@ -262,16 +257,15 @@ template <bool Fused = false, class V> inline V tanh(V x) {
 // 1 there, and no select after the division is needed). With e^-|x| = 2^m e_parts (m <= 0),
 // scale2 would give e = e1 2^-t, e1 = e_parts 2^n1 (exact), n1 = max(m, -125), t = n1 - m in
 // [0, 26] (the code holds 32 m and 32 n1: exp_parts' m32); 1 + e rounds as 1 + e1 does (both to 1
-// where t > 0). Numerator and denominator are
-// both scaled by u = 2^t instead, e1 / (u + e1 u) and u / (u + e1 u), which rounds exactly alike
-// (powers of two; nothing leaves the normal range): no multiply by 2^-t and no select on the way
-// to the division. Same bits as those plain formulas for all 2^32 inputs, in both --fp modes.
+// where t > 0). Numerator and denominator are both scaled by u = 2^t instead, e1 / (u + e1 u) and
+// u / (u + e1 u), which rounds exactly alike (powers of two; nothing leaves the normal range): no
+// multiply by 2^-t and no select on the way to the division. Same bits as those plain formulas for all 2^32 inputs, in both --fp modes.
 template <bool Fused = false, class V> inline V sigmoid(V x) {
   const V a = max_(splat_v<V>(-104.0f), from_bits(bor(bits(x), splat_bits<V>(0x80000000u))));
   const detail::ExpParts<V> p = detail::exp_parts<Fused>(a);
   const V n1 = max_(splat_v<V>(-125.0f * 32.0f), p.m32);
-  const V e1 = mul(p.e, detail::pow2i32(n1));
-  const V u = detail::pow2i32(sub(n1, p.m32));
+  const V e1 = mul(p.e, detail::pow2i<32>(n1));
+  const V u = detail::pow2i<32>(sub(n1, p.m32));
   return div(select(lt(x, splat_v<V>(0.0f)), e1, u), detail::mla<Fused>(e1, u, u));
 }
 
