@@ -62,9 +62,13 @@ template <int Step = 1, class V> inline V pow2i(V n) {
 // 0.5 <= |p| < 2, as (p * first) * second: first = 2^clamp(n, -125, 127) makes an exact (normal,
 // finite) product, and second = 2^(n - that), in [2^-26, 2], rounds only a subnormal or
 // overflowing result.
-template <int Step = 1, class V> inline V scale2(V p, V n) {
+// scale2_by takes the first product as times(first) instead (exp_parts' ExpParts::times).
+template <int Step = 1, class V, class Times> inline V scale2_by(Times times, V n) {
   const V n1 = clamp(n, -125.0f * Step, 127.0f * Step);
-  return mul(mul(p, pow2i<Step>(n1)), pow2i<Step>(sub(n, n1)));
+  return mul(times(pow2i<Step>(n1)), pow2i<Step>(sub(n, n1)));
+}
+template <int Step = 1, class V> inline V scale2(V p, V n) {
+  return scale2_by<Step>([p](V first) { return mul(p, first); }, n);
 }
 
 // Cody-Waite reduction x = n ln2 + r, |r| <= ln2/2 (+ rounding), for x in [-104, 89].
@@ -151,6 +155,17 @@ alignas(64) inline constexpr float kExp2Lo[32] = {
     -0x1.a09438p-25f, -0x1.3d56b2p-27f, -0x1.8837ccp-27f, -0x1.822dbcp-27f, -0x1.908c94p-25f,
     0x1.52486cp-27f, -0x1.246ebp-26f,
 };
+// kExp2Lo relative to kExp2Hi: 2^(j/32) = kExp2Hi[j] (1 + kExp2Rel[j]) to about 2^-49 (the same
+// script). The --fp fused exp's form of the table (exp_parts).
+alignas(64) inline constexpr float kExp2Rel[32] = {
+    0x0p+0f, -0x1.947414p-25f, 0x1.8d96d4p-25f, -0x1.dda2fcp-25f, -0x1.9c0c22p-27f,
+    -0x1.a2fbb2p-25f, 0x1.964904p-25f, -0x1.2b0dbcp-25f, 0x1.125002p-25f, -0x1.cde8cep-26f,
+    0x1.370be4p-25f, 0x1.336de2p-30f, -0x1.0a355p-25f, -0x1.c541b4p-26f, -0x1.00d8acp-27f,
+    -0x1.6cb284p-25f, 0x1.26055cp-26f, 0x1.8b2bb8p-26f, -0x1.05cb44p-25f, -0x1.1c2142p-26f,
+    0x1.67a1cap-28f, -0x1.348e56p-25f, 0x1.a3b5e4p-28f, -0x1.0b7ec8p-25f, -0x1.f9c304p-27f,
+    -0x1.e4c886p-26f, -0x1.6961b4p-28f, -0x1.b5151ep-28f, -0x1.a5217cp-28f, -0x1.ab7132p-26f,
+    0x1.61428ep-28f, -0x1.2ad5f8p-27f,
+};
 
 // e^x for x in [-104, 89] (and NaN -> NaN); meaningless outside, where the callers select the
 // limits last, so no clamp sits before the polynomial. x = (32 m + j) ln2/32 + r:
@@ -162,13 +177,31 @@ alignas(64) inline constexpr float kExp2Lo[32] = {
 //   q = e^r - 1 = r + r^2 (c0 + c1 r), error < 2^-32;
 //   e^x = 2^m (T_hi + T_hi q + T_lo), summed as T_hi + ((T_hi r + T_lo) + (T_hi r^2) c): the last
 //   add is the only large rounding, and no product waits for the sum r + r^2 c (5 dependent
-//   operations after r instead of 7; 4 in --fp fused either way).
-// exp_parts returns e and m32 = 32 m, e^x = 2^m e with e in [0.98, 2); exp_in_range scales by
-// scale2<32>: the correctly rounded 2^m e for every m in [-151, 128],
-// two multiplies and no select (the second multiply, by 1 unless the result is subnormal or
-// overflows, costs latency but fewer instructions than a select between one and two multiplies).
-template <class V> struct ExpParts { V e, m32; };
-template <bool Fused, class V> inline ExpParts<V> exp_parts(V x) {
+//   operations after r instead of 7; --fp fused has its own form, below).
+// exp_parts returns m32 = 32 m and e in [0.98, 2) with e^x = 2^m e, and times(s) = e s rounded
+// once, for a power of two s that keeps e s normal (so that e s is the correctly rounded result):
+//   unfused: e as above, and times(s) = e s (exact);
+//   --fp fused: e = hi (1 + w) with w = r^2 c + (r + T_lo/T_hi) (kExp2Rel), and times(s) =
+//   fma(hi s, w, hi s): hi s is exact and off the latency path, so e is never rounded on its own
+//   and the scaling costs no latency (3 dependent operations after r, the scaling included,
+//   instead of 5, and one instruction fewer). w's two roundings are below 2^-31 (|w| and
+//   |r + T_lo/T_hi| < 2^-6); the dropped term q T_lo/T_hi is below 2^-31.
+// exp_in_range scales by scale2_by<32>, its first product through times: the correctly rounded
+// 2^m e for every m in [-151, 128], two multiplies and no select (the second multiply, by 1
+// unless the result is subnormal or overflows, costs latency but fewer instructions than a select
+// between one and two multiplies).
+template <bool Fused, class V> struct ExpParts {
+  V e_or_hi, w, m32;  // unfused: e, (unused), 32 m; fused: hi, w, 32 m
+  V times(V s) const {
+    if constexpr (Fused) {
+      const V h = mul(e_or_hi, s);
+      return mla<true>(h, w, h);
+    } else {
+      return mul(e_or_hi, s);
+    }
+  }
+};
+template <bool Fused, class V> inline ExpParts<Fused, V> exp_parts(V x) {
   const V magic = splat_v<V>(0x1.8p23f);
   const V s = mla<Fused>(x, splat_v<V>(0x1.715476p+5f), magic);
   const V k = sub(s, magic);
@@ -177,11 +210,15 @@ template <bool Fused, class V> inline ExpParts<V> exp_parts(V x) {
   const V r = nmla<Fused>(k, splat_v<V>(0x1.217f7ep-17f), nmla<Fused>(k, splat_v<V>(0x1.62cp-6f), x));
   const V c = mla<Fused>(r, splat_v<V>(0x1.5555c4p-3f), splat_v<V>(0x1.00007ep-1f));
   const V hi = lookup32(kExp2Hi, j);
-  return {add(hi, mla<Fused>(mul(hi, mul(r, r)), c, mla<Fused>(hi, r, lookup32(kExp2Lo, j)))), m32};
+  if constexpr (Fused) {
+    return {hi, mla<true>(mul(r, r), c, add(r, lookup32(kExp2Rel, j))), m32};
+  } else {
+    return {add(hi, mla<false>(mul(hi, mul(r, r)), c, mla<false>(hi, r, lookup32(kExp2Lo, j)))), V{}, m32};
+  }
 }
 template <bool Fused, class V> inline V exp_in_range(V x) {
-  const ExpParts<V> p = exp_parts<Fused>(x);
-  return scale2<32>(p.e, p.m32);
+  const ExpParts<Fused, V> p = exp_parts<Fused>(x);
+  return scale2_by<32>([&p](V first) { return p.times(first); }, p.m32);
 }
 }  // namespace detail
 
@@ -255,16 +292,16 @@ template <bool Fused = false, class V> inline V tanh(V x) {
 // (all 2^32 inputs). sigmoid(-Inf) = 0, sigmoid(+Inf) = 1, NaN -> NaN.
 // -|x| is one OR of the sign bit, clamped at -104 (e^-104 < 2^-150: the quotients round to 0 and
 // 1 there, and no select after the division is needed). With e^-|x| = 2^m e_parts (m <= 0),
-// scale2 would give e = e1 2^-t, e1 = e_parts 2^n1 (exact), n1 = max(m, -125), t = n1 - m in
+// exp would give e = e1 2^-t, e1 = e_parts 2^n1 (ExpParts::times), n1 = max(m, -125), t = n1 - m in
 // [0, 26] (the code holds 32 m and 32 n1: exp_parts' m32); 1 + e rounds as 1 + e1 does (both to 1
 // where t > 0). Numerator and denominator are both scaled by u = 2^t instead, e1 / (u + e1 u) and
 // u / (u + e1 u), which rounds exactly alike (powers of two; nothing leaves the normal range): no
 // multiply by 2^-t and no select on the way to the division. Same bits as those plain formulas for all 2^32 inputs, in both --fp modes.
 template <bool Fused = false, class V> inline V sigmoid(V x) {
   const V a = max_(splat_v<V>(-104.0f), from_bits(bor(bits(x), splat_bits<V>(0x80000000u))));
-  const detail::ExpParts<V> p = detail::exp_parts<Fused>(a);
+  const detail::ExpParts<Fused, V> p = detail::exp_parts<Fused>(a);
   const V n1 = max_(splat_v<V>(-125.0f * 32.0f), p.m32);
-  const V e1 = mul(p.e, detail::pow2i<32>(n1));
+  const V e1 = p.times(detail::pow2i<32>(n1));
   const V u = detail::pow2i<32>(sub(n1, p.m32));
   return div(select(lt(x, splat_v<V>(0.0f)), e1, u), detail::mla<Fused>(e1, u, u));
 }

@@ -73,10 +73,12 @@ def exp_table_tail(deg=1):
 
 
 def exp2_table(n=32):
-    # 2^(j/n) = hi + lo: hi rounded to float, lo the float nearest the rest.
+    # 2^(j/n) = hi + lo = hi (1 + rel): hi rounded to float, lo the float nearest the rest, rel the
+    # float nearest the rest relative to hi (the --fp fused exp's form).
     hi = [f32(mp.power(2, mp.mpf(j) / n)) for j in range(n)]
     lo = [f32(mp.power(2, mp.mpf(j) / n) - hi[j]) for j in range(n)]
-    return hi, lo
+    rel = [f32((mp.power(2, mp.mpf(j) / n) - hi[j]) / hi[j]) for j in range(n)]
+    return hi, lo, rel
 
 
 def log_g(deg=2):
@@ -101,8 +103,8 @@ def erf_far(deg=8):
 if __name__ == "__main__":
     show("expm1_tail P(r), degree 5", *expm1_tail())
     show("exp table tail P(r), degree 1", *exp_table_tail())
-    for name, table in zip(("kExp2Hi", "kExp2Lo"), exp2_table()):
-        print(f"{name} (2^(j/32) = hi + lo):")
+    for name, table in zip(("kExp2Hi", "kExp2Lo", "kExp2Rel"), exp2_table()):
+        print(f"{name} (2^(j/32) = hi + lo = hi (1 + rel)):")
         print("  " + ", ".join(lit(c) for c in table))
     show("log_kernel g(z), degree 2", *log_g())
     show("erf near P(z), degree 6", *erf_near())
