@@ -184,7 +184,7 @@ alignas(64) inline constexpr float kExp2Rel[32] = {
 //   --fp fused: e = hi (1 + w) with w = r^2 c + (r + T_lo/T_hi) (kExp2Rel), and times(s) =
 //   fma(hi s, w, hi s): hi s is exact and off the latency path, so e is never rounded on its own
 //   and the scaling costs no latency (3 dependent operations after r, the scaling included,
-//   instead of 5, and one instruction fewer). w's two roundings are below 2^-31 (|w| and
+//   instead of 5, and one multiply fewer). w's two roundings are below 2^-31 (|w| and
 //   |r + T_lo/T_hi| < 2^-6); the dropped term q T_lo/T_hi is below 2^-31.
 // exp_in_range scales by scale2_by<32>, its first product through times: the correctly rounded
 // 2^m e for every m in [-151, 128], two multiplies and no select (the second multiply, by 1
