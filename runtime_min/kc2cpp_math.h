@@ -5,8 +5,9 @@
 // - Built only from kc2cpp_simd.h operations: add/sub/mul/div (one rounding each, never fused;
 //   except that the functions on the exponential core take a template flag Fused, the model's
 //   `--fp fused`, under which the core's product-sums are single-rounding fma: see mla),
-//   compares, selects, min_/max_, sign and bit operations, and one 2 x 32-entry table (exp's
-//   2^(j/32), read by lookup32, which uses only the index's low 5 bits). No libm, no estimates, no
+//   compares, selects, min_/max_, sign and bit operations, and 32-entry tables (exp's 2^(j/32):
+//   hi + lo, or hi (1 + rel) in --fp fused; read by lookup32, which uses only the index's low 5
+//   bits). No libm, no estimates, no
 //   float->int conversion (integers are read from float bits after an exact magic-number add).
 //   So every ISA path runs the same IEEE operation sequence and returns the same bits.
 // - Branch-free in the data: all regions are computed and one is selected per lane.
@@ -58,17 +59,17 @@ template <int Step = 1, class V> inline V pow2i(V n) {
   return from_bits(shl<23>(bits(add(n, splat_v<V>((0x1.8p23f + 127.0f) * Step)))));
 }
 
-// p * 2^n, rounded once, for an integer-valued n in [-151, 128] (given as Step n) and
-// 0.5 <= |p| < 2, as (p * first) * second: first = 2^clamp(n, -125, 127) makes an exact (normal,
-// finite) product, and second = 2^(n - that), in [2^-26, 2], rounds only a subnormal or
-// overflowing result.
-// scale2_by takes the first product as times(first) instead (exp_parts' ExpParts::times).
+// p * 2^n, rounded once, for an integer-valued n in [-151, 128] and 0.5 <= |p| < 2, as
+// (p * first) * second: first = 2^clamp(n, -125, 127) makes an exact (normal, finite) product, and
+// second = 2^(n - that), in [2^-26, 2], rounds only a subnormal or overflowing result.
+// scale2_by is the same with n given as Step n and the first product as times(first)
+// (exp_parts' ExpParts::times).
 template <int Step = 1, class V, class Times> inline V scale2_by(Times times, V n) {
   const V n1 = clamp(n, -125.0f * Step, 127.0f * Step);
   return mul(times(pow2i<Step>(n1)), pow2i<Step>(sub(n, n1)));
 }
-template <int Step = 1, class V> inline V scale2(V p, V n) {
-  return scale2_by<Step>([p](V first) { return mul(p, first); }, n);
+template <class V> inline V scale2(V p, V n) {
+  return scale2_by([p](V first) { return mul(p, first); }, n);
 }
 
 // Cody-Waite reduction x = n ln2 + r, |r| <= ln2/2 (+ rounding), for x in [-104, 89].
@@ -296,7 +297,8 @@ template <bool Fused = false, class V> inline V tanh(V x) {
 // [0, 26] (the code holds 32 m and 32 n1: exp_parts' m32); 1 + e rounds as 1 + e1 does (both to 1
 // where t > 0). Numerator and denominator are both scaled by u = 2^t instead, e1 / (u + e1 u) and
 // u / (u + e1 u), which rounds exactly alike (powers of two; nothing leaves the normal range): no
-// multiply by 2^-t and no select on the way to the division. Same bits as those plain formulas for all 2^32 inputs, in both --fp modes.
+// multiply by 2^-t and no select on the way to the division. Same bits as those plain formulas
+// for all 2^32 inputs, in both --fp modes.
 template <bool Fused = false, class V> inline V sigmoid(V x) {
   const V a = max_(splat_v<V>(-104.0f), from_bits(bor(bits(x), splat_bits<V>(0x80000000u))));
   const detail::ExpParts<Fused, V> p = detail::exp_parts<Fused>(a);
