@@ -1,9 +1,6 @@
 #include "driver/driver.h"
 
-#include <cstdio>
-#include <fstream>
-#include <unistd.h>
-
+#include "driver/output.h"
 #include "emit/emit.h"
 #include "emit/naming.h"
 #include "error.h"
@@ -19,13 +16,6 @@ namespace {
 std::string base_name(const std::string& path) {
   const size_t slash = path.find_last_of('/');
   return slash == std::string::npos ? path : path.substr(slash + 1);
-}
-
-void write_file(const std::string& path, const std::string& text) {
-  std::ofstream f(path, std::ios::binary | std::ios::trunc);
-  f.write(text.data(), static_cast<std::streamsize>(text.size()));
-  f.close();
-  if (!f) throw Error(path + ": cannot write the file (check the directory exists and is writable)");
 }
 
 }  // namespace
@@ -61,19 +51,13 @@ Generated generate(const CompileOptions& opt) {
 }
 
 void compile_file(const CompileOptions& opt) {
-  const Generated gen = generate(opt);
-  const std::string suffix = ".kc2cpp-tmp-" + std::to_string(::getpid());
-  std::vector<std::pair<std::string, std::string>> files = {{opt.output, gen.source}};
-  if (!opt.header.empty()) files.push_back({opt.header, gen.header});
-  try {
-    for (const auto& [path, text] : files) write_file(path + suffix, text);
-    for (const auto& [path, text] : files)
-      if (std::rename((path + suffix).c_str(), path.c_str()) != 0)
-        throw Error(path + ": cannot move the finished file into place");
-  } catch (...) {
-    for (const auto& f : files) std::remove((f.first + suffix).c_str());
-    throw;
-  }
+  std::vector<std::string> paths = {opt.output};
+  if (!opt.header.empty()) paths.push_back(opt.header);
+  check_outputs(opt.model, paths);  // before the model is read: a bad output path fails fast
+  Generated gen = generate(opt);
+  std::vector<OutputFile> files = {{opt.output, std::move(gen.source)}};
+  if (!opt.header.empty()) files.push_back({opt.header, std::move(gen.header)});
+  write_outputs(opt.model, files);
 }
 
 void eval_files(const std::string& model_path, const std::vector<std::string>& inputs,

@@ -26,8 +26,9 @@ struct Generated {
 };
 Generated generate(const CompileOptions& opt);
 
-// generate() and write the files. Each file is written to a temporary name beside it and
-// renamed into place only when everything succeeded: on error no output file is left.
+// Checks the output paths (driver/output.h: regular files only, never the input model), then
+// generate() and write the files. Each file is written to a temporary name beside it and renamed
+// into place only when everything succeeded: on error or SIGINT/SIGTERM/SIGHUP no file is left.
 void compile_file(const CompileOptions& opt);
 
 // What `kc2cpp inspect` prints.
