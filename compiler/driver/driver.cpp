@@ -53,15 +53,18 @@ Generated generate(const CompileOptions& opt) {
 void compile_file(const CompileOptions& opt) {
   std::vector<std::string> paths = {opt.output};
   if (!opt.header.empty()) paths.push_back(opt.header);
-  check_outputs(opt.model, paths);  // before the model is read: a bad output path fails fast
+  check_outputs({opt.model}, paths);  // before the model is read: a bad output path fails fast
   Generated gen = generate(opt);
   std::vector<OutputFile> files = {{opt.output, std::move(gen.source)}};
   if (!opt.header.empty()) files.push_back({opt.header, std::move(gen.header)});
-  write_outputs(opt.model, files);
+  write_outputs({opt.model}, files);
 }
 
 void eval_files(const std::string& model_path, const std::vector<std::string>& inputs,
                 const std::vector<std::string>& outputs, ir::FpMode fp, uint64_t max_memory) {
+  std::vector<std::string> read = {model_path};
+  read.insert(read.end(), inputs.begin(), inputs.end());
+  check_outputs(read, outputs);  // before anything is read: a bad output path fails fast
   const ir::Graph g = compile_graph(load::load_model(model_path, max_memory), fp);
   if (inputs.size() != g.inputs.size() || outputs.size() != g.outputs.size())
     throw Error(model_path + ": the model has " + std::to_string(g.inputs.size()) + " input(s) and " +
@@ -79,13 +82,15 @@ void eval_files(const std::string& model_path, const std::vector<std::string>& i
     xs.push_back(std::move(a.data));
   }
   const auto ys = eval::evaluate(g, xs, static_cast<int>(batch));
+  std::vector<OutputFile> files;
   for (size_t k = 0; k < outputs.size(); ++k) {
     load::NpyArray a;
     a.shape = {batch};
     for (int64_t d : g.tensors[g.outputs[k]].shape) a.shape.push_back(d);
     a.data = ys[k];
-    load::write_npy(outputs[k], a);
+    files.push_back({outputs[k], load::encode_npy(outputs[k], a)});
   }
+  write_outputs(read, files);
 }
 
 }  // namespace kc2cpp::driver

@@ -67,7 +67,11 @@ int main(int argc, char** argv) {
   double eval_memory_gb = 0;
   add_memory_option(*eval, eval_memory_gb);
 
-  CLI11_PARSE(app, argc, argv);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e) == 0 ? 0 : 2;  // --help and --version exit 0; every usage error exits 2
+  }
   try {
     if (*inspect) {
       std::fputs(kc2cpp::driver::inspect(inspect_model, bytes_of(inspect_memory_gb)).c_str(), stdout);

@@ -99,7 +99,7 @@ Identity check_output(const std::string& path) {
 // The temporary files a signal handler must remove. A slot is filled (after its file is created)
 // and emptied (after the rename) with the handled signals blocked, so the handler only ever sees
 // complete paths of files this process created and has not yet renamed.
-constexpr int kSlots = 4;
+constexpr int kSlots = 64;  // outputs of one run (eval writes one per model output)
 constexpr size_t kMaxPath = 4096;
 char g_temp_path[kSlots][kMaxPath];
 volatile sig_atomic_t g_temp_live[kSlots];
@@ -232,27 +232,27 @@ void write_all(int fd, const std::string& text, const std::string& target) {
 
 }  // namespace
 
-void check_outputs(const std::string& model, const std::vector<std::string>& outputs) {
-  struct stat ms {};
-  const bool have_model = ::stat(model.c_str(), &ms) == 0;
+void check_outputs(const std::vector<std::string>& inputs, const std::vector<std::string>& outputs) {
   std::vector<Identity> seen;
   for (const std::string& path : outputs) {
     const Identity id = check_output(path);
-    if (have_model && id.name.empty() && id.dev == ms.st_dev && id.ino == ms.st_ino)
-      refuse(path, "is the input model file '" + model + "'; writing it would destroy the model: pass another "
-                   "output path");
+    for (size_t k = 0; k < inputs.size(); ++k) {
+      struct stat in {};
+      if (id.name.empty() && ::stat(inputs[k].c_str(), &in) == 0 && id.dev == in.st_dev && id.ino == in.st_ino)
+        refuse(path, std::string("is the input ") + (k == 0 ? "model " : "") + "file '" + inputs[k] +
+                         "'; writing it would destroy it: pass another output path");
+    }
     for (size_t k = 0; k < seen.size(); ++k)
       if (seen[k] == id)
-        refuse(path, "is the same file as the output '" + outputs[k] + "'; pass a different path for each output "
-                     "(-o and --header)");
+        refuse(path, "is the same file as the output '" + outputs[k] + "'; pass a different path for each output");
     seen.push_back(id);
   }
 }
 
-void write_outputs(const std::string& model, const std::vector<OutputFile>& files) {
+void write_outputs(const std::vector<std::string>& inputs, const std::vector<OutputFile>& files) {
   std::vector<std::string> paths;
   for (const OutputFile& f : files) paths.push_back(f.path);
-  check_outputs(model, paths);
+  check_outputs(inputs, paths);
   Temporaries temps;
   std::vector<int> slots;
   for (const OutputFile& f : files) {
@@ -261,7 +261,7 @@ void write_outputs(const std::string& model, const std::vector<OutputFile>& file
     slots.push_back(slot);
     write_all(fd, f.text, f.path);
   }
-  check_outputs(model, paths);  // again: the targets may have changed while the files were written
+  check_outputs(inputs, paths);  // again: the targets may have changed while the files were written
   for (size_t i = 0; i < files.size(); ++i) temps.commit(slots[i], files[i].path);
 }
 

@@ -5,7 +5,7 @@
 //     /dev/full), FIFO or socket is refused, never written to or replaced;
 //   - an output path that is a symbolic link is refused: kc2cpp neither replaces the link nor writes
 //     through it (pass the link's target instead);
-//   - no output may be the input model, and no two outputs may be the same file: existing files are
+//   - no output may be an input (the model, eval's .npy inputs), and no two outputs may be the same file: existing files are
 //     compared by device and inode, files still to be made by their directory's device and inode and
 //     their name, so "m.h5", "./m.h5" and a hard link of m.h5 are all the same file;
 //   - the directory must exist and be writable; a missing one is named ("the directory 'out' does not
@@ -28,11 +28,11 @@ struct OutputFile {
 };
 
 // Throws Error if any of `outputs` may not be written (the rules above); creates and changes nothing.
-// `model` is the input file; it need not exist (the loader reports that).
-void check_outputs(const std::string& model, const std::vector<std::string>& outputs);
+// `inputs` are the files the run reads (the model first); they need not exist (the loader reports that).
+void check_outputs(const std::vector<std::string>& inputs, const std::vector<std::string>& outputs);
 
 // check_outputs, then writes every file (temporary file + rename). Throws Error on failure, leaving
 // no file of this call behind.
-void write_outputs(const std::string& model, const std::vector<OutputFile>& files);
+void write_outputs(const std::vector<std::string>& inputs, const std::vector<OutputFile>& files);
 
 }  // namespace kc2cpp::driver

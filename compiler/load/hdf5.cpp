@@ -287,7 +287,10 @@ std::string external_link_target(hid_t loc, const std::string& name, const H5L_i
 
 }  // namespace
 
-void silence_errors() { H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr); }
+void silence_errors() {
+  H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr);
+  H5PLset_loading_state(0);  // and never load filter plugins named by a file (check_filters refuses them anyway)
+}
 
 std::string take_error() {
   ErrorStack stack;
@@ -321,7 +324,7 @@ void File::count_stored(uint64_t bytes, const std::string& what) const {
 }
 
 File File::open(const std::string& path, uint64_t size_on_disk) {
-  H5PLset_loading_state(0);  // never load filter plugins named by a file (check_filters refuses them anyway)
+  silence_errors();
   Handle fapl(H5Pcreate(H5P_FILE_ACCESS), H5Pclose);
 #if H5_VERSION_GE(1, 10, 7)
   // Read-only access needs no lock, and locking fails on some network file systems.

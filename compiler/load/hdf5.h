@@ -49,7 +49,8 @@ class Refused : public Failure {
   using Failure::Failure;
 };
 
-// Turns off HDF5's automatic printing of its error stack to stderr (idempotent).
+// Turns off HDF5's automatic printing of its error stack to stderr and its loading of filter
+// plugins (idempotent; File::open calls it too).
 void silence_errors();
 
 // The most specific message on the current HDF5 error stack ("" if empty); clears the stack.

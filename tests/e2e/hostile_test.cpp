@@ -252,7 +252,7 @@ TEST(HostileOutput, SourceAndHeaderMustDiffer) {
   const std::string model = copy_model(dir);
   for (const std::string& header : {dir + "/x.cpp", dir + "/../same-output/x.cpp"}) {
     const Outcome r = run_kc2cpp({model, "-o", dir + "/x.cpp", "--header", header}, dir + "/../same-run");
-    expect_refused(r, header, {"same file as the output", "--header"}, dir, {"model.h5"});
+    expect_refused(r, header, {"same file as the output", "a different path for each output"}, dir, {"model.h5"});
   }
   write_file(dir + "/x.cpp", "old\n");  // also when the file exists
   const Outcome r = run_kc2cpp({model, "-o", dir + "/x.cpp", "--header", dir + "/./x.cpp"}, dir + "/../same-run");
@@ -302,6 +302,32 @@ TEST(HostileOutput, ReadOnlyDirectoryIsNamed) {
   ::chmod((dir + "/out").c_str(), 0755);
   expect_refused(r, out, {"cannot write", "'" + dir + "/out' is not writable", "permission denied"}, dir,
                  {"model.h5", "out"});
+}
+
+// `kc2cpp eval` writes its .npy outputs by the same rules; its .npy inputs are inputs too.
+TEST(HostileOutput, EvalOutputsFollowTheSameRules) {
+  const std::string dir = case_dir("eval");
+  const std::string model = copy_model(dir);
+  const std::string fixture = source_dir() + "/tests/fixtures/k3/summary_walkthrough";
+  fs::copy_file(fixture + ".x0.npy", dir + "/x.npy");
+  const std::string x = read_file(dir + "/x.npy");
+  fs::create_symlink("x.npy", dir + "/link.npy");
+  const std::vector<std::string> before = {"link.npy", "model.h5", "x.npy"};
+  struct Case {
+    std::string output;
+    std::vector<std::string> mentions;
+  };
+  for (const Case& c : {Case{dir + "/x.npy", {"is the input file", "x.npy"}},
+                        Case{dir + "/./model.h5", {"is the input model file"}},
+                        Case{dir + "/link.npy", {"symbolic link"}},
+                        Case{dir + "/none/y.npy", {"does not exist"}}}) {
+    const Outcome r = run_kc2cpp({"eval", model, "--input", dir + "/x.npy", "--output", c.output}, dir + "/../eval-run");
+    expect_refused(r, c.output, c.mentions, dir, before);
+  }
+  EXPECT_TRUE(read_file(dir + "/x.npy") == x) << "the input was changed";
+  const Outcome ok = run_kc2cpp({"eval", model, "--input", dir + "/x.npy", "--output", dir + "/y.npy"}, dir + "/../eval-run");
+  ASSERT_EQ(ok.exit_code, 0) << ok.err;
+  EXPECT_TRUE(read_file(dir + "/y.npy") == read_file(fixture + ".golden.y0.npy")) << "eval's output differs from the golden";
 }
 
 // ---- signals during the write ------------------------------------------------------------------
@@ -418,6 +444,17 @@ bool has_ended(pid_t pid) {
   return paren == std::string::npos || paren + 2 >= stat.size() || stat[paren + 2] == 'Z' || stat[paren + 2] == 'X';
 }
 
+// True if process `pid` has `path` open.
+bool has_open(pid_t pid, const std::string& path) {
+  std::error_code ec;
+  const std::string fds = "/proc/" + std::to_string(pid) + "/fd";
+  for (fs::directory_iterator it(fds, ec), end; !ec && it != end; it.increment(ec)) {
+    std::error_code lec;
+    if (fs::read_symlink(it->path(), lec) == path) return true;
+  }
+  return false;
+}
+
 TEST(HostileLoader, TheReadingChildDiesWithKc2cpp) {
   if (!file_exists("/proc/self/task")) GTEST_SKIP() << "SKIPPED: needs Linux /proc";
   const std::string dir = case_dir("child-dies");
@@ -427,11 +464,15 @@ TEST(HostileLoader, TheReadingChildDiesWithKc2cpp) {
     pid_t child = 0;
     RunOptions opt;
     opt.while_running = [&](pid_t pid) {
+      // The child is caught once it has the model open, i.e. after its first step (die_with_parent).
       const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
       while (child == 0 && std::chrono::steady_clock::now() < deadline) {
         const std::vector<pid_t> c = children_of(pid);
-        if (!c.empty()) child = c[0];
+        if (!c.empty() && has_open(c[0], model)) child = c[0];
       }
+      // Stopped, the child cannot finish (or die of a broken pipe) by itself: only kc2cpp's
+      // death (PR_SET_PDEATHSIG sends SIGKILL, which also ends a stopped process) can end it.
+      if (child != 0) ::kill(child, SIGSTOP);
       ::kill(pid, sig);
     };
     run_kc2cpp({model, "-o", dir + "/m.cpp"}, dir + "/run", opt);
