@@ -1,9 +1,6 @@
 #include "driver/driver.h"
 
-#include <cstdio>
-#include <fstream>
-#include <unistd.h>
-
+#include "driver/output.h"
 #include "emit/emit.h"
 #include "emit/naming.h"
 #include "error.h"
@@ -19,13 +16,6 @@ namespace {
 std::string base_name(const std::string& path) {
   const size_t slash = path.find_last_of('/');
   return slash == std::string::npos ? path : path.substr(slash + 1);
-}
-
-void write_file(const std::string& path, const std::string& text) {
-  std::ofstream f(path, std::ios::binary | std::ios::trunc);
-  f.write(text.data(), static_cast<std::streamsize>(text.size()));
-  f.close();
-  if (!f) throw Error(path + ": cannot write the file (check the directory exists and is writable)");
 }
 
 }  // namespace
@@ -54,31 +44,28 @@ Generated generate(const CompileOptions& opt) {
     throw Error(opt.model + ": --name '" + eo.ns + "' is not a valid C++ identifier; pass e.g. --name my_model");
   eo.source_name = base_name(opt.model);
   eo.header_name = opt.header.empty() ? "" : base_name(opt.header);
-  const ir::Graph g = compile_graph(load::load_model(opt.model), opt.fp);
+  const ir::Graph g = compile_graph(load::load_model(opt.model, opt.max_memory), opt.fp);
   const plan::Plan plan = plan::make_plan(g);
   emit::Output out = emit::emit(g, plan, eo);
   return {std::move(out.source), std::move(out.header)};
 }
 
 void compile_file(const CompileOptions& opt) {
-  const Generated gen = generate(opt);
-  const std::string suffix = ".kc2cpp-tmp-" + std::to_string(::getpid());
-  std::vector<std::pair<std::string, std::string>> files = {{opt.output, gen.source}};
-  if (!opt.header.empty()) files.push_back({opt.header, gen.header});
-  try {
-    for (const auto& [path, text] : files) write_file(path + suffix, text);
-    for (const auto& [path, text] : files)
-      if (std::rename((path + suffix).c_str(), path.c_str()) != 0)
-        throw Error(path + ": cannot move the finished file into place");
-  } catch (...) {
-    for (const auto& f : files) std::remove((f.first + suffix).c_str());
-    throw;
-  }
+  std::vector<std::string> paths = {opt.output};
+  if (!opt.header.empty()) paths.push_back(opt.header);
+  check_outputs({opt.model}, paths);  // before the model is read: a bad output path fails fast
+  Generated gen = generate(opt);
+  std::vector<OutputFile> files = {{opt.output, std::move(gen.source)}};
+  if (!opt.header.empty()) files.push_back({opt.header, std::move(gen.header)});
+  write_outputs({opt.model}, files);
 }
 
 void eval_files(const std::string& model_path, const std::vector<std::string>& inputs,
-                const std::vector<std::string>& outputs, ir::FpMode fp) {
-  const ir::Graph g = compile_graph(load::load_model(model_path), fp);
+                const std::vector<std::string>& outputs, ir::FpMode fp, uint64_t max_memory) {
+  std::vector<std::string> read = {model_path};
+  read.insert(read.end(), inputs.begin(), inputs.end());
+  check_outputs(read, outputs);  // before anything is read: a bad output path fails fast
+  const ir::Graph g = compile_graph(load::load_model(model_path, max_memory), fp);
   if (inputs.size() != g.inputs.size() || outputs.size() != g.outputs.size())
     throw Error(model_path + ": the model has " + std::to_string(g.inputs.size()) + " input(s) and " +
                 std::to_string(g.outputs.size()) + " output(s); pass one --input and one --output for each");
@@ -95,13 +82,15 @@ void eval_files(const std::string& model_path, const std::vector<std::string>& i
     xs.push_back(std::move(a.data));
   }
   const auto ys = eval::evaluate(g, xs, static_cast<int>(batch));
+  std::vector<OutputFile> files;
   for (size_t k = 0; k < outputs.size(); ++k) {
     load::NpyArray a;
     a.shape = {batch};
     for (int64_t d : g.tensors[g.outputs[k]].shape) a.shape.push_back(d);
     a.data = ys[k];
-    load::write_npy(outputs[k], a);
+    files.push_back({outputs[k], load::encode_npy(outputs[k], a)});
   }
+  write_outputs(read, files);
 }
 
 }  // namespace kc2cpp::driver

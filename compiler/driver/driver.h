@@ -15,6 +15,7 @@ struct CompileOptions {
   std::string header;  // .h to write, or empty
   std::string name;    // namespace; empty: derived from the output file name
   ir::FpMode fp = ir::FpMode::Unfused;
+  uint64_t max_memory = 0;  // the loader child's memory limit in bytes; 0: the default (load::load_model)
 };
 
 // load -> lower -> passes: the optimised IR of a model file.
@@ -26,16 +27,17 @@ struct Generated {
 };
 Generated generate(const CompileOptions& opt);
 
-// generate() and write the files. Each file is written to a temporary name beside it and
-// renamed into place only when everything succeeded: on error no output file is left.
+// Checks the output paths (driver/output.h: regular files only, never the input model), then
+// generate() and write the files. Each file is written to a temporary name beside it and renamed
+// into place only when everything succeeded: on error or SIGINT/SIGTERM/SIGHUP no file is left.
 void compile_file(const CompileOptions& opt);
 
 // What `kc2cpp inspect` prints.
-std::string inspect(const std::string& model_path);
+std::string inspect(const std::string& model_path, uint64_t max_memory = 0);
 
 // Runs the reference evaluator on .npy inputs ([N, ...] per input), writes .npy outputs.
 void eval_files(const std::string& model_path, const std::vector<std::string>& inputs,
-                const std::vector<std::string>& outputs, ir::FpMode fp);
+                const std::vector<std::string>& outputs, ir::FpMode fp, uint64_t max_memory = 0);
 
 // A valid C++ identifier derived from a file name ("my-net.cpp" -> "my_net").
 std::string namespace_from_path(const std::string& path);

@@ -18,6 +18,16 @@ void add_fp_option(CLI::App& app, kc2cpp::ir::FpMode& fp) {
       ->transform(CLI::CheckedTransformer(kModes, CLI::ignore_case));
 }
 
+// --max-memory in gigabytes (2^30 bytes); 0 (not given) leaves the loader's default.
+void add_memory_option(CLI::App& app, double& gb) {
+  app.add_option("--max-memory", gb,
+                 "memory limit in GB for reading the model file (default: 8, or 4 times the file's size if larger; "
+                 "also KC2CPP_MAX_MEMORY)")
+      ->check(CLI::Range(0.01, 1048576.0));
+}
+
+uint64_t bytes_of(double gb) { return static_cast<uint64_t>(gb * double(uint64_t{1} << 30)); }
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -31,14 +41,20 @@ int main(int argc, char** argv) {
 
   kc2cpp::driver::CompileOptions opt;
   app.add_option("model", opt.model, "Keras model file (full model, legacy HDF5 .h5)")->check(CLI::NonexistentPath | CLI::ExistingPath);
-  app.add_option("-o,--output", opt.output, "C++ source to write (default: <model name>.cpp)");
+  app.add_option("-o,--output", opt.output,
+                 "C++ source to write (default: <model name>.cpp); a regular file, never a device, FIFO, "
+                 "symbolic link or the model itself");
   app.add_option("--header", opt.header, "also write the API as a header; the source then includes it");
   app.add_option("--name", opt.name, "namespace of the generated API (default: from the output file name)");
   add_fp_option(app, opt.fp);
+  double max_memory_gb = 0;
+  add_memory_option(app, max_memory_gb);
 
   CLI::App* inspect = app.add_subcommand("inspect", "print the model summary, parameter counts and arena size");
   std::string inspect_model;
   inspect->add_option("model", inspect_model, "Keras model file")->required();
+  double inspect_memory_gb = 0;
+  add_memory_option(*inspect, inspect_memory_gb);
 
   CLI::App* eval = app.add_subcommand("eval", "run the reference evaluator on .npy inputs, write .npy outputs");
   std::string eval_model;
@@ -48,19 +64,26 @@ int main(int argc, char** argv) {
   eval->add_option("--input", eval_in, "float32 .npy, shape [N, ...], one per model input")->required();
   eval->add_option("--output", eval_out, ".npy to write, one per model output")->required();
   add_fp_option(*eval, eval_fp);
+  double eval_memory_gb = 0;
+  add_memory_option(*eval, eval_memory_gb);
 
-  CLI11_PARSE(app, argc, argv);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e) == 0 ? 0 : 2;  // --help and --version exit 0; every usage error exits 2
+  }
   try {
     if (*inspect) {
-      std::fputs(kc2cpp::driver::inspect(inspect_model).c_str(), stdout);
+      std::fputs(kc2cpp::driver::inspect(inspect_model, bytes_of(inspect_memory_gb)).c_str(), stdout);
     } else if (*eval) {
-      kc2cpp::driver::eval_files(eval_model, eval_in, eval_out, eval_fp);
+      kc2cpp::driver::eval_files(eval_model, eval_in, eval_out, eval_fp, bytes_of(eval_memory_gb));
     } else {
       if (opt.model.empty()) {
         std::fputs(app.help().c_str(), stderr);
         return 2;
       }
       if (opt.output.empty()) opt.output = kc2cpp::driver::namespace_from_path(opt.model) + ".cpp";
+      opt.max_memory = bytes_of(max_memory_gb);
       kc2cpp::driver::compile_file(opt);
     }
   } catch (const kc2cpp::Error& e) {

@@ -1,9 +1,11 @@
 #include "load/hdf5.h"
 
+#include <algorithm>
 #include <cfloat>
 #include <cmath>
 #include <cstring>
 #include <limits>
+#include <new>
 #include <type_traits>
 
 namespace kc2cpp::load::h5 {
@@ -15,10 +17,25 @@ std::string with_reason(std::string what) {
   return what;
 }
 
-herr_t first_message(unsigned n, const H5E_error2_t* err, void* out) {
-  auto* text = static_cast<std::string*>(out);
-  if (n == 0 && err->desc != nullptr) *text = err->desc;
+struct ErrorStack {
+  std::string innermost;       // the most specific description
+  bool out_of_memory = false;  // some level failed to allocate memory
+};
+
+herr_t walk_error(unsigned n, const H5E_error2_t* err, void* out) {
+  auto* stack = static_cast<ErrorStack*>(out);
+  if (n == 0 && err->desc != nullptr) stack->innermost = err->desc;
+  if (err->maj_num == H5E_RESOURCE && (err->min_num == H5E_NOSPACE || err->min_num == H5E_CANTALLOC))
+    stack->out_of_memory = true;
   return 0;
+}
+
+// Control characters of names taken from the file are shown as '?', and long names are cut.
+std::string printable(const std::string& s) {
+  std::string out = s.substr(0, 200);
+  for (char& c : out)
+    if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) c = '?';
+  return s.size() > 200 ? out + "..." : out;
 }
 
 const char* class_name(H5T_class_t cls) {
@@ -155,26 +172,132 @@ void read_bfloat16(hid_t dset, hid_t file_type, uint64_t n, std::vector<float>& 
   for (uint64_t i = 0; i < n; ++i) out[i] = bfloat16_to_float(&raw[2 * i]);
 }
 
-// The dataset's bytes in the file may not exceed the file; compressed (chunked) data may expand,
-// but not beyond any plausible ratio.
-void check_size(hid_t dset, uint64_t bytes, uint64_t file_size, const std::string& what) {
-  Handle plist(H5Dget_create_plist(dset), H5Pclose);
-  bool chunked = plist.valid() && H5Pget_layout(plist.get()) == H5D_CHUNKED;
-  uint64_t limit = chunked ? file_size * 1024 + (uint64_t{1} << 20) : file_size;
+// Deflate expands at most 1032 times (zlib's maximum ratio); 1100 leaves room for chunk overheads.
+constexpr uint64_t kMaxInflate = 1100;
+constexpr uint64_t kMinChunkLimit = uint64_t{4} << 20;
+
+std::string filter_description(H5Z_filter_t id) {
+  std::string known;
+  switch (id) {
+    case H5Z_FILTER_SZIP: known = "szip"; break;
+    case H5Z_FILTER_NBIT: known = "nbit"; break;
+    case H5Z_FILTER_SCALEOFFSET: known = "scale-offset"; break;
+    case 32000: known = "LZF, h5py's own compression"; break;
+    default: known = id >= 256 ? "a third-party filter plugin" : "unknown"; break;
+  }
+  return "HDF5 filter " + std::to_string(id) + " (" + known + ")";
+}
+
+// Deflate, shuffle and fletcher32 only (what h5py/Keras write); returns whether deflate is among them.
+bool check_filters(hid_t dcpl, const std::string& what) {
+  const int count = H5Pget_nfilters(dcpl);
+  if (count < 0) throw Failure(with_reason("cannot read the filters of " + what));
+  bool deflated = false;
+  for (int i = 0; i < count; ++i) {
+    unsigned flags = 0;
+    size_t values = 0;
+    const H5Z_filter_t id = H5Pget_filter2(dcpl, static_cast<unsigned>(i), &flags, &values, nullptr, 0, nullptr, nullptr);
+    if (id < 0) throw Failure(with_reason("cannot read the filters of " + what));
+    if (id == H5Z_FILTER_DEFLATE) deflated = true;
+    else if (id != H5Z_FILTER_SHUFFLE && id != H5Z_FILTER_FLETCHER32)
+      throw Refused(what + " is stored through the " + filter_description(id) +
+                    " (only gzip/deflate, shuffle and fletcher32 are decoded)");
+  }
+  return deflated;
+}
+
+std::string external_file_of(hid_t dcpl) {
+  char name[1024] = {};
+  off_t offset = 0;
+  hsize_t size = 0;
+  if (H5Pget_external(dcpl, 0, sizeof name, name, &offset, &size) < 0) {
+    take_error();
+    return "another file";
+  }
+  name[sizeof name - 1] = '\0';
+  return "the file '" + printable(name) + "'";
+}
+
+// Where the data lives: in this file, with allowed filters. Checked before anything else of the
+// dataset is read (for a virtual dataset even its shape may come from other files). Returns
+// whether the data is deflate-compressed.
+bool check_stored_inside(hid_t dcpl, const std::string& what) {
+  const H5D_layout_t layout = H5Pget_layout(dcpl);
+  if (layout < 0) throw Failure(with_reason("cannot read the storage layout of " + what));
+  if (layout == H5D_VIRTUAL)
+    throw Refused(what + " is a virtual dataset: its data would be read from other files");
+  const int external = H5Pget_external_count(dcpl);
+  if (external < 0) throw Failure(with_reason("cannot read the storage layout of " + what));
+  if (external > 0)
+    throw Refused(what + " keeps its data in " + external_file_of(dcpl) +
+                  ", outside the model file (HDF5 external storage)");
+  return check_filters(dcpl, what);
+}
+
+// The size rules of hdf5.h: what the dataset decodes to (`bytes`) against what it stores in the
+// file, its chunks against the dataset, and the file's running total.
+void check_size(const File& file, hid_t dset, hid_t dcpl, uint64_t bytes, size_t width, bool deflated,
+                const std::string& what) {
+  if (bytes == 0) return;
+  const uint64_t stored = H5Dget_storage_size(dset);  // 0 also on failure: then nothing is read
+  take_error();
+  if (stored > file.size())
+    throw Failure(what + " claims to store " + std::to_string(stored) + " bytes but the file has only " +
+                  std::to_string(file.size()));
+  const uint64_t limit = deflated ? stored * kMaxInflate : stored;
   if (bytes > limit)
-    throw Failure(what + " claims " + std::to_string(bytes) + " bytes of data but the file has only " +
-                  std::to_string(file_size));
+    throw Failure(what + " claims " + std::to_string(bytes) + " bytes of data but stores only " +
+                  std::to_string(stored) + " bytes in the file" +
+                  (deflated ? " (compressed data expands at most " + std::to_string(kMaxInflate) + " times)" : ""));
+  if (H5Pget_layout(dcpl) == H5D_CHUNKED) {
+    hsize_t chunk[H5S_MAX_RANK];
+    const int rank = H5Pget_chunk(dcpl, H5S_MAX_RANK, chunk);
+    if (rank < 0 || rank > H5S_MAX_RANK) throw Failure(with_reason("cannot read the chunk shape of " + what));
+    uint64_t chunk_bytes = width;
+    for (int i = 0; i < rank; ++i) chunk_bytes = checked_mul(chunk_bytes, chunk[i], what + "'s chunk");
+    if (chunk_bytes > std::max(bytes, kMinChunkLimit))
+      throw Failure(what + " has chunks of " + std::to_string(chunk_bytes) + " bytes, larger than the dataset (" +
+                    std::to_string(bytes) + " bytes)");
+  }
+  file.count_stored(stored, what);
+}
+
+// Every level of the relative path `name` below `loc` is a hard link (or does not exist).
+void require_hard_path(hid_t loc, const std::string& name) {
+  for (size_t slash = name.find('/');; slash = name.find('/', slash + 1)) {
+    const std::string prefix = name.substr(0, slash);
+    if (!prefix.empty() && prefix.back() != '/') require_hard_link(loc, prefix);
+    if (slash == std::string::npos) return;
+  }
+}
+
+std::string external_link_target(hid_t loc, const std::string& name, const H5L_info_t& info) {
+  if (info.u.val_size == 0 || info.u.val_size > 8192) return "another file";
+  std::vector<char> value(info.u.val_size);
+  unsigned flags = 0;
+  const char* file = nullptr;
+  const char* object = nullptr;
+  if (H5Lget_val(loc, name.c_str(), value.data(), value.size(), H5P_DEFAULT) < 0 ||
+      H5Lunpack_elink_val(value.data(), value.size(), &flags, &file, &object) < 0 || file == nullptr) {
+    take_error();
+    return "another file";
+  }
+  return "'" + printable(file) + "' (object '" + printable(object ? object : "") + "')";
 }
 
 }  // namespace
 
-void silence_errors() { H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr); }
+void silence_errors() {
+  H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr);
+  H5PLset_loading_state(0);  // and never load filter plugins named by a file (check_filters refuses them anyway)
+}
 
 std::string take_error() {
-  std::string text;
-  H5Ewalk2(H5E_DEFAULT, H5E_WALK_UPWARD, first_message, &text);
+  ErrorStack stack;
+  H5Ewalk2(H5E_DEFAULT, H5E_WALK_UPWARD, walk_error, &stack);
   H5Eclear2(H5E_DEFAULT);
-  return text;
+  if (stack.out_of_memory) throw std::bad_alloc();
+  return stack.innermost;
 }
 
 Handle& Handle::operator=(Handle&& other) noexcept {
@@ -192,7 +315,16 @@ void Handle::reset() {
   id_ = -1;
 }
 
+void File::count_stored(uint64_t bytes, const std::string& what) const {
+  stored_read_ += bytes;  // no overflow: each dataset stores at most size_, and the sum stops above it
+  if (stored_read_ > size_)
+    throw Failure("with " + what + " the datasets read add up to " + std::to_string(stored_read_) +
+                  " stored bytes, more than the file's " + std::to_string(size_) +
+                  ": the same data is listed more than once (in weight_names)");
+}
+
 File File::open(const std::string& path, uint64_t size_on_disk) {
+  silence_errors();
   Handle fapl(H5Pcreate(H5P_FILE_ACCESS), H5Pclose);
 #if H5_VERSION_GE(1, 10, 7)
   // Read-only access needs no lock, and locking fails on some network file systems.
@@ -206,6 +338,22 @@ File File::open(const std::string& path, uint64_t size_on_disk) {
   }
   f.size_ = size_on_disk;
   return f;
+}
+
+void require_hard_link(hid_t loc, const std::string& name) {
+  H5L_info_t info;
+  if (H5Lget_info(loc, name.c_str(), &info, H5P_DEFAULT) < 0) {
+    take_error();
+    return;  // no such link: the caller's open or existence check reports it
+  }
+  if (info.type == H5L_TYPE_HARD) return;
+  const std::string where = "'" + printable(name) + "' in " + path_of(loc);
+  if (info.type == H5L_TYPE_EXTERNAL)
+    throw Refused(where + " is an external link to " + external_link_target(loc, name, info) + ", another file");
+  if (info.type == H5L_TYPE_SOFT)
+    throw Refused(where + " is a soft link (only the hard links Keras writes are followed)");
+  throw Refused(where + " is a user-defined link (type " + std::to_string(static_cast<int>(info.type)) +
+                "), which kc2cpp does not follow");
 }
 
 bool has_link(hid_t loc, const std::string& name) {
@@ -234,6 +382,7 @@ std::string path_of(hid_t obj) {
 }
 
 Handle open_group(hid_t loc, const std::string& name) {
+  require_hard_path(loc, name);
   Handle g(H5Gopen2(loc, name.c_str(), H5P_DEFAULT), H5Gclose);
   if (!g.valid()) {
     std::string reason = take_error();  // before path_of, which clears the error stack
@@ -250,6 +399,7 @@ bool has_path(hid_t loc, const std::string& relative) {
       take_error();
       return false;
     }
+    if (!prefix.empty()) require_hard_link(loc, prefix);  // the levels above were checked in earlier rounds
     if (slash == std::string::npos) return true;
   }
 }
@@ -286,12 +436,16 @@ std::vector<std::string> read_chunked_strings(const File& file, hid_t obj, const
 }
 
 Array read_dataset(const File& file, hid_t loc, const std::string& name) {
+  require_hard_path(loc, name);
   Handle dset(H5Dopen2(loc, name.c_str(), H5P_DEFAULT), H5Dclose);
   if (!dset.valid()) {
     std::string reason = take_error();  // before path_of, which clears the error stack
     throw Failure("cannot open dataset '" + name + "' in " + path_of(loc) + (reason.empty() ? "" : " (HDF5: " + reason + ")"));
   }
   std::string what = "dataset " + path_of(dset.get());
+  Handle dcpl(H5Dget_create_plist(dset.get()), H5Pclose);
+  if (!dcpl.valid()) throw Failure(with_reason("cannot read the storage properties of " + what));
+  const bool deflated = check_stored_inside(dcpl.get(), what);
   Handle type(H5Dget_type(dset.get()), H5Tclose);
   Handle space(H5Dget_space(dset.get()), H5Sclose);
   if (!type.valid() || !space.valid()) throw Failure(with_reason("cannot read the type and shape of " + what));
@@ -302,7 +456,7 @@ Array read_dataset(const File& file, hid_t loc, const std::string& name) {
   H5T_class_t cls = H5Tget_class(type.get());
   size_t width = H5Tget_size(type.get());
   if (width == 0) throw Failure(with_reason("cannot read the element type of " + what));
-  check_size(dset.get(), checked_mul(n, width, what), file.size(), what);
+  check_size(file, dset.get(), dcpl.get(), checked_mul(n, width, what), width, deflated, what);
   out.data.resize(n);
   if (n == 0) return out;
 

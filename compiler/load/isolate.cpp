@@ -1,22 +1,29 @@
 // load_model: load_model_in_process run in a child process, so that a crash inside libhdf5 on a
 // damaged file becomes an Error instead of killing the compiler.
 //
-// The child loads the model, then writes one message to a pipe and exits with _exit (no atexit
-// handlers, no stdio flush of the parent's buffers):
-//   'M' model   - the loaded model (format below), or
-//   'E' text    - the kc2cpp::Error message.
+// The child dies with its parent (PR_SET_PDEATHSIG, then a check that the parent is still the one
+// that forked it), has no core dumps and an address-space limit (RLIMIT_AS; not under sanitizers,
+// whose shadow memory needs terabytes of address space). It loads the model, then writes its answer
+// to a pipe and exits with _exit (no atexit handlers, no stdio flush of the parent's buffers):
+//   'L'         - loading finished (what follows is kc2cpp's own code, not libhdf5), then
+//   'M' model   - the loaded model (format below); or instead of both:
+//   'E' text    - the kc2cpp::Error message;
+//   'O' text    - memory ran out (under the limit).
 // Model format (native byte order; both ends are the same executable):
 //   str keras_version, str backend, str cbor(config), u64 layer count,
 //   per layer: str name, u64 array count, per array: str name, u64 rank, i64 dims[rank], u64 n, f32 data[n].
 //   str = u64 size + bytes. CBOR keeps NaN and infinities that JSON text cannot.
 // The parent reads while the child runs (no pipe deadlock), then waits; a child killed by a signal
-// gives "crashed" whatever it wrote. A child that sends nothing before a deadline (libhdf5 can also
-// loop forever on a damaged file) is killed.
+// gives "crashed" whatever it wrote (blamed on libhdf5 before 'L', on kc2cpp after it). A child that
+// sends nothing before a deadline (libhdf5 can also loop forever on a damaged file) is killed.
 #include "error.h"
 #include "load/keras_model.h"
 
 #if defined(__unix__) || defined(__APPLE__)
 #include <poll.h>
+#if defined(__linux__)
+#include <sys/prctl.h>
+#endif
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -25,7 +32,10 @@
 #include <algorithm>
 #include <cerrno>
 #include <chrono>
+#include <cmath>
 #include <csignal>
+#include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <limits>
 #include <stdexcept>
@@ -115,11 +125,13 @@ class PipeReader {
   int fd_;
 };
 
-void write_model(PipeWriter& w, const KerasModel& m) {
+// `cbor` is m.config encoded before anything is written, so that running out of memory while
+// encoding cannot cut a message in half.
+void write_model(PipeWriter& w, const KerasModel& m, const std::vector<uint8_t>& cbor) {
   w.str(m.keras_version);
   w.str(m.backend);
-  std::vector<uint8_t> cbor = nlohmann::json::to_cbor(m.config);
-  w.str(std::string(cbor.begin(), cbor.end()));
+  w.pod<uint64_t>(cbor.size());
+  w.bytes(cbor.data(), cbor.size());
   w.pod<uint64_t>(m.layers.size());
   for (const LayerWeights& l : m.layers) {
     w.str(l.layer);
@@ -155,18 +167,96 @@ KerasModel read_model(PipeReader& r, const std::string& path) {
   return m;
 }
 
-[[noreturn]] void run_child(int fd, const std::string& path) {
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+constexpr bool kLimitAddressSpace = false;
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer) || __has_feature(thread_sanitizer) || __has_feature(memory_sanitizer)
+constexpr bool kLimitAddressSpace = false;
+#else
+constexpr bool kLimitAddressSpace = true;
+#endif
+#else
+constexpr bool kLimitAddressSpace = true;
+#endif
+
+// Soft and hard limit, never above the hard limit kc2cpp itself runs under.
+void limit_address_space(uint64_t bytes) {
+  if (!kLimitAddressSpace) return;
+  rlimit now{};
+  if (::getrlimit(RLIMIT_AS, &now) != 0) return;
+  rlim_t want = static_cast<rlim_t>(bytes);
+  if (now.rlim_max != RLIM_INFINITY && want > now.rlim_max) want = now.rlim_max;
+  rlimit lim{want, want};
+  ::setrlimit(RLIMIT_AS, &lim);
+}
+
+// A crash signal in the child while loading, with errno ENOMEM (a failed allocation that libhdf5
+// did not check, or a stack that could not grow under the limit) reports 'O' instead of a crash.
+// Async-signal-safe: reads errno, write, _exit, signal, raise. Runs on its own stack.
+volatile sig_atomic_t g_answer_fd = -1;  // the pipe while nothing has been written to it, else -1
+
+extern "C" void on_child_crash(int sig) {
+  const int fd = g_answer_fd;
+  if (errno == ENOMEM && fd >= 0) {
+    const char answer[1 + sizeof(uint64_t)] = {'O'};  // tag, then an empty text
+    if (::write(fd, answer, sizeof answer) == static_cast<ssize_t>(sizeof answer)) ::_exit(0);
+  }
+  ::signal(sig, SIG_DFL);
+  ::raise(sig);
+}
+
+void report_memory_crashes(int fd) {
+  static char alt_stack[1 << 16];
+  stack_t ss{};
+  ss.ss_sp = alt_stack;
+  ss.ss_size = sizeof alt_stack;
+  if (::sigaltstack(&ss, nullptr) != 0) return;
+  g_answer_fd = fd;
+  struct sigaction act {};
+  act.sa_handler = on_child_crash;
+  act.sa_flags = SA_ONSTACK | SA_RESETHAND;
+  for (int sig : {SIGSEGV, SIGBUS, SIGABRT}) ::sigaction(sig, &act, nullptr);
+}
+
+// Right after fork: die with the parent. PDEATHSIG only acts on a parent that dies from now on, so
+// a parent that is already gone (getppid() changed) is checked once by hand.
+void die_with_parent(pid_t parent) {
+#if defined(__linux__)
+  ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+#endif
+  if (::getppid() != parent) ::_exit(1);
+}
+
+[[noreturn]] void run_child(int fd, const std::string& path, pid_t parent, uint64_t max_memory) {
+  die_with_parent(parent);
   rlimit no_core{0, 0};
   ::setrlimit(RLIMIT_CORE, &no_core);  // a crash in libhdf5 must not leave a core file behind
+  limit_address_space(max_memory);
+  report_memory_crashes(fd);
   PipeWriter w(fd);
+  bool loaded = false;
   try {
     KerasModel m = load_model_in_process(path);
+    g_answer_fd = -1;
+    w.pod<char>('L');
+    loaded = true;
+    const std::vector<uint8_t> cbor = nlohmann::json::to_cbor(m.config);
     w.pod<char>('M');
-    write_model(w, m);
+    write_model(w, m, cbor);
+  } catch (const OutOfMemory& e) {
+    g_answer_fd = -1;
+    w.pod<char>('O');
+    w.str(e.what());
+  } catch (const std::bad_alloc&) {
+    g_answer_fd = -1;
+    w.pod<char>('O');
+    w.str(path + (loaded ? ": out of memory while passing the model on" : ": out of memory while loading"));
   } catch (const Error& e) {
+    g_answer_fd = -1;
     w.pod<char>('E');
     w.str(e.what());
   } catch (const std::exception& e) {
+    g_answer_fd = -1;
     w.pod<char>('E');
     w.str(path + ": internal error while loading the model: " + e.what());
   }
@@ -189,18 +279,60 @@ std::string wait_for(pid_t pid) {
   return "exit status " + std::to_string(WIFEXITED(status) ? WEXITSTATUS(status) : -1);
 }
 
+uint64_t file_size(const std::string& path) {
+  struct stat st {};
+  return ::stat(path.c_str(), &st) == 0 && st.st_size > 0 ? static_cast<uint64_t>(st.st_size) : 0;
+}
+
 // libhdf5 1.10 can also loop forever on a damaged file. The child gets 30 s plus 1 s per 20 MB
 // (reading runs at hundreds of MB/s) to load the model before it is killed.
 std::chrono::milliseconds load_timeout(const std::string& path) {
-  struct stat st {};
-  uint64_t size = ::stat(path.c_str(), &st) == 0 ? static_cast<uint64_t>(st.st_size) : 0;
-  return std::chrono::milliseconds(30000 + size / 20000);
+  return std::chrono::milliseconds(30000 + file_size(path) / 20000);
+}
+
+// Gigabytes (2^30 bytes) as "8" or "1.5".
+std::string gigabytes(uint64_t bytes) {
+  char buf[32];
+  const double gb = static_cast<double>(bytes) / double(uint64_t{1} << 30);
+  std::snprintf(buf, sizeof buf, gb == std::floor(gb) ? "%.0f" : "%.2f", gb);
+  return buf;
+}
+
+// The child's limit: `requested`, else KC2CPP_MAX_MEMORY, else the default (keras_model.h).
+uint64_t memory_limit(uint64_t requested, const std::string& path) {
+  if (requested != 0) return requested;
+  if (const char* env = std::getenv("KC2CPP_MAX_MEMORY"); env != nullptr && *env != '\0') {
+    char* end = nullptr;
+    const double gb = std::strtod(env, &end);
+    if (end == env || *end != '\0' || !(gb >= 0.01 && gb <= 1048576.0))
+      throw Error(std::string("KC2CPP_MAX_MEMORY='") + env +
+                  "' is not a number of gigabytes between 0.01 and 1048576 (e.g. KC2CPP_MAX_MEMORY=16)");
+    return static_cast<uint64_t>(gb * double(uint64_t{1} << 30));
+  }
+  const uint64_t size = file_size(path);
+  return size > kDefaultMaxMemory / 4 ? 4 * size : kDefaultMaxMemory;
+}
+
+// The message for a child that did not give a complete answer.
+std::string failure_message(const std::string& path, const std::string& ended, bool loaded) {
+  if (loaded)
+    return path + ": kc2cpp failed while passing the loaded model on (" + ended +
+           "); this is a bug in kc2cpp, not a problem of the file: please report it";
+  if (ended.rfind("signal " + std::to_string(SIGKILL) + " ", 0) == 0)
+    return path + ": the process reading this file was killed (" + ended +
+           "; the system's out-of-memory killer does this when memory runs out); if the model is very large, "
+           "free memory or lower the limit with --max-memory so that the loader stops with a clear error";
+  return path + ": the HDF5 library crashed while reading this file (" + ended +
+         "); the file is damaged: copy it again or save the model again with model.save('model.h5')";
 }
 
 }  // namespace
 
-KerasModel load_model(const std::string& path) {
+KerasModel load_model(const std::string& path, uint64_t max_memory) {
+  require_not_special(path);  // a FIFO would block the reading child until the timeout
+  const uint64_t limit = memory_limit(max_memory, path);
   auto deadline = std::chrono::steady_clock::now() + load_timeout(path);
+  const pid_t parent = ::getpid();
   int fds[2];
   if (::pipe(fds) != 0) return load_model_in_process(path);
   pid_t pid = ::fork();
@@ -211,14 +343,14 @@ KerasModel load_model(const std::string& path) {
   }
   if (pid == 0) {
     ::close(fds[0]);
-    run_child(fds[1], path);
+    run_child(fds[1], path, parent, limit);
   }
   ::close(fds[1]);
   PipeReader r(fds[0]);
   char tag = 0;
   KerasModel model;
   std::string error;
-  bool complete = false;
+  bool complete = false, loaded = false;
   if (!r.wait_until(deadline)) {
     ::kill(pid, SIGKILL);
     ::close(fds[0]);
@@ -230,9 +362,13 @@ KerasModel load_model(const std::string& path) {
   }
   try {
     tag = r.pod<char>();
+    if (tag == 'L') {
+      loaded = true;
+      tag = r.pod<char>();
+    }
     if (tag == 'M') model = read_model(r, path);
-    else if (tag == 'E') error = r.str();
-    complete = tag == 'M' || tag == 'E';
+    else if (tag == 'E' || tag == 'O') error = r.str();
+    complete = tag == 'M' || tag == 'E' || tag == 'O';
   } catch (const std::exception&) {
     complete = false;
   }
@@ -240,9 +376,11 @@ KerasModel load_model(const std::string& path) {
   ::close(fds[0]);
   std::string ended = wait_for(pid);
   if (!ended.empty() || !complete)
-    throw Error(path + ": the HDF5 library crashed while reading this file (" +
-                (ended.empty() ? std::string("incomplete result") : ended) +
-                "); the file is damaged: copy it again or save the model again with model.save('model.h5')");
+    throw Error(failure_message(path, ended.empty() ? std::string("incomplete answer") : ended, loaded));
+  if (tag == 'O')
+    throw Error(path + ": the file asks for more than " + gigabytes(limit) +
+                " GB of memory (the loader's limit); if the model really is that big, raise the limit with "
+                "--max-memory <GB> or the environment variable KC2CPP_MAX_MEMORY=<GB>");
   if (tag == 'E') throw Error(error);
   return model;
 }
@@ -252,7 +390,10 @@ KerasModel load_model(const std::string& path) {
 #else  // no fork(): load in process
 
 namespace kc2cpp::load {
-KerasModel load_model(const std::string& path) { return load_model_in_process(path); }
+KerasModel load_model(const std::string& path, uint64_t) {
+  require_not_special(path);
+  return load_model_in_process(path);
+}
 }  // namespace kc2cpp::load
 
 #endif

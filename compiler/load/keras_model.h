@@ -8,6 +8,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "error.h"
+
 namespace kc2cpp::load {
 
 struct NamedArray {
@@ -34,11 +36,29 @@ struct KerasModel {
 
 // Reads a full-model Keras file. Throws kc2cpp::Error with a message naming the file and
 // saying what to do (missing, not HDF5, corrupt, weights-only file, bad JSON, ...).
-KerasModel load_model(const std::string& path);
+//
+// libhdf5 1.10 can crash (segfault in H5HG_read), loop forever or ask for gigabytes on some damaged
+// files, so on POSIX systems load_model runs the reading in a child process (fork) that
+//   - dies with kc2cpp (Linux: PR_SET_PDEATHSIG), so killing kc2cpp never leaves it running;
+//   - may use at most `max_memory` bytes of address space (RLIMIT_AS); 0 means the environment
+//     variable KC2CPP_MAX_MEMORY (gigabytes of 2^30 bytes, e.g. "16") or else the default,
+//     kDefaultMaxMemory or 4 times the file's size, whichever is larger;
+//   - must answer within 30 s + 1 s per 20 MB of file.
+// The error then says which happened: libhdf5 crashed (a signal while reading), the file asked for
+// more memory than the limit (and how to raise it), the time ran out, or kc2cpp itself failed.
+KerasModel load_model(const std::string& path, uint64_t max_memory = 0);
+inline constexpr uint64_t kDefaultMaxMemory = uint64_t{8} << 30;
 
-// libhdf5 1.10 can crash (segfault in H5HG_read) or loop forever on some damaged files, so on POSIX
-// systems load_model runs the reading in a child process (fork) and turns a crash, or no answer within
-// 30 s + 1 s per 20 MB of file, into an Error.
+// load_model_in_process ran out of memory (std::bad_alloc, or libhdf5 failing to allocate).
+class OutOfMemory : public Error {
+ public:
+  using Error::Error;
+};
+
+// Throws Error if `path` is a FIFO, device or socket: never opened, since reading one could block.
+// Anything else (missing, a directory, a regular file) is left to the loader's own checks.
+void require_not_special(const std::string& path);
+
 //
 // load_model without that isolation: the same checks and results, in the calling process. Exposed for
 // tests (e.g. checking that no HDF5 handle leaks) and for debugging; prefer load_model.

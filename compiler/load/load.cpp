@@ -87,6 +87,7 @@ uint64_t check_hdf5_file(const std::string& path) {
   if (S_ISDIR(st.st_mode))
     fail(path, "this is a directory, not a model file; a TensorFlow SavedModel directory is not supported: "
                "load it in Python and save it with model.save('model.h5')");
+  require_not_special(path);
   std::FILE* f = std::fopen(path.c_str(), "rb");
   if (f == nullptr)
     fail(path, std::string("cannot be read (") + std::strerror(errno) + "); check the file's permissions");
@@ -305,6 +306,18 @@ KerasModel read_model(const std::string& path, const h5::File& file) {
 
 }  // namespace
 
+void require_not_special(const std::string& path) {
+  struct stat st {};
+  if (::stat(path.c_str(), &st) != 0 || S_ISREG(st.st_mode) || S_ISDIR(st.st_mode)) return;
+  const char* kind = S_ISFIFO(st.st_mode)  ? "a FIFO (named pipe)"
+                     : S_ISCHR(st.st_mode) ? "a character device"
+                     : S_ISBLK(st.st_mode) ? "a block device"
+                     : S_ISSOCK(st.st_mode) ? "a socket"
+                                            : "a special file";
+  fail(path, std::string("is ") + kind + ", not a regular file; kc2cpp reads a model file saved with "
+                                         "model.save('model.h5') (copy the model into a file first)");
+}
+
 const LayerWeights* KerasModel::weights_of(const std::string& name) const {
   for (const LayerWeights& l : layers)
     if (l.layer == name) return &l;
@@ -317,6 +330,9 @@ KerasModel load_model_in_process(const std::string& path) {
   try {
     h5::File file = open_hdf5(path, size);
     return read_model(path, file);
+  } catch (const h5::Refused& e) {
+    fail(path, std::string("refused: ") + e.what() + "; kc2cpp reads only what Keras's model.save('model.h5') "
+                                                     "writes into the model file itself: save the model that way");
   } catch (const h5::Unsupported& e) {
     fail(path, std::string(e.what()) + "; convert the model's weights to float32 before saving it with "
                                        "model.save('model.h5')");
@@ -325,8 +341,8 @@ KerasModel load_model_in_process(const std::string& path) {
                    "; the file is probably damaged or truncated: copy it again or save the model again "
                    "with model.save('model.h5')");
   } catch (const std::bad_alloc&) {
-    fail(path, "the file claims sizes too large to read; it is probably damaged: copy it again or save "
-               "the model again with model.save('model.h5')");
+    throw OutOfMemory(path + ": the file claims sizes too large to read; it is probably damaged: copy it again or "
+                             "save the model again with model.save('model.h5')");
   } catch (const std::length_error&) {
     fail(path, "the file claims sizes too large to read; it is probably damaged: copy it again or save "
                "the model again with model.save('model.h5')");

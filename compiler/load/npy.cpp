@@ -195,7 +195,7 @@ NpyArray read_npy(const std::string& path) {
   return out;
 }
 
-void write_npy(const std::string& path, const NpyArray& array) {
+std::string encode_npy(const std::string& path, const NpyArray& array) {
   uint64_t n = element_count(array.shape, path);
   if (n != array.data.size())
     fail(path, "cannot write .npy: the shape " + shape_repr(array.shape) + " has " + std::to_string(n) +
@@ -218,6 +218,11 @@ void write_npy(const std::string& path, const NpyArray& array) {
     std::memcpy(&bits, &f, 4);
     for (int i = 0; i < 4; ++i) out += static_cast<char>((bits >> (8 * i)) & 0xff);
   }
+  return out;
+}
+
+void write_npy(const std::string& path, const NpyArray& array) {
+  const std::string out = encode_npy(path, array);
   std::ofstream file(path, std::ios::binary | std::ios::trunc);
   if (!file) fail(path, std::string("cannot create the .npy file (") + std::strerror(errno) + ")");
   file.write(out.data(), static_cast<std::streamsize>(out.size()));

@@ -18,6 +18,8 @@ struct NpyArray {
 };
 
 NpyArray read_npy(const std::string& path);
+// The bytes write_npy writes; `path` only names the array in errors.
+std::string encode_npy(const std::string& path, const NpyArray& array);
 void write_npy(const std::string& path, const NpyArray& array);
 
 }  // namespace kc2cpp::load
