@@ -1,5 +1,7 @@
 #include "load/hdf5.h"
 
+#include <hdf5_hl.h>
+
 #include <cfloat>
 #include <cmath>
 #include <cstring>
@@ -166,6 +168,19 @@ void check_size(hid_t dset, uint64_t bytes, uint64_t file_size, const std::strin
                   std::to_string(file_size));
 }
 
+// Data kept in other files (external raw storage, virtual datasets) is never read.
+void check_stored_inside(hid_t dset, const std::string& what) {
+  Handle plist(H5Dget_create_plist(dset), H5Pclose);
+  if (!plist.valid()) throw Failure(with_reason("cannot read the storage layout of " + what));
+  if (H5Pget_layout(plist.get()) == H5D_VIRTUAL || H5Pget_external_count(plist.get()) != 0)
+    throw Failure(what + " keeps its data in other files (external or virtual storage), which kc2cpp never reads");
+}
+
+herr_t collect_name(hid_t, const char* name, const H5L_info_t*, void* out) {
+  static_cast<std::vector<std::string>*>(out)->emplace_back(name);
+  return 0;
+}
+
 }  // namespace
 
 void silence_errors() { H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr); }
@@ -208,6 +223,46 @@ File File::open(const std::string& path, uint64_t size_on_disk) {
   return f;
 }
 
+File File::open_image(std::shared_ptr<const std::string> image) {
+  File f;
+  f.image_ = std::move(image);
+  // DONT_COPY + DONT_RELEASE: HDF5 reads the caller's bytes in place and never frees them; without
+  // OPEN_RW the image is read-only.
+  void* bytes = const_cast<char*>(f.image_->data());
+  f.handle_ = Handle(H5LTopen_file_image(bytes, f.image_->size(), H5LT_FILE_IMAGE_DONT_COPY | H5LT_FILE_IMAGE_DONT_RELEASE),
+                     H5Fclose);
+  if (!f.handle_.valid()) {
+    std::string reason = take_error();
+    throw Failure(reason.empty() ? "HDF5 cannot open it" : "HDF5 cannot open it: " + reason);
+  }
+  f.size_ = f.image_->size();
+  return f;
+}
+
+void require_hard_link(hid_t loc, const std::string& name) {
+  H5L_info_t info;
+  if (H5Lget_info(loc, name.c_str(), &info, H5P_DEFAULT) < 0) {
+    take_error();
+    return;  // no such link: the caller's open reports it
+  }
+  if (info.type != H5L_TYPE_HARD)
+    throw Failure("'" + name + "' in " + path_of(loc) + " is " +
+                  (info.type == H5L_TYPE_EXTERNAL ? "an external link to another file" : "a soft link") +
+                  "; kc2cpp follows only the file's own hard links");
+}
+
+std::vector<std::string> child_names(const File& file, hid_t group) {
+  H5G_info_t info;
+  if (H5Gget_info(group, &info) < 0) throw Failure(with_reason("cannot list the group " + path_of(group)));
+  if (info.nlinks > file.size()) throw Failure("the group " + path_of(group) + " claims more members than the file has bytes");
+  std::vector<std::string> names;
+  names.reserve(info.nlinks);
+  hsize_t at = 0;
+  if (H5Literate(group, H5_INDEX_NAME, H5_ITER_INC, &at, collect_name, &names) < 0)
+    throw Failure(with_reason("cannot list the group " + path_of(group)));
+  return names;
+}
+
 bool has_link(hid_t loc, const std::string& name) {
   if (name.empty() || name.find('/') != std::string::npos) return false;
   htri_t r = H5Lexists(loc, name.c_str(), H5P_DEFAULT);
@@ -234,6 +289,7 @@ std::string path_of(hid_t obj) {
 }
 
 Handle open_group(hid_t loc, const std::string& name) {
+  if (name.find('/') == std::string::npos) require_hard_link(loc, name);
   Handle g(H5Gopen2(loc, name.c_str(), H5P_DEFAULT), H5Gclose);
   if (!g.valid()) {
     std::string reason = take_error();  // before path_of, which clears the error stack
@@ -250,6 +306,7 @@ bool has_path(hid_t loc, const std::string& relative) {
       take_error();
       return false;
     }
+    if (!prefix.empty()) require_hard_link(loc, prefix);  // the levels above were checked in earlier rounds
     if (slash == std::string::npos) return true;
   }
 }
@@ -286,6 +343,7 @@ std::vector<std::string> read_chunked_strings(const File& file, hid_t obj, const
 }
 
 Array read_dataset(const File& file, hid_t loc, const std::string& name) {
+  if (name.find('/') == std::string::npos) require_hard_link(loc, name);
   Handle dset(H5Dopen2(loc, name.c_str(), H5P_DEFAULT), H5Dclose);
   if (!dset.valid()) {
     std::string reason = take_error();  // before path_of, which clears the error stack
@@ -295,6 +353,7 @@ Array read_dataset(const File& file, hid_t loc, const std::string& name) {
   Handle type(H5Dget_type(dset.get()), H5Tclose);
   Handle space(H5Dget_space(dset.get()), H5Sclose);
   if (!type.valid() || !space.valid()) throw Failure(with_reason("cannot read the type and shape of " + what));
+  check_stored_inside(dset.get(), what);
 
   Array out;
   uint64_t n = element_count(space.get(), &out.shape, what);

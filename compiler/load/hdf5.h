@@ -9,6 +9,7 @@
 #include <hdf5.h>
 
 #include <cstdint>
+#include <memory>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -60,13 +61,26 @@ class File {
  public:
   // Throws Failure (with HDF5's reason, e.g. "truncated file: eof = ...") if HDF5 cannot open it.
   static File open(const std::string& path, uint64_t size_on_disk);
+  // An HDF5 file held in memory (a member of a zip archive), opened read-only without copying it
+  // and without touching the disk; the File keeps the bytes alive.
+  static File open_image(std::shared_ptr<const std::string> image);
   hid_t root() const { return handle_.get(); }
   uint64_t size() const { return size_; }
 
  private:
+  std::shared_ptr<const std::string> image_;  // declared before handle_: released after the file is closed
   Handle handle_;
   uint64_t size_ = 0;
 };
+
+// HDF5 links can point into other files (external links) or elsewhere by name (soft links); a model
+// file must not make kc2cpp read anything but itself, so only hard links are followed. Throws
+// Failure if the link `name` (one component) below `loc` exists and is not a hard link.
+void require_hard_link(hid_t loc, const std::string& name);
+
+// The names of the direct children of a group (links), in HDF5's name order. Throws Failure if the
+// group claims more children than the file could hold.
+std::vector<std::string> child_names(const File& file, hid_t group);
 
 // True if `loc` has a direct child link `name` (no path traversal).
 bool has_link(hid_t loc, const std::string& name);
@@ -75,9 +89,11 @@ bool has_attr(hid_t obj, const std::string& name);
 // Path of an object inside the file ("/model_weights/dense"), for messages.
 std::string path_of(hid_t obj);
 
-// True if the relative path ("a/b/c:0") names an existing link below `loc`, checking each level.
+// True if the relative path ("a/b/c:0") names an existing link below `loc`, checking each level;
+// throws Failure if a level is not a hard link (require_hard_link).
 bool has_path(hid_t loc, const std::string& relative);
 
+// Opens a group; throws Failure if it does not open or (for a one-component name) is not a hard link.
 Handle open_group(hid_t loc, const std::string& name);
 
 // Reads a string attribute in any of the encodings h5py and Keras produce: scalar or array,
@@ -95,6 +111,7 @@ std::vector<std::string> read_chunked_strings(const File& file, hid_t obj, const
 //   2-byte opaque (how h5py stores ml_dtypes.bfloat16; Keras marks it with attribute dtype="bfloat16"
 //   in .weights.h5 files and not at all in legacy .h5 files), little-endian, widened exactly;
 //   integers of any size (rounded to nearest float).
+// Datasets stored outside the file (external storage, virtual datasets) are refused.
 struct Array {
   std::vector<int64_t> shape;  // empty for a scalar dataset
   std::vector<float> data;

@@ -155,12 +155,12 @@ KerasModel read_model(PipeReader& r, const std::string& path) {
   return m;
 }
 
-[[noreturn]] void run_child(int fd, const std::string& path) {
+[[noreturn]] void run_child(int fd, const std::string& path, const std::string& weights) {
   rlimit no_core{0, 0};
   ::setrlimit(RLIMIT_CORE, &no_core);  // a crash in libhdf5 must not leave a core file behind
   PipeWriter w(fd);
   try {
-    KerasModel m = load_model_in_process(path);
+    KerasModel m = load_model_in_process(path, weights);
     w.pod<char>('M');
     write_model(w, m);
   } catch (const Error& e) {
@@ -191,27 +191,32 @@ std::string wait_for(pid_t pid) {
 
 // libhdf5 1.10 can also loop forever on a damaged file. The child gets 30 s plus 1 s per 20 MB
 // (reading runs at hundreds of MB/s) to load the model before it is killed.
-std::chrono::milliseconds load_timeout(const std::string& path) {
-  struct stat st {};
-  uint64_t size = ::stat(path.c_str(), &st) == 0 ? static_cast<uint64_t>(st.st_size) : 0;
+std::chrono::milliseconds load_timeout(const std::string& path, const std::string& weights) {
+  uint64_t size = 0;
+  for (const std::string* p : {&path, &weights}) {
+    struct stat st {};
+    if (!p->empty() && ::stat(p->c_str(), &st) == 0) size += static_cast<uint64_t>(st.st_size);
+  }
   return std::chrono::milliseconds(30000 + size / 20000);
 }
 
 }  // namespace
 
-KerasModel load_model(const std::string& path) {
-  auto deadline = std::chrono::steady_clock::now() + load_timeout(path);
+KerasModel load_model(const std::string& path, const std::string& weights) {
+  const std::chrono::milliseconds timeout = load_timeout(path, weights);
+  const std::string& hdf5_file = weights.empty() ? path : weights;  // where libhdf5 reads
+  auto deadline = std::chrono::steady_clock::now() + timeout;
   int fds[2];
-  if (::pipe(fds) != 0) return load_model_in_process(path);
+  if (::pipe(fds) != 0) return load_model_in_process(path, weights);
   pid_t pid = ::fork();
   if (pid < 0) {
     ::close(fds[0]);
     ::close(fds[1]);
-    return load_model_in_process(path);
+    return load_model_in_process(path, weights);
   }
   if (pid == 0) {
     ::close(fds[0]);
-    run_child(fds[1], path);
+    run_child(fds[1], path, weights);
   }
   ::close(fds[1]);
   PipeReader r(fds[0]);
@@ -223,8 +228,8 @@ KerasModel load_model(const std::string& path) {
     ::kill(pid, SIGKILL);
     ::close(fds[0]);
     wait_for(pid);
-    throw Error(path + ": the HDF5 library did not finish reading this file within " +
-                std::to_string(load_timeout(path).count() / 1000) +
+    throw Error(hdf5_file + ": the HDF5 library did not finish reading this file within " +
+                std::to_string(timeout.count() / 1000) +
                 " s; the file is probably damaged: copy it again or save the model again with "
                 "model.save('model.h5')");
   }
@@ -240,7 +245,7 @@ KerasModel load_model(const std::string& path) {
   ::close(fds[0]);
   std::string ended = wait_for(pid);
   if (!ended.empty() || !complete)
-    throw Error(path + ": the HDF5 library crashed while reading this file (" +
+    throw Error(hdf5_file + ": the HDF5 library crashed while reading this file (" +
                 (ended.empty() ? std::string("incomplete result") : ended) +
                 "); the file is damaged: copy it again or save the model again with model.save('model.h5')");
   if (tag == 'E') throw Error(error);
@@ -252,7 +257,9 @@ KerasModel load_model(const std::string& path) {
 #else  // no fork(): load in process
 
 namespace kc2cpp::load {
-KerasModel load_model(const std::string& path) { return load_model_in_process(path); }
+KerasModel load_model(const std::string& path, const std::string& weights) {
+  return load_model_in_process(path, weights);
+}
 }  // namespace kc2cpp::load
 
 #endif

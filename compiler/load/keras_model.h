@@ -11,14 +11,21 @@
 namespace kc2cpp::load {
 
 struct NamedArray {
-  std::string name;             // as listed in the file's weight_names, e.g. "dense/kernel:0"
+  // Legacy files: as listed in weight_names, e.g. "dense/kernel:0", "sequential/dense/kernel".
+  // Keras 3 layout (.keras, *.weights.h5): the layer names from the top-level layer down, then the
+  // variable: "dense/kernel", "lstm/lstm_cell/bias", "base/dense_1/kernel" (a nested model 'base'),
+  // or the variable's index where its name is unknown ("base/custom/0").
+  std::string name;
   std::vector<int64_t> shape;
   std::vector<float> data;      // converted to float32 (float64/float16/bfloat16 sources are converted exactly or by rounding to nearest)
 };
 
 struct LayerWeights {
-  std::string layer;            // layer (group) name, as in model_weights.layer_names
-  std::vector<NamedArray> arrays;  // in weight_names order
+  std::string layer;            // top-level layer name, as in model_weights.layer_names
+  // Keras's order (legacy weight_names): trainable then non-trainable, each in creation order, over
+  // the layer and its sublayers (a nested model: all its layers' trainable weights, then the rest;
+  // unless frozen: then in place); Bidirectional forward then backward.
+  std::vector<NamedArray> arrays;
 };
 
 struct KerasModel {
@@ -26,22 +33,25 @@ struct KerasModel {
   std::string keras_version;    // "2.15.0", "3.12.0"; empty if the file has none
   std::string backend;          // "tensorflow", "jax", ...
   nlohmann::json config;        // the model config: {"class_name": ..., "config": {...}}
-  std::vector<LayerWeights> layers;  // model order
+  std::vector<LayerWeights> layers;  // model order: one per entry of model.layers (legacy layer_names)
 
   // The weights of layer `name`, or nullptr if the file has no group for it.
   const LayerWeights* weights_of(const std::string& name) const;
 };
 
-// Reads a full-model Keras file. Throws kc2cpp::Error with a message naming the file and
-// saying what to do (missing, not HDF5, corrupt, weights-only file, bad JSON, ...).
-KerasModel load_model(const std::string& path);
+// Reads a Keras model: with `weights` empty, a full-model file (legacy HDF5 .h5 or a .keras archive);
+// otherwise `path` is an architecture JSON (model.to_json()) and `weights` the file model.save_weights()
+// wrote (Keras 3 *.weights.h5 or a tf.keras legacy .h5). Every format gives the same KerasModel.
+// Throws kc2cpp::Error with a message naming the file and saying what to do (missing, not a model,
+// damaged, weights-only file without its architecture, weights of another model, bad JSON, ...).
+KerasModel load_model(const std::string& path, const std::string& weights = "");
 
 // libhdf5 1.10 can crash (segfault in H5HG_read) or loop forever on some damaged files, so on POSIX
-// systems load_model runs the reading in a child process (fork) and turns a crash, or no answer within
-// 30 s + 1 s per 20 MB of file, into an Error.
+// systems load_model runs the reading (HDF5, zip, JSON) in a child process (fork) and turns a crash,
+// or no answer within 30 s + 1 s per 20 MB of the files, into an Error.
 //
 // load_model without that isolation: the same checks and results, in the calling process. Exposed for
 // tests (e.g. checking that no HDF5 handle leaks) and for debugging; prefer load_model.
-KerasModel load_model_in_process(const std::string& path);
+KerasModel load_model_in_process(const std::string& path, const std::string& weights = "");
 
 }  // namespace kc2cpp::load
