@@ -54,7 +54,7 @@ Generated generate(const CompileOptions& opt) {
     throw Error(opt.model + ": --name '" + eo.ns + "' is not a valid C++ identifier; pass e.g. --name my_model");
   eo.source_name = base_name(opt.model);
   eo.header_name = opt.header.empty() ? "" : base_name(opt.header);
-  const ir::Graph g = compile_graph(load::load_model(opt.model), opt.fp);
+  const ir::Graph g = compile_graph(load::load_model(opt.model, opt.weights), opt.fp);
   const plan::Plan plan = plan::make_plan(g);
   emit::Output out = emit::emit(g, plan, eo);
   return {std::move(out.source), std::move(out.header)};
@@ -76,9 +76,9 @@ void compile_file(const CompileOptions& opt) {
   }
 }
 
-void eval_files(const std::string& model_path, const std::vector<std::string>& inputs,
+void eval_files(const std::string& model_path, const std::string& weights_path, const std::vector<std::string>& inputs,
                 const std::vector<std::string>& outputs, ir::FpMode fp) {
-  const ir::Graph g = compile_graph(load::load_model(model_path), fp);
+  const ir::Graph g = compile_graph(load::load_model(model_path, weights_path), fp);
   if (inputs.size() != g.inputs.size() || outputs.size() != g.outputs.size())
     throw Error(model_path + ": the model has " + std::to_string(g.inputs.size()) + " input(s) and " +
                 std::to_string(g.outputs.size()) + " output(s); pass one --input and one --output for each");

@@ -44,8 +44,8 @@ std::string activation_of(const nlohmann::json& cfg) {
 
 }  // namespace
 
-std::string inspect(const std::string& model_path) {
-  const load::KerasModel model = load::load_model(model_path);
+std::string inspect(const std::string& model_path, const std::string& weights_path) {
+  const load::KerasModel model = load::load_model(model_path, weights_path);
   const ir::Graph lowered = lower::lower(model);  // validates, and gives every layer's output shape
   std::map<std::string, std::string> shape_of;
   for (const ir::Tensor& t : lowered.tensors) shape_of[t.name] = ir::to_string(t.shape);
