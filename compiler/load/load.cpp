@@ -316,8 +316,14 @@ KerasModel read_architecture(const std::string& path, const Examined& e) {
   const std::string advice = "pass the architecture written by model.to_json()";
   model.config = parse_keras_json(path, read_text_file(path, e.size), "the file", advice);
   check_model_config(path, model.config, "the file", advice);
-  model.keras_version = model.config.value("keras_version", "");  // tf.keras writes these; Keras 3 does not
-  model.backend = model.config.value("backend", "");
+  // tf.keras's to_json() adds these two beside class_name and config (Keras 3's does not); they are
+  // root attributes in the other formats, not part of the model config.
+  for (const char* key : {"keras_version", "backend"}) {
+    auto it = model.config.find(key);
+    if (it == model.config.end()) continue;
+    if (it->is_string()) (key[0] == 'k' ? model.keras_version : model.backend) = it->get<std::string>();
+    model.config.erase(key);
+  }
   return model;
 }
 
