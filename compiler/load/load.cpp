@@ -380,8 +380,8 @@ void read_weights_file(const std::string& weights, const std::string& model_path
 KerasModel read_json_and_weights(const std::string& path, const std::string& weights) {
   const Examined m = examine(path);
   if (m.kind == Kind::Hdf5 || m.kind == Kind::Zip)
-    fail(path, "--weights goes with an architecture JSON (model.to_json()), but this is a " +
-                   std::string(m.kind == Kind::Zip ? "zip (.keras) archive" : "HDF5 file") +
+    fail(path, "--weights goes with an architecture JSON (model.to_json()), but this is a" +
+                   std::string(m.kind == Kind::Zip ? " zip (.keras) archive" : "n HDF5 file") +
                    "; a full model holds its own weights: compile it without --weights; a weights-only file "
                    "goes after --weights, the architecture JSON first");
   if (m.kind != Kind::Json) fail(path, describe_other(m) + "; with --weights, pass the architecture from model.to_json()");

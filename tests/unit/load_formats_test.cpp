@@ -288,7 +288,7 @@ TEST(WeightsOnlyErrorTest, WrongFilesOnEitherSide) {
   const std::string full = fixture("k3/summary_walkthrough.h5");
   const std::string keras = fixture("k3/summary_walkthrough.keras");
   EXPECT_CONTAINS(load_error(full, fixture("k3/weights_only.weights.h5")),
-                  full + ": --weights goes with an architecture JSON (model.to_json()), but this is a HDF5 file");
+                  full + ": --weights goes with an architecture JSON (model.to_json()), but this is an HDF5 file");
   EXPECT_CONTAINS(load_error(keras, fixture("k3/weights_only.weights.h5")), "but this is a zip (.keras) archive");
   EXPECT_CONTAINS(load_error(json, full), full + ": this is a full model file (model.save()), which holds its own architecture");
   EXPECT_CONTAINS(load_error(json, keras), keras + ": this is a zip archive (.keras?), not a weights file");
