@@ -1,6 +1,7 @@
 # add_keras_model(): compile a Keras model file into a C++ library target at build time.
 #
-#   add_keras_model(<target> MODEL <model.h5>
+#   add_keras_model(<target> MODEL <model.keras | model.h5 | model.json>
+#                   [WEIGHTS <model.weights.h5>]  # with an architecture JSON (model.to_json()): its weights
 #                   [NAMESPACE <ns>]          # C++ namespace of the API (default: <target> as an identifier)
 #                   [HEADER <name.h>]         # header to generate (default: <target>.h)
 #                   [STATIC | SHARED | OBJECT]  # library type (default: STATIC)
@@ -9,9 +10,9 @@
 #
 # Creates the library <target> from the generated source. The generated header's folder is a
 # PUBLIC include directory, so `#include "<name.h>"` works in whatever links <target>. The
-# source is regenerated whenever the model file or the kc2cpp executable changes.
+# source is regenerated whenever the model file, the weights file or the kc2cpp executable changes.
 # Generated files go to ${CMAKE_CURRENT_BINARY_DIR}/kc2cpp/<target>/; the target's properties
-# KC2CPP_SOURCE, KC2CPP_HEADER, KC2CPP_MODEL and KC2CPP_NAMESPACE name them.
+# KC2CPP_SOURCE, KC2CPP_HEADER, KC2CPP_MODEL, KC2CPP_WEIGHTS and KC2CPP_NAMESPACE name them.
 #
 # Which kc2cpp runs (always on the build host, also when cross-compiling):
 #   1. KC2CPP_EXECUTABLE, if set (cache variable: -DKC2CPP_EXECUTABLE=/path/to/host/kc2cpp);
@@ -75,7 +76,7 @@ function(add_keras_model target)
     set(target "${ARGV1}")
     set(first 2)
   endif()
-  cmake_parse_arguments(PARSE_ARGV ${first} arg "STATIC;SHARED;OBJECT" "MODEL;NAMESPACE;HEADER" "OPTIONS")
+  cmake_parse_arguments(PARSE_ARGV ${first} arg "STATIC;SHARED;OBJECT" "MODEL;WEIGHTS;NAMESPACE;HEADER" "OPTIONS")
   if(arg_UNPARSED_ARGUMENTS)
     message(FATAL_ERROR "add_keras_model(${target}): unknown arguments: ${arg_UNPARSED_ARGUMENTS}")
   endif()
@@ -85,6 +86,18 @@ function(add_keras_model target)
   get_filename_component(model "${arg_MODEL}" ABSOLUTE BASE_DIR "${CMAKE_CURRENT_SOURCE_DIR}")
   if(NOT EXISTS "${model}")
     message(FATAL_ERROR "add_keras_model(${target}): model file '${model}' does not exist")
+  endif()
+  set(weights_args "")
+  set(weights "")
+  if(arg_WEIGHTS)
+    get_filename_component(weights "${arg_WEIGHTS}" ABSOLUTE BASE_DIR "${CMAKE_CURRENT_SOURCE_DIR}")
+    if(NOT EXISTS "${weights}")
+      message(FATAL_ERROR "add_keras_model(${target}): weights file '${weights}' does not exist")
+    endif()
+    set(weights_args --weights "${weights}")
+  elseif("${model}" MATCHES "\\.json$")
+    message(FATAL_ERROR "add_keras_model(${target}): MODEL '${arg_MODEL}' is an architecture JSON; "
+                        "give its weights too: WEIGHTS <file written by model.save_weights()>")
   endif()
 
   set(ns "${arg_NAMESPACE}")
@@ -120,8 +133,8 @@ function(add_keras_model target)
   add_custom_command(
     OUTPUT "${source}" "${header}"
     COMMAND "${CMAKE_COMMAND}" -E make_directory "${out_dir}" "${header_dir}"
-    COMMAND "${kc2cpp_cmd}" "${model}" -o "${source}" --header "${header}" --name "${ns}" ${arg_OPTIONS}
-    DEPENDS "${model}" "${kc2cpp_dep}"
+    COMMAND "${kc2cpp_cmd}" "${model}" ${weights_args} -o "${source}" --header "${header}" --name "${ns}" ${arg_OPTIONS}
+    DEPENDS "${model}" ${weights} "${kc2cpp_dep}"
     COMMENT "kc2cpp: compiling Keras model ${model_rel} for ${target}"
     VERBATIM)
 
@@ -131,5 +144,5 @@ function(add_keras_model target)
   target_include_directories(${target} PRIVATE "${header_dir}")
   target_compile_features(${target} PUBLIC cxx_std_17)
   set_target_properties(${target} PROPERTIES
-    KC2CPP_MODEL "${model}" KC2CPP_SOURCE "${source}" KC2CPP_HEADER "${header}" KC2CPP_NAMESPACE "${ns}")
+    KC2CPP_MODEL "${model}" KC2CPP_WEIGHTS "${weights}" KC2CPP_SOURCE "${source}" KC2CPP_HEADER "${header}" KC2CPP_NAMESPACE "${ns}")
 endfunction()

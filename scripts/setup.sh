@@ -10,7 +10,7 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 PACKAGES=(
   cmake ninja-build g++ clang                                   # build
   libhdf5-dev nlohmann-json3-dev libcli11-dev libxsimd-dev      # the compiler's libraries
-  libeigen3-dev libzip-dev
+  libeigen3-dev libzip-dev pkgconf                              # pkgconf: CMake finds libzip (.keras) with it
   libgtest-dev libbenchmark-dev                                 # tests, benchmarks
   g++-aarch64-linux-gnu qemu-user-static                        # NEON path: cross-build, run under qemu
   gcc-arm-none-eabi libnewlib-arm-none-eabi                     # Cortex-M4F firmware build and run

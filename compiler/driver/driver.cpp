@@ -44,7 +44,7 @@ Generated generate(const CompileOptions& opt) {
     throw Error(opt.model + ": --name '" + eo.ns + "' is not a valid C++ identifier; pass e.g. --name my_model");
   eo.source_name = base_name(opt.model);
   eo.header_name = opt.header.empty() ? "" : base_name(opt.header);
-  const ir::Graph g = compile_graph(load::load_model(opt.model, opt.max_memory), opt.fp);
+  const ir::Graph g = compile_graph(load::load_model(opt.model, opt.weights, opt.max_memory), opt.fp);
   const plan::Plan plan = plan::make_plan(g);
   emit::Output out = emit::emit(g, plan, eo);
   return {std::move(out.source), std::move(out.header)};
@@ -53,19 +53,22 @@ Generated generate(const CompileOptions& opt) {
 void compile_file(const CompileOptions& opt) {
   std::vector<std::string> paths = {opt.output};
   if (!opt.header.empty()) paths.push_back(opt.header);
-  check_outputs({opt.model}, paths);  // before the model is read: a bad output path fails fast
+  std::vector<std::string> read = {opt.model};
+  if (!opt.weights.empty()) read.push_back(opt.weights);
+  check_outputs(read, paths);  // before the model is read: a bad output path fails fast
   Generated gen = generate(opt);
   std::vector<OutputFile> files = {{opt.output, std::move(gen.source)}};
   if (!opt.header.empty()) files.push_back({opt.header, std::move(gen.header)});
   write_outputs({opt.model}, files);
 }
 
-void eval_files(const std::string& model_path, const std::vector<std::string>& inputs,
+void eval_files(const std::string& model_path, const std::string& weights_path, const std::vector<std::string>& inputs,
                 const std::vector<std::string>& outputs, ir::FpMode fp, uint64_t max_memory) {
   std::vector<std::string> read = {model_path};
+  if (!weights_path.empty()) read.push_back(weights_path);
   read.insert(read.end(), inputs.begin(), inputs.end());
   check_outputs(read, outputs);  // before anything is read: a bad output path fails fast
-  const ir::Graph g = compile_graph(load::load_model(model_path, max_memory), fp);
+  const ir::Graph g = compile_graph(load::load_model(model_path, weights_path, max_memory), fp);
   if (inputs.size() != g.inputs.size() || outputs.size() != g.outputs.size())
     throw Error(model_path + ": the model has " + std::to_string(g.inputs.size()) + " input(s) and " +
                 std::to_string(g.outputs.size()) + " output(s); pass one --input and one --output for each");

@@ -10,7 +10,8 @@
 namespace kc2cpp::driver {
 
 struct CompileOptions {
-  std::string model;   // input .h5
+  std::string model;   // input: .h5 or .keras, or an architecture .json with `weights`
+  std::string weights; // weights-only file for an architecture JSON (save_weights()), or empty
   std::string output;  // .cpp to write
   std::string header;  // .h to write, or empty
   std::string name;    // namespace; empty: derived from the output file name
@@ -32,11 +33,11 @@ Generated generate(const CompileOptions& opt);
 // into place only when everything succeeded: on error or SIGINT/SIGTERM/SIGHUP no file is left.
 void compile_file(const CompileOptions& opt);
 
-// What `kc2cpp inspect` prints.
-std::string inspect(const std::string& model_path, uint64_t max_memory = 0);
+// What `kc2cpp inspect` prints. `weights_path`: as CompileOptions::weights.
+std::string inspect(const std::string& model_path, const std::string& weights_path = "", uint64_t max_memory = 0);
 
 // Runs the reference evaluator on .npy inputs ([N, ...] per input), writes .npy outputs.
-void eval_files(const std::string& model_path, const std::vector<std::string>& inputs,
+void eval_files(const std::string& model_path, const std::string& weights_path, const std::vector<std::string>& inputs,
                 const std::vector<std::string>& outputs, ir::FpMode fp, uint64_t max_memory = 0);
 
 // A valid C++ identifier derived from a file name ("my-net.cpp" -> "my_net").

@@ -44,8 +44,8 @@ std::string activation_of(const nlohmann::json& cfg) {
 
 }  // namespace
 
-std::string inspect(const std::string& model_path, uint64_t max_memory) {
-  const load::KerasModel model = load::load_model(model_path, max_memory);
+std::string inspect(const std::string& model_path, const std::string& weights_path, uint64_t max_memory) {
+  const load::KerasModel model = load::load_model(model_path, weights_path, max_memory);
   lower::ModelSummary summary;
   lower::lower(model, &summary);  // validates, and gives every layer's output shape and inputs
   const ir::Graph g = compile_graph(model, ir::FpMode::Unfused);

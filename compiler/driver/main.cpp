@@ -28,19 +28,30 @@ void add_memory_option(CLI::App& app, double& gb) {
 
 uint64_t bytes_of(double gb) { return static_cast<uint64_t>(gb * double(uint64_t{1} << 30)); }
 
+void add_weights_option(CLI::App& app, std::string& weights) {
+  app.add_option("--weights", weights,
+                 "weights-only file written by model.save_weights() (Keras 3 .weights.h5 or tf.keras .h5); "
+                 "the model argument is then the architecture JSON written by model.to_json()");
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
   CLI::App app{"kc2cpp " KC2CPP_VERSION
-               ": compiles a Keras model file (.h5 saved by model.save) into one standalone C++17 file.\n"
-               "  kc2cpp model.h5 -o model.cpp [--header model.h] [--name ns]\n"
-               "  kc2cpp inspect model.h5\n"
-               "  kc2cpp eval model.h5 --input x.npy --output y.npy"};
+               ": compiles a Keras model into one standalone C++17 file. The model is a file saved by\n"
+               "model.save() (.keras, or legacy .h5), or an architecture from model.to_json() with the\n"
+               "weights file from model.save_weights() (Keras 3 .weights.h5, or tf.keras .h5) after --weights.\n"
+               "  kc2cpp model.keras -o model.cpp [--header model.h] [--name ns]\n"
+               "  kc2cpp model.json --weights model.weights.h5 -o model.cpp\n"
+               "  kc2cpp inspect model.keras            (also: inspect model.json --weights w.h5)\n"
+               "  kc2cpp eval model.keras --input x.npy --output y.npy"};
   app.set_version_flag("--version", KC2CPP_VERSION);
   app.require_subcommand(0, 1);
 
   kc2cpp::driver::CompileOptions opt;
-  app.add_option("model", opt.model, "Keras model file (full model, legacy HDF5 .h5)")->check(CLI::NonexistentPath | CLI::ExistingPath);
+  app.add_option("model", opt.model, "Keras model: .keras or .h5 (model.save), or .json (model.to_json()) with --weights")
+      ->check(CLI::NonexistentPath | CLI::ExistingPath);
+  add_weights_option(app, opt.weights);
   app.add_option("-o,--output", opt.output,
                  "C++ source to write (default: <model name>.cpp); a regular file, never a device, FIFO, "
                  "symbolic link or the model itself");
@@ -51,16 +62,18 @@ int main(int argc, char** argv) {
   add_memory_option(app, max_memory_gb);
 
   CLI::App* inspect = app.add_subcommand("inspect", "print the model summary, parameter counts and arena size");
-  std::string inspect_model;
-  inspect->add_option("model", inspect_model, "Keras model file")->required();
+  std::string inspect_model, inspect_weights;
+  inspect->add_option("model", inspect_model, "Keras model: .keras, .h5, or .json with --weights")->required();
+  add_weights_option(*inspect, inspect_weights);
   double inspect_memory_gb = 0;
   add_memory_option(*inspect, inspect_memory_gb);
 
   CLI::App* eval = app.add_subcommand("eval", "run the reference evaluator on .npy inputs, write .npy outputs");
-  std::string eval_model;
+  std::string eval_model, eval_weights;
   std::vector<std::string> eval_in, eval_out;
   kc2cpp::ir::FpMode eval_fp = kc2cpp::ir::FpMode::Unfused;
-  eval->add_option("model", eval_model, "Keras model file")->required();
+  eval->add_option("model", eval_model, "Keras model: .keras, .h5, or .json with --weights")->required();
+  add_weights_option(*eval, eval_weights);
   eval->add_option("--input", eval_in, "float32 .npy, shape [N, ...], one per model input")->required();
   eval->add_option("--output", eval_out, ".npy to write, one per model output")->required();
   add_fp_option(*eval, eval_fp);
@@ -74,9 +87,9 @@ int main(int argc, char** argv) {
   }
   try {
     if (*inspect) {
-      std::fputs(kc2cpp::driver::inspect(inspect_model, bytes_of(inspect_memory_gb)).c_str(), stdout);
+      std::fputs(kc2cpp::driver::inspect(inspect_model, inspect_weights, bytes_of(inspect_memory_gb)).c_str(), stdout);
     } else if (*eval) {
-      kc2cpp::driver::eval_files(eval_model, eval_in, eval_out, eval_fp, bytes_of(eval_memory_gb));
+      kc2cpp::driver::eval_files(eval_model, eval_weights, eval_in, eval_out, eval_fp, bytes_of(eval_memory_gb));
     } else {
       if (opt.model.empty()) {
         std::fputs(app.help().c_str(), stderr);

@@ -1,6 +1,8 @@
 #include "load/hdf5.h"
 
 #include <algorithm>
+#include <hdf5_hl.h>
+
 #include <cfloat>
 #include <cmath>
 #include <cstring>
@@ -285,6 +287,11 @@ std::string external_link_target(hid_t loc, const std::string& name, const H5L_i
   return "'" + printable(file) + "' (object '" + printable(object ? object : "") + "')";
 }
 
+herr_t collect_name(hid_t, const char* name, const H5L_info_t*, void* out) {
+  static_cast<std::vector<std::string>*>(out)->emplace_back(name);
+  return 0;
+}
+
 }  // namespace
 
 void silence_errors() {
@@ -340,6 +347,22 @@ File File::open(const std::string& path, uint64_t size_on_disk) {
   return f;
 }
 
+File File::open_image(std::shared_ptr<const std::string> image) {
+  File f;
+  f.image_ = std::move(image);
+  // DONT_COPY + DONT_RELEASE: HDF5 reads the caller's bytes in place and never frees them; without
+  // OPEN_RW the image is read-only.
+  void* bytes = const_cast<char*>(f.image_->data());
+  f.handle_ = Handle(H5LTopen_file_image(bytes, f.image_->size(), H5LT_FILE_IMAGE_DONT_COPY | H5LT_FILE_IMAGE_DONT_RELEASE),
+                     H5Fclose);
+  if (!f.handle_.valid()) {
+    std::string reason = take_error();
+    throw Failure(reason.empty() ? "HDF5 cannot open it" : "HDF5 cannot open it: " + reason);
+  }
+  f.size_ = f.image_->size();
+  return f;
+}
+
 void require_hard_link(hid_t loc, const std::string& name) {
   H5L_info_t info;
   if (H5Lget_info(loc, name.c_str(), &info, H5P_DEFAULT) < 0) {
@@ -354,6 +377,18 @@ void require_hard_link(hid_t loc, const std::string& name) {
     throw Refused(where + " is a soft link (only the hard links Keras writes are followed)");
   throw Refused(where + " is a user-defined link (type " + std::to_string(static_cast<int>(info.type)) +
                 "), which kc2cpp does not follow");
+}
+
+std::vector<std::string> child_names(const File& file, hid_t group) {
+  H5G_info_t info;
+  if (H5Gget_info(group, &info) < 0) throw Failure(with_reason("cannot list the group " + path_of(group)));
+  if (info.nlinks > file.size()) throw Failure("the group " + path_of(group) + " claims more members than the file has bytes");
+  std::vector<std::string> names;
+  names.reserve(info.nlinks);
+  hsize_t at = 0;
+  if (H5Literate(group, H5_INDEX_NAME, H5_ITER_INC, &at, collect_name, &names) < 0)
+    throw Failure(with_reason("cannot list the group " + path_of(group)));
+  return names;
 }
 
 bool has_link(hid_t loc, const std::string& name) {

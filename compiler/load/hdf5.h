@@ -23,6 +23,7 @@
 #include <hdf5.h>
 
 #include <cstdint>
+#include <memory>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -82,6 +83,9 @@ class File {
  public:
   // Throws Failure (with HDF5's reason, e.g. "truncated file: eof = ...") if HDF5 cannot open it.
   static File open(const std::string& path, uint64_t size_on_disk);
+  // An HDF5 file held in memory (a member of a zip archive), opened read-only without copying it
+  // and without touching the disk; the File keeps the bytes alive.
+  static File open_image(std::shared_ptr<const std::string> image);
   hid_t root() const { return handle_.get(); }
   uint64_t size() const { return size_; }
   // Adds a dataset's stored bytes to the total read from this file; throws Failure when the total
@@ -89,6 +93,7 @@ class File {
   void count_stored(uint64_t bytes, const std::string& what) const;
 
  private:
+  std::shared_ptr<const std::string> image_;  // declared before handle_: released after the file is closed
   Handle handle_;
   uint64_t size_ = 0;
   mutable uint64_t stored_read_ = 0;
@@ -98,6 +103,10 @@ class File {
 // user-defined link). `name` may be a path: then only its last component is checked (the caller
 // checks the levels above first).
 void require_hard_link(hid_t loc, const std::string& name);
+
+// The names of the direct children of a group (links), in HDF5's name order. Throws Failure if the
+// group claims more children than the file could hold.
+std::vector<std::string> child_names(const File& file, hid_t group);
 
 // True if `loc` has a direct child link `name` (no path traversal).
 bool has_link(hid_t loc, const std::string& name);

@@ -227,7 +227,8 @@ void die_with_parent(pid_t parent) {
   if (::getppid() != parent) ::_exit(1);
 }
 
-[[noreturn]] void run_child(int fd, const std::string& path, pid_t parent, uint64_t max_memory) {
+[[noreturn]] void run_child(int fd, const std::string& path, const std::string& weights, pid_t parent,
+                            uint64_t max_memory) {
   die_with_parent(parent);
   rlimit no_core{0, 0};
   ::setrlimit(RLIMIT_CORE, &no_core);  // a crash in libhdf5 must not leave a core file behind
@@ -236,7 +237,7 @@ void die_with_parent(pid_t parent) {
   PipeWriter w(fd);
   bool loaded = false;
   try {
-    KerasModel m = load_model_in_process(path);
+    KerasModel m = load_model_in_process(path, weights);
     g_answer_fd = -1;
     w.pod<char>('L');
     loaded = true;
@@ -286,8 +287,13 @@ uint64_t file_size(const std::string& path) {
 
 // libhdf5 1.10 can also loop forever on a damaged file. The child gets 30 s plus 1 s per 20 MB
 // (reading runs at hundreds of MB/s) to load the model before it is killed.
-std::chrono::milliseconds load_timeout(const std::string& path) {
-  return std::chrono::milliseconds(30000 + file_size(path) / 20000);
+std::chrono::milliseconds load_timeout(const std::string& path, const std::string& weights) {
+  uint64_t size = 0;
+  for (const std::string* p : {&path, &weights}) {
+    struct stat st {};
+    if (!p->empty() && ::stat(p->c_str(), &st) == 0) size += static_cast<uint64_t>(st.st_size);
+  }
+  return std::chrono::milliseconds(30000 + size / 20000);
 }
 
 // Gigabytes (2^30 bytes) as "8" or "1.5".
@@ -328,22 +334,25 @@ std::string failure_message(const std::string& path, const std::string& ended, b
 
 }  // namespace
 
-KerasModel load_model(const std::string& path, uint64_t max_memory) {
+KerasModel load_model(const std::string& path, const std::string& weights, uint64_t max_memory) {
   require_not_special(path);  // a FIFO would block the reading child until the timeout
-  const uint64_t limit = memory_limit(max_memory, path);
-  auto deadline = std::chrono::steady_clock::now() + load_timeout(path);
+  if (!weights.empty()) require_not_special(weights);
+  const std::string& hdf5_file = weights.empty() ? path : weights;  // where libhdf5 reads
+  const uint64_t limit = memory_limit(max_memory, hdf5_file);
+  const std::chrono::milliseconds timeout = load_timeout(path, weights);
+  auto deadline = std::chrono::steady_clock::now() + timeout;
   const pid_t parent = ::getpid();
   int fds[2];
-  if (::pipe(fds) != 0) return load_model_in_process(path);
+  if (::pipe(fds) != 0) return load_model_in_process(path, weights);
   pid_t pid = ::fork();
   if (pid < 0) {
     ::close(fds[0]);
     ::close(fds[1]);
-    return load_model_in_process(path);
+    return load_model_in_process(path, weights);
   }
   if (pid == 0) {
     ::close(fds[0]);
-    run_child(fds[1], path, parent, limit);
+    run_child(fds[1], path, weights, parent, limit);
   }
   ::close(fds[1]);
   PipeReader r(fds[0]);
@@ -355,8 +364,8 @@ KerasModel load_model(const std::string& path, uint64_t max_memory) {
     ::kill(pid, SIGKILL);
     ::close(fds[0]);
     wait_for(pid);
-    throw Error(path + ": the HDF5 library did not finish reading this file within " +
-                std::to_string(load_timeout(path).count() / 1000) +
+    throw Error(hdf5_file + ": the HDF5 library did not finish reading this file within " +
+                std::to_string(timeout.count() / 1000) +
                 " s; the file is probably damaged: copy it again or save the model again with "
                 "model.save('model.h5')");
   }
@@ -376,9 +385,9 @@ KerasModel load_model(const std::string& path, uint64_t max_memory) {
   ::close(fds[0]);
   std::string ended = wait_for(pid);
   if (!ended.empty() || !complete)
-    throw Error(failure_message(path, ended.empty() ? std::string("incomplete answer") : ended, loaded));
+    throw Error(failure_message(hdf5_file, ended.empty() ? std::string("incomplete answer") : ended, loaded));
   if (tag == 'O')
-    throw Error(path + ": the file asks for more than " + gigabytes(limit) +
+    throw Error(hdf5_file + ": the file asks for more than " + gigabytes(limit) +
                 " GB of memory (the loader's limit); if the model really is that big, raise the limit with "
                 "--max-memory <GB> or the environment variable KC2CPP_MAX_MEMORY=<GB>");
   if (tag == 'E') throw Error(error);
@@ -390,9 +399,10 @@ KerasModel load_model(const std::string& path, uint64_t max_memory) {
 #else  // no fork(): load in process
 
 namespace kc2cpp::load {
-KerasModel load_model(const std::string& path, uint64_t) {
+KerasModel load_model(const std::string& path, const std::string& weights, uint64_t) {
   require_not_special(path);
-  return load_model_in_process(path);
+  if (!weights.empty()) require_not_special(weights);
+  return load_model_in_process(path, weights);
 }
 }  // namespace kc2cpp::load
 

@@ -222,12 +222,12 @@ TEST(LoadTest, Keras3WeightsOnlyFileIsExplained) {
   EXPECT_CONTAINS(msg, "pass the full model saved with model.save('model.h5')");
 }
 
-TEST(LoadTest, KerasZipArchiveIsNamed) {
+TEST(LoadTest, KerasZipArchiveLoads) {  // every format is compared in load_formats_test.cpp
   const std::string path = fixture("k3/summary_walkthrough.keras");
   REQUIRE_FILE(path);
-  std::string msg = load_error(path);
-  EXPECT_CONTAINS(msg, "this is a Keras 3 .keras zip archive; kc2cpp does not read .keras files yet");
-  EXPECT_CONTAINS(msg, "save it with model.save('model.h5')");
+  KerasModel m = load_model(path);
+  EXPECT_EQ(m.keras_version, "3.12.0");
+  expect_summary_walkthrough(m, "", "");  // the Keras 3 layout's names: "dense/kernel"
 }
 
 // ---- real files with other weight dtypes: tests/unit/data/h5 (make_h5.py keras3 / tf2) ----------
@@ -466,7 +466,9 @@ TEST(LoadErrorTest, EmptyTextJsonAndBinaryFiles) {
   write_file(dir.file("notes.h5"), "This is not a model.\nJust text.\n");
   EXPECT_CONTAINS(load_error(dir.file("notes.h5")), "this is a text file, not an HDF5 file");
   write_file(dir.file("arch.json"), "  {\"class_name\": \"Sequential\", \"config\": {}}");
-  EXPECT_CONTAINS(load_error(dir.file("arch.json")), "this is JSON text, not an HDF5 file; an architecture saved with model.to_json() has no weights");
+  EXPECT_CONTAINS(load_error(dir.file("arch.json")), "this is a model architecture (model.to_json()) without weights; pass its weights too");
+  write_file(dir.file("list.json"), "[1, 2]");
+  EXPECT_CONTAINS(load_error(dir.file("list.json")), "this is JSON text, not a Keras model file");
   write_file(dir.file("noise.bin"), std::string("\x00\x01\x02\xff\xfe", 5) + std::string(100, '\x07'));
   EXPECT_CONTAINS(load_error(dir.file("noise.bin")), "this is not an HDF5 file (no HDF5 signature)");
 }
