@@ -68,6 +68,8 @@ void emit_op(const ir::LayerNormAttrs&, OpEmitter&);
 void emit_op(const ir::PermuteAttrs&, OpEmitter&);
 void emit_op(const ir::PadCropAttrs&, OpEmitter&);
 void emit_op(const ir::RepeatAttrs&, OpEmitter&);
-void emit_op(const ir::ResizeBilinearAttrs&, OpEmitter&);
+void emit_op(const ir::ResizeAttrs&, OpEmitter&);
+// ops_preprocessing.cpp
+void emit_op(const ir::ChannelMapAttrs&, OpEmitter&);
 
 }  // namespace kc2cpp::emit

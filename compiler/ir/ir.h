@@ -100,13 +100,15 @@ struct IdentityAttrs {};  // Dropout & co at inference; removed by passes::remov
 #include "ir/ops_conv.h"  // conv family attrs (a fragment inside this namespace: they use Activation)
 #include "ir/ops_shape.h"  // embedding, normalization and shape family attrs (a fragment, like ops_conv.h)
 #include "ir/ops_recurrent.h"  // recurrent family attrs (a fragment, like ops_conv.h)
+#include "ir/ops_preprocessing.h"  // preprocessing family attrs (a fragment, like ops_conv.h)
 
 // Op kinds, one line per family (each family's attrs live in ir/ops_<family>.h, included above).
 using OpAttrs = std::variant<
     DenseAttrs, ActivationAttrs, SoftmaxAttrs, PReluAttrs, ReshapeAttrs, IdentityAttrs  // core
     , ConvAttrs, DepthwiseConvAttrs, RepeatChannelsAttrs, ConvTransposeAttrs, PoolAttrs, GlobalPoolAttrs  // conv family
     , RnnAttrs, BidirMergeAttrs  // recurrent family
-    , EmbeddingAttrs, BatchNormAttrs, LayerNormAttrs, PermuteAttrs, PadCropAttrs, RepeatAttrs, ResizeBilinearAttrs  // embedding, normalization and shape family
+    , EmbeddingAttrs, BatchNormAttrs, LayerNormAttrs, PermuteAttrs, PadCropAttrs, RepeatAttrs, ResizeAttrs  // embedding, normalization and shape family
+    , ChannelMapAttrs  // preprocessing family
     >;
 const char* op_kind_name(const OpAttrs& a);  // "Dense", "Activation", ...
 

@@ -8,6 +8,7 @@
 
 #include "error.h"
 #include "lower/context.h"
+#include "lower/unsupported.h"
 
 namespace kc2cpp::lower {
 namespace {
@@ -111,6 +112,7 @@ std::string why_unsupported(const Layer& l) {
     return "raw TensorFlow/Keras operations are not supported; use Keras layers instead";
   if (l.class_name == "Sequential" || l.class_name == "Functional" || l.class_name == "Model")
     return "nested models are not supported yet; build one flat model";
+  if (const std::string b = why_unsupported_builtin(l.class_name); !b.empty()) return b;
   return "layer class '" + l.class_name + "' is not supported by kc2cpp yet (or is a custom class)";
 }
 

@@ -67,6 +67,11 @@ constexpr Entry kLayers[] = {
     {"UpSampling1D", lower_upsampling},
     {"UpSampling2D", lower_upsampling},
     {"UpSampling3D", lower_upsampling},
+    // preprocessing family
+    {"Rescaling", lower_rescaling},
+    {"Normalization", lower_normalization},
+    {"CenterCrop", lower_center_crop},
+    {"Resizing", lower_resizing},
 };
 }  // namespace
 
