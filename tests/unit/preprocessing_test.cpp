@@ -304,6 +304,11 @@ TEST(PreprocessingLowering, ResizingOptionsAndRefusals) {
   EXPECT_EQ(c.outer, 3);
   EXPECT_EQ(c.inner, 1);
   EXPECT_EQ(cf.tensors[cf.outputs[0]].shape, (ir::Shape{3, 4, 3}));
+  // A window of int(1 * 1 / 4) = 0 columns: Keras 3 takes at least 1, tf.keras 2 fails (refused).
+  const json thin = {{"height", 4}, {"width", 1}, {"crop_to_aspect_ratio", true}};
+  EXPECT_EQ(OneLayer(json::array({nullptr, 1, 9, 1}), "Resizing", thin).error(), "");
+  const std::string k2 = OneLayer(json::array({nullptr, 1, 9, 1}), "Resizing", thin, {}, "2.15.0", "tensorflow").error();
+  EXPECT_NE(k2.find("crop_to_aspect_ratio leaves no pixel of an axis of size 9"), std::string::npos) << k2;
   auto error = [](json cfg) {
     cfg["height"] = 2, cfg["width"] = 2;
     return OneLayer(json::array({nullptr, 4, 4, 3}), "Resizing", cfg).error();
