@@ -263,19 +263,12 @@ inline void repeat(const float* x, float* y, Dims4 in, Dims4 factor) {
       }
 }
 
-// The two source rows of output index i (factor f, input size n) and the weight of `hi`
-// (ir::ResizeBilinearAttrs).
-inline void bilinear_taps(int i, int f, int n, int& lo, int& hi, float& w) {
-  const int k = i / f, t = 2 * (i % f) + 1;
-  const float den = static_cast<float>(2 * f);
-  if (t < f) {
-    lo = k > 0 ? k - 1 : 0, hi = k, w = div(static_cast<float>(t + f), den);
-  } else if (t == f) {
-    lo = hi = k, w = 0.0f;
-  } else {
-    lo = k, hi = k + 1 < n ? k + 1 : n - 1, w = div(static_cast<float>(t - f), den);
-  }
-}
+// One output row's (or column's) source indices lo <= hi and the weight of hi, resolved at compile
+// time (ir::ResizeAttrs).
+struct ResizeTap {
+  int lo, hi;
+  float w;
+};
 
 // top = tl + (tr - tl) * wx; bottom = bl + (br - bl) * wx; y = top + (bottom - top) * wy.
 template <bool Fused, class V>
@@ -285,29 +278,37 @@ inline V bilinear_one(V tl, V tr, V bl, V br, V wx, V wy) {
   return madd_v<Fused>(sub(bottom, top), wy, top);
 }
 
-// [outer][h][w][inner] -> [outer][h*fh][w*fw][inner], bilinear with half-pixel centres.
+// [outer][h][w][inner] -> [outer][out_h][out_w][inner], bilinear with the given taps.
 template <bool Fused>
-inline void resize_bilinear(const float* x, float* y, int outer, int h, int w, int inner, int fh, int fw) {
+inline void resize_bilinear(const float* x, float* y, int outer, int h, int w, int inner, const ResizeTap* rows,
+                            int out_h, const ResizeTap* cols, int out_w) {
   for (int o = 0; o < outer; ++o) {
     const float* xo = x + o * h * w * inner;
-    for (int oy = 0; oy < h * fh; ++oy) {
-      int y0, y1;
-      float wy;
-      bilinear_taps(oy, fh, h, y0, y1, wy);
-      for (int ox = 0; ox < w * fw; ++ox, y += inner) {
-        int x0, x1;
-        float wx;
-        bilinear_taps(ox, fw, w, x0, x1, wx);
-        const float* tl = xo + (y0 * w + x0) * inner;
-        const float* tr = xo + (y0 * w + x1) * inner;
-        const float* bl = xo + (y1 * w + x0) * inner;
-        const float* br = xo + (y1 * w + x1) * inner;
-        int c = 0;
-        const vf vwx = vsplat(wx), vwy = vsplat(wy);
-        for (; c + kLanes <= inner; c += kLanes)
-          vstore(y + c, bilinear_one<Fused>(vload(tl + c), vload(tr + c), vload(bl + c), vload(br + c), vwx, vwy));
-        for (; c < inner; ++c) y[c] = bilinear_one<Fused>(tl[c], tr[c], bl[c], br[c], wx, wy);
+    for (int oy = 0; oy < out_h; ++oy) {
+      const ResizeTap r = rows[oy];
+      const vf vwy = vsplat(r.w);
+      for (int ox = 0; ox < out_w; ++ox, y += inner) {
+        const ResizeTap c = cols[ox];
+        const float* tl = xo + (r.lo * w + c.lo) * inner;
+        const float* tr = xo + (r.lo * w + c.hi) * inner;
+        const float* bl = xo + (r.hi * w + c.lo) * inner;
+        const float* br = xo + (r.hi * w + c.hi) * inner;
+        const vf vwx = vsplat(c.w);
+        int k = 0;
+        for (; k + kLanes <= inner; k += kLanes)
+          vstore(y + k, bilinear_one<Fused>(vload(tl + k), vload(tr + k), vload(bl + k), vload(br + k), vwx, vwy));
+        for (; k < inner; ++k) y[k] = bilinear_one<Fused>(tl[k], tr[k], bl[k], br[k], c.w, r.w);
       }
     }
+  }
+}
+
+// [outer][h][w][inner] -> [outer][out_h][out_w][inner], nearest: y[i][j] = x[rows[i].lo][cols[j].lo].
+inline void resize_nearest(const float* x, float* y, int outer, int h, int w, int inner, const ResizeTap* rows,
+                           int out_h, const ResizeTap* cols, int out_w) {
+  for (int o = 0; o < outer; ++o) {
+    const float* xo = x + o * h * w * inner;
+    for (int oy = 0; oy < out_h; ++oy)
+      for (int ox = 0; ox < out_w; ++ox, y += inner) copy_run(xo + (rows[oy].lo * w + cols[ox].lo) * inner, y, inner);
   }
 }

@@ -64,7 +64,9 @@ std::string inspect(const std::string& model_path, const std::string& weights_pa
   std::string out = "Model: \"" + title + "\"\n";
   out += pad("Layer (type)", 40) + pad("Output Shape", 22) + pad("Param #", 12) +
          (summary.graph ? pad("Activation", 12) + "Connected to\n" : "Activation\n");
-  int64_t total = 0, non_trainable = 0;
+  // wide: values tf.keras 2 sizes at 8 bytes in its summary (Normalization's int64 `count`).
+  int64_t total = 0, non_trainable = 0, wide = 0;
+  const bool keras2 = !model.keras_version.empty() && model.keras_version[0] == '2';
   for (const lower::LayerSummary& s : summary.layers) {
     const std::string& name = s.name;
     const std::string& cls = s.class_name;
@@ -75,7 +77,10 @@ std::string inspect(const std::string& model_path, const std::string& weights_pa
         int64_t n = 1;
         for (int64_t d : a.shape) n *= d;
         params += n;
-        if (!lc.value("trainable", true) || a.name.find("moving_") != std::string::npos) non_trainable += n;
+        // Non-trainable: a frozen layer's, BatchNormalization's moving statistics, Normalization's adapted ones.
+        if (!lc.value("trainable", true) || a.name.find("moving_") != std::string::npos || cls == "Normalization")
+          non_trainable += n;
+        if (keras2 && cls == "Normalization" && a.name.find("count") != std::string::npos) wide += n;
       }
     }
     total += params;
@@ -86,9 +91,9 @@ std::string inspect(const std::string& model_path, const std::string& weights_pa
            pad(thousands(params), 12) +
            (summary.graph ? pad(act.empty() ? "-" : act, 12) + (connected.empty() ? "-" : connected) : act) + "\n";
   }
-  out += "Total params: " + thousands(total) + " (" + memory(total * 4) + ")\n";
+  out += "Total params: " + thousands(total) + " (" + memory((total + wide) * 4) + ")\n";
   out += "Trainable params: " + thousands(total - non_trainable) + " (" + memory((total - non_trainable) * 4) + ")\n";
-  out += "Non-trainable params: " + thousands(non_trainable) + " (" + memory(non_trainable * 4) + ")\n";
+  out += "Non-trainable params: " + thousands(non_trainable) + " (" + memory((non_trainable + wide) * 4) + ")\n";
   out += "Saved by: Keras " + (model.keras_version.empty() ? "(unknown version)" : model.keras_version) + ", " +
          (model.backend.empty() ? "unknown" : model.backend) + " backend\n";
   int64_t weight_floats = 0;

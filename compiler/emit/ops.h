@@ -68,7 +68,9 @@ void emit_op(const ir::LayerNormAttrs&, OpEmitter&);
 void emit_op(const ir::PermuteAttrs&, OpEmitter&);
 void emit_op(const ir::PadCropAttrs&, OpEmitter&);
 void emit_op(const ir::RepeatAttrs&, OpEmitter&);
-void emit_op(const ir::ResizeBilinearAttrs&, OpEmitter&);
+void emit_op(const ir::ResizeAttrs&, OpEmitter&);
+// ops_preprocessing.cpp
+void emit_op(const ir::ChannelMapAttrs&, OpEmitter&);
 // ops_merge.cpp
 void emit_op(const ir::MergeAttrs&, OpEmitter&);
 void emit_op(const ir::ConcatAttrs&, OpEmitter&);

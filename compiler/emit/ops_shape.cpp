@@ -115,19 +115,40 @@ void emit_op(const ir::RepeatAttrs& a, OpEmitter& e) {
            "kc::repeat($in$, $out$, $dims$, $factors$);");
 }
 
-void emit_op(const ir::ResizeBilinearAttrs& a, OpEmitter& e) {
-  e.comment("bilinear (half-pixel centres), factors (" + num(a.fh) + ", " + num(a.fw) + ") -> " +
-            ir::to_string(e.out_shape()));
-  e.p.emit({{"fused", fused(e)},
-            {"in", e.in()},
-            {"out", e.out()},
-            {"outer", num(a.outer)},
-            {"h", num(a.in_h)},
-            {"w", num(a.in_w)},
-            {"inner", num(a.inner)},
-            {"fh", num(a.fh)},
-            {"fw", num(a.fw)}},
-           "kc::resize_bilinear<$fused$>($in$, $out$, $outer$, $h$, $w$, $inner$, $fh$, $fw$);");
+namespace {
+
+// "{{0, 1, 0x1p-2f}, {1, 2, 0x1.8p-1f}}": a tap table's initialiser.
+std::string taps(const std::vector<ir::ResizeTap>& t) {
+  std::string s = "{";
+  for (size_t i = 0; i < t.size(); ++i)
+    s += std::string(i ? ", " : "") + "{" + num(int64_t{t[i].lo}) + ", " + num(int64_t{t[i].hi}) + ", " + hex_float(t[i].w) + "}";
+  return s + "}";
+}
+
+}  // namespace
+
+// The taps are compile-time tables local to the call (constant-initialised: no static constructor).
+void emit_op(const ir::ResizeAttrs& a, OpEmitter& e) {
+  const bool nearest = a.method == ir::ResizeMethod::Nearest;
+  e.comment(std::string(nearest ? "nearest" : "bilinear") + " (" + a.rule + "), (" + num(a.in_h) + ", " + num(a.in_w) +
+            ") -> " + ir::to_string(e.out_shape()));
+  e.p.line("{");
+  {
+    Printer::Indent indent(e.p);
+    e.p.line("static constexpr kc::ResizeTap kRows[] = " + taps(a.rows) + ";");
+    e.p.line("static constexpr kc::ResizeTap kCols[] = " + taps(a.cols) + ";");
+    e.p.emit({{"kernel", nearest ? "kc::resize_nearest" : "kc::resize_bilinear<" + fused(e) + ">"},
+              {"in", e.in()},
+              {"out", e.out()},
+              {"outer", num(a.outer)},
+              {"h", num(a.in_h)},
+              {"w", num(a.in_w)},
+              {"inner", num(a.inner)},
+              {"oh", num(static_cast<int64_t>(a.rows.size()))},
+              {"ow", num(static_cast<int64_t>(a.cols.size()))}},
+             "$kernel$($in$, $out$, $outer$, $h$, $w$, $inner$, kRows, $oh$, kCols, $ow$);");
+  }
+  e.p.line("}");
 }
 
 }  // namespace kc2cpp::emit

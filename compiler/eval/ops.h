@@ -62,7 +62,9 @@ void run(const ir::LayerNormAttrs&, const OpContext&);
 void run(const ir::PermuteAttrs&, const OpContext&);
 void run(const ir::PadCropAttrs&, const OpContext&);
 void run(const ir::RepeatAttrs&, const OpContext&);
-void run(const ir::ResizeBilinearAttrs&, const OpContext&);
+void run(const ir::ResizeAttrs&, const OpContext&);
+// ops_preprocessing.cpp
+void run(const ir::ChannelMapAttrs&, const OpContext&);
 // ops_merge.cpp
 void run(const ir::MergeAttrs&, const OpContext&);
 void run(const ir::ConcatAttrs&, const OpContext&);

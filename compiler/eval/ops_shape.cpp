@@ -158,44 +158,30 @@ void run(const ir::RepeatAttrs& a, const OpContext& c) {
         }
 }
 
-namespace {
-
-// Output index i of an axis with factor f and input size n: rows lo, hi and the weight of hi.
-void bilinear_taps(int64_t i, int64_t f, int64_t n, int64_t& lo, int64_t& hi, float& w) {
-  const int64_t k = i / f, t = 2 * (i % f) + 1;
-  const float den = static_cast<float>(2 * f);
-  if (t < f) lo = std::max<int64_t>(k - 1, 0), hi = k, w = rt::div(static_cast<float>(t + f), den);
-  else if (t == f) lo = hi = k, w = 0.0f;
-  else lo = k, hi = std::min(k + 1, n - 1), w = rt::div(static_cast<float>(t - f), den);
-}
-
-}  // namespace
-
-void run(const ir::ResizeBilinearAttrs& a, const OpContext& c) {
+void run(const ir::ResizeAttrs& a, const OpContext& c) {
   const std::vector<float>& x = c.x();
   std::vector<float>& y = c.y();
   const ir::FpMode fp = c.g.fp;
-  const int64_t oh = a.in_h * a.fh, ow = a.in_w * a.fw, ch = a.inner;
-  y.resize(static_cast<size_t>(a.outer * oh * ow * ch));
+  const int64_t ch = a.inner;
+  y.resize(static_cast<size_t>(a.outer) * a.rows.size() * a.cols.size() * static_cast<size_t>(ch));
   size_t out = 0;
   for (int64_t o = 0; o < a.outer; ++o)
-    for (int64_t i = 0; i < oh; ++i) {
-      int64_t y0, y1;
-      float wy;
-      bilinear_taps(i, a.fh, a.in_h, y0, y1, wy);
-      for (int64_t j = 0; j < ow; ++j) {
-        int64_t x0, x1;
-        float wx;
-        bilinear_taps(j, a.fw, a.in_w, x0, x1, wx);
-        auto px = [&](int64_t r, int64_t col, int64_t k) { return x.at(static_cast<size_t>(((o * a.in_h + r) * a.in_w + col) * ch + k)); };
+    for (const ir::ResizeTap& r : a.rows)
+      for (const ir::ResizeTap& q : a.cols) {
+        auto px = [&](int64_t row, int64_t col, int64_t k) {
+          return x.at(static_cast<size_t>(((o * a.in_h + row) * a.in_w + col) * ch + k));
+        };
         for (int64_t k = 0; k < ch; ++k) {
-          const float tl = px(y0, x0, k), tr = px(y0, x1, k), bl = px(y1, x0, k), br = px(y1, x1, k);
-          const float top = madd(rt::sub(tr, tl), wx, tl, fp);
-          const float bottom = madd(rt::sub(br, bl), wx, bl, fp);
-          y[out++] = madd(rt::sub(bottom, top), wy, top, fp);
+          if (a.method == ir::ResizeMethod::Nearest) {
+            y[out++] = px(r.lo, q.lo, k);
+            continue;
+          }
+          const float tl = px(r.lo, q.lo, k), tr = px(r.lo, q.hi, k), bl = px(r.hi, q.lo, k), br = px(r.hi, q.hi, k);
+          const float top = madd(rt::sub(tr, tl), q.w, tl, fp);
+          const float bottom = madd(rt::sub(br, bl), q.w, bl, fp);
+          y[out++] = madd(rt::sub(bottom, top), r.w, top, fp);
         }
       }
-    }
 }
 
 }  // namespace kc2cpp::eval

@@ -94,7 +94,8 @@ const char* op_kind_name(const OpAttrs& a) {
     const char* operator()(const PermuteAttrs&) const { return "Permute"; }
     const char* operator()(const PadCropAttrs&) const { return "PadCrop"; }
     const char* operator()(const RepeatAttrs&) const { return "Repeat"; }
-    const char* operator()(const ResizeBilinearAttrs&) const { return "ResizeBilinear"; }
+    const char* operator()(const ResizeAttrs& r) const { return r.method == ResizeMethod::Nearest ? "ResizeNearest" : "ResizeBilinear"; }
+    const char* operator()(const ChannelMapAttrs&) const { return "ChannelMap"; }  // preprocessing family
     const char* operator()(const RnnAttrs& r) const { return to_string(r.cell); }  // recurrent family
     const char* operator()(const BidirMergeAttrs&) const { return "BidirMerge"; }
     const char* operator()(const MergeAttrs& m) const { return to_string(m.kind); }  // merge family

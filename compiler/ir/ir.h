@@ -101,13 +101,15 @@ struct IdentityAttrs {};  // Dropout & co at inference; removed by passes::remov
 #include "ir/ops_shape.h"  // embedding, normalization and shape family attrs (a fragment, like ops_conv.h)
 #include "ir/ops_recurrent.h"  // recurrent family attrs (a fragment, like ops_conv.h)
 #include "ir/ops_merge.h"  // merge family attrs: ops with several inputs (a fragment, like ops_conv.h)
+#include "ir/ops_preprocessing.h"  // preprocessing family attrs (a fragment, like ops_conv.h)
 
 // Op kinds, one line per family (each family's attrs live in ir/ops_<family>.h, included above).
 using OpAttrs = std::variant<
     DenseAttrs, ActivationAttrs, SoftmaxAttrs, PReluAttrs, ReshapeAttrs, IdentityAttrs  // core
     , ConvAttrs, DepthwiseConvAttrs, RepeatChannelsAttrs, ConvTransposeAttrs, PoolAttrs, GlobalPoolAttrs  // conv family
     , RnnAttrs, BidirMergeAttrs  // recurrent family
-    , EmbeddingAttrs, BatchNormAttrs, LayerNormAttrs, PermuteAttrs, PadCropAttrs, RepeatAttrs, ResizeBilinearAttrs  // embedding, normalization and shape family
+    , EmbeddingAttrs, BatchNormAttrs, LayerNormAttrs, PermuteAttrs, PadCropAttrs, RepeatAttrs, ResizeAttrs  // embedding, normalization and shape family
+    , ChannelMapAttrs  // preprocessing family
     , MergeAttrs, ConcatAttrs, MatMulAttrs, L2NormalizeAttrs  // merge family
     >;
 const char* op_kind_name(const OpAttrs& a);  // "Dense", "Activation", ...
@@ -126,11 +128,12 @@ template <class F> void for_each_weight(BatchNormAttrs& a, F f) {
   f(a.scale), f(a.shift), f(a.gamma), f(a.beta), f(a.mean), f(a.variance);
 }
 template <class F> void for_each_weight(LayerNormAttrs& a, F f) { f(a.gamma), f(a.beta); }
+template <class F> void for_each_weight(ChannelMapAttrs& a, F f) { f(a.a), f(a.b); }
 #define KC2CPP_NO_WEIGHTS(T) template <class F> void for_each_weight(T&, F) {}
 KC2CPP_NO_WEIGHTS(ActivationAttrs) KC2CPP_NO_WEIGHTS(SoftmaxAttrs) KC2CPP_NO_WEIGHTS(ReshapeAttrs)
 KC2CPP_NO_WEIGHTS(IdentityAttrs) KC2CPP_NO_WEIGHTS(RepeatChannelsAttrs) KC2CPP_NO_WEIGHTS(PoolAttrs)
 KC2CPP_NO_WEIGHTS(GlobalPoolAttrs) KC2CPP_NO_WEIGHTS(BidirMergeAttrs) KC2CPP_NO_WEIGHTS(PermuteAttrs)
-KC2CPP_NO_WEIGHTS(PadCropAttrs) KC2CPP_NO_WEIGHTS(RepeatAttrs) KC2CPP_NO_WEIGHTS(ResizeBilinearAttrs)
+KC2CPP_NO_WEIGHTS(PadCropAttrs) KC2CPP_NO_WEIGHTS(RepeatAttrs) KC2CPP_NO_WEIGHTS(ResizeAttrs)
 KC2CPP_NO_WEIGHTS(MergeAttrs) KC2CPP_NO_WEIGHTS(ConcatAttrs) KC2CPP_NO_WEIGHTS(MatMulAttrs)
 KC2CPP_NO_WEIGHTS(L2NormalizeAttrs)
 #undef KC2CPP_NO_WEIGHTS

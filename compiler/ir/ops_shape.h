@@ -87,20 +87,33 @@ struct RepeatAttrs {
   std::vector<int64_t> in, factors;  // 4 each
 };
 
-// UpSampling2D(interpolation="bilinear") by integer factors, half-pixel centres (TensorFlow's
-// resize_bilinear(half_pixel_centers=True); jax.image.resize gives the same values up to rounding).
-// The tensor is viewed as [outer][in_h][in_w][inner] -> [outer][in_h*fh][in_w*fw][inner]. Per axis
-// with factor f and input size n, output index i = f*k + q reads rows lo, hi with weight w of hi:
+// Image resizing on the tensor viewed as [outer][in_h][in_w][inner] -> [outer][out_h][out_w][inner]
+// (UpSampling2D bilinear; Resizing and CenterCrop, nearest and bilinear, with crop_to_aspect_ratio).
+// Per output row i and column j the lowering resolves, at compile time, the taps: source indices
+// lo <= hi (into the whole input: a crop only offsets them) and the weight w of hi, each a float32
+// computed by the rule of the Keras version that saved the file (lower/layers_preprocessing.cpp,
+// resize_taps). The evaluator and the generated code only read the tables.
+//   Nearest:  y[i][j] = x[rows[i].lo][cols[j].lo]   (a copy; hi and w unused)
+//   Bilinear: with tl = x[rows.lo][cols.lo], tr = x[rows.lo][cols.hi], bl = x[rows.hi][cols.lo],
+//             br = x[rows.hi][cols.hi], wx = cols[j].w, wy = rows[i].w, in TensorFlow's order:
+//     top = tl + (tr - tl) * wx;  bottom = bl + (br - bl) * wx;  y = top + (bottom - top) * wy
+//     (each a * b + c is the product rounded, then the sum; FpMode::Fused: fma).
+// UpSampling2D's taps (integer factor f, input size n, output index i = f*k + q; TensorFlow's
+// resize_bilinear(half_pixel_centers=True) up to the rounding of w; jax.image.resize likewise):
 //   2q+1 < f:  lo = max(k-1, 0), hi = k,            w = float(2q+1+f) / float(2f)
 //   2q+1 = f:  lo = hi = k,                          w = 0
 //   2q+1 > f:  lo = k,           hi = min(k+1, n-1), w = float(2q+1-f) / float(2f)
-// (each w one correctly rounded division of exact integers). With the rows' (y) and columns' (x)
-// choices, in TensorFlow's order:
-//   top = tl + (tr - tl) * wx;  bottom = bl + (br - bl) * wx;  y = top + (bottom - top) * wy
-//   (each a * b + c is the product rounded, then the sum; FpMode::Fused: fma).
-struct ResizeBilinearAttrs {
+// (each w one correctly rounded division of exact integers).
+enum class ResizeMethod { Nearest, Bilinear };
+struct ResizeTap {
+  int32_t lo = 0, hi = 0;
+  float w = 0.0f;
+};
+struct ResizeAttrs {
+  ResizeMethod method = ResizeMethod::Bilinear;
   int64_t outer = 1, in_h = 1, in_w = 1, inner = 1;
-  int64_t fh = 1, fw = 1;
+  std::vector<ResizeTap> rows, cols;  // out_h and out_w entries
+  std::string rule;                   // for the emitted comment: which tap rule the lowering used
 };
 
 // The weights of these ops that the generated code reads exactly as stored (plan::pack_weights),

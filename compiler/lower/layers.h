@@ -42,6 +42,11 @@ int lower_repeat_vector(Context&, const Layer&, int input);
 int lower_zero_padding(Context&, const Layer&, int input);  // ZeroPadding1D/2D/3D
 int lower_cropping(Context&, const Layer&, int input);      // Cropping1D/2D/3D
 int lower_upsampling(Context&, const Layer&, int input);    // UpSampling1D/2D/3D
+// layers_preprocessing.cpp
+int lower_rescaling(Context&, const Layer&, int input);
+int lower_normalization(Context&, const Layer&, int input);
+int lower_center_crop(Context&, const Layer&, int input);
+int lower_resizing(Context&, const Layer&, int input);
 
 // Helpers shared between families (layers_shape.cpp): a Permute op's attrs for moving the axes of
 // a per-sample shape `in` (output axis k is input axis perm[k]), and the permuted shape.

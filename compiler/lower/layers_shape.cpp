@@ -140,15 +140,36 @@ int pad_or_crop(Context& cx, const Layer& layer, int input, const char* key, int
   return cx.add_op(layer, a, input, out);
 }
 
+// UpSampling2D's bilinear taps along an axis of n with integer factor f (the rule of ir::ResizeAttrs).
+std::vector<ir::ResizeTap> upsample_taps(int64_t n, int64_t f) {
+  std::vector<ir::ResizeTap> taps;
+  const float den = static_cast<float>(2 * f);
+  for (int64_t i = 0; i < n * f; ++i) {
+    const int64_t k = i / f, t = 2 * (i % f) + 1;
+    ir::ResizeTap p;
+    if (t < f) p.lo = static_cast<int32_t>(std::max<int64_t>(k - 1, 0)), p.hi = static_cast<int32_t>(k),
+               p.w = static_cast<float>(t + f) / den;
+    else if (t == f) p.lo = p.hi = static_cast<int32_t>(k), p.w = 0.0f;
+    else p.lo = static_cast<int32_t>(k), p.hi = static_cast<int32_t>(std::min(k + 1, n - 1)),
+         p.w = static_cast<float>(t - f) / den;
+    taps.push_back(p);
+  }
+  return taps;
+}
+
 int bilinear(Context& cx, const Layer& layer, int input, const std::vector<int64_t>& f, bool first) {
   const ir::Shape& in = cx.shape_of(input);
-  ir::ResizeBilinearAttrs a;
+  ir::ResizeAttrs a;
+  a.method = ir::ResizeMethod::Bilinear;
   a.outer = first ? in[0] : 1;
   a.in_h = first ? in[1] : in[0];
   a.in_w = first ? in[2] : in[1];
   a.inner = first ? 1 : in[2];
-  a.fh = f[0];
-  a.fw = f[1];
+  if (f[0] > (int64_t{1} << 20) / a.in_h || f[1] > (int64_t{1} << 20) / a.in_w)
+    throw LayerProblem{"bilinear upsampling to more than 2^20 rows or columns is not supported"};
+  a.rows = upsample_taps(a.in_h, f[0]);
+  a.cols = upsample_taps(a.in_w, f[1]);
+  a.rule = "half-pixel centres, factors (" + std::to_string(f[0]) + ", " + std::to_string(f[1]) + ")";
   ir::Shape out = in;
   out[first ? 1 : 0] *= f[0];
   out[first ? 2 : 1] *= f[1];

@@ -10,6 +10,7 @@
 
 #include "error.h"
 #include "lower/context.h"
+#include "lower/unsupported.h"
 
 namespace kc2cpp::lower {
 namespace {
@@ -157,6 +158,7 @@ std::string why_unsupported(const Layer& l) {
            "': its Python code is not in the file; rebuild the model from supported layers";
   if (l.class_name == "TFOpLambda" || l.class_name == "SlicingOpLambda" || l.class_name.empty())
     return "raw TensorFlow/Keras operations are not supported; use Keras layers instead";
+  if (const std::string b = why_unsupported_builtin(l.class_name); !b.empty()) return b;
   return "layer class '" + l.class_name + "' is not supported by kc2cpp yet (or is a custom class)";
 }
 

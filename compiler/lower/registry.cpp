@@ -78,6 +78,11 @@ constexpr Entry kLayers[] = {
     {"Minimum", {nullptr, lower_merge}},
     {"Concatenate", {nullptr, lower_concatenate}},
     {"Dot", {nullptr, lower_dot}},
+    // preprocessing family
+    {"Rescaling", lower_rescaling},
+    {"Normalization", lower_normalization},
+    {"CenterCrop", lower_center_crop},
+    {"Resizing", lower_resizing},
 };
 }  // namespace
 

@@ -605,17 +605,25 @@ TEST(ShapeKernels, PadCropAndRepeat) {
   }
 }
 
+// UpSampling2D(bilinear): the lowering's taps (ir::ResizeAttrs) through the kernel and the evaluator.
 TEST(ShapeKernels, ResizeBilinear) {
   std::mt19937 rng(19);
   for (int inner : {1, 3, 16, 17})
     for (auto [fh, fw] : {std::pair<int, int>{2, 2}, {3, 4}, {1, 5}}) {
-      const int outer = 2, h = 3, w = 4;
-      ir::ResizeBilinearAttrs a{outer, h, w, inner, fh, fw};
-      OneOp op({outer, h, w, inner}, {outer, h * fh, w * fw, inner}, a);
-      const std::vector<float> x = random_values(rng, static_cast<size_t>(outer * h * w * inner));
-      std::vector<float> y(static_cast<size_t>(outer * h * fh * w * fw * inner), kNaN);
-      kc::resize_bilinear<false>(x.data(), y.data(), outer, h, w, inner, fh, fw);
-      const std::vector<float> want = op.eval(x);
+      const int h = 3, w = 4;
+      ModelBuilder b(json::array({nullptr, h, w, inner}));
+      b.add("UpSampling2D", {{"size", json::array({fh, fw})}, {"interpolation", "bilinear"}});
+      const ir::Graph g = lower::lower(b.model());
+      const auto& a = std::get<ir::ResizeAttrs>(g.ops[0].attrs);
+      ASSERT_EQ(a.rows.size(), static_cast<size_t>(h * fh));
+      ASSERT_EQ(a.cols.size(), static_cast<size_t>(w * fw));
+      const std::vector<float> x = random_values(rng, static_cast<size_t>(h * w * inner));
+      std::vector<float> y(static_cast<size_t>(h * fh * w * fw * inner), kNaN);
+      std::vector<kc::ResizeTap> rows, cols;
+      for (const ir::ResizeTap& t : a.rows) rows.push_back({t.lo, t.hi, t.w});
+      for (const ir::ResizeTap& t : a.cols) cols.push_back({t.lo, t.hi, t.w});
+      kc::resize_bilinear<false>(x.data(), y.data(), 1, h, w, inner, rows.data(), h * fh, cols.data(), w * fw);
+      const std::vector<float> want = eval::evaluate(g, {x}, 1)[0];
       EXPECT_EQ(compare(y, want), "") << inner << " " << fh << "x" << fw;
       // Half-pixel centres: factor 2 -> weights 0.25 / 0.75, the edges copy.
       if (fh == 2 && fw == 2 && inner == 1) {
