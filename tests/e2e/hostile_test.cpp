@@ -14,6 +14,7 @@
 #include <hdf5.h>
 #include <signal.h>
 #include <sys/inotify.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
@@ -62,6 +63,7 @@ struct RunOptions {
   uid_t uid = 0;                            // non-zero: run as this user (the test runs as root)
   std::function<void(pid_t)> while_running;  // called once after the start, e.g. to send a signal
   double timeout = 20;                      // then SIGKILL: a refusal that blocks fails, never hangs
+  rlim_t max_file_size = RLIM_INFINITY;     // RLIMIT_FSIZE: writes beyond it fail with EFBIG
 };
 
 // Runs kc2cpp with `args`; stdout and stderr go to files beside `scratch`.
@@ -76,6 +78,11 @@ Outcome run_kc2cpp(const std::vector<std::string>& args, const std::string& scra
     const int e = ::open(err_file.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
     if (o < 0 || e < 0 || ::dup2(o, 1) < 0 || ::dup2(e, 2) < 0) ::_exit(126);
     if (opt.uid != 0 && (::setgid(opt.uid) != 0 || ::setuid(opt.uid) != 0)) ::_exit(126);
+    if (opt.max_file_size != RLIM_INFINITY) {
+      const rlimit lim{opt.max_file_size, opt.max_file_size};
+      ::signal(SIGXFSZ, SIG_IGN);  // ignored, not fatal: write() then fails with EFBIG
+      if (::setrlimit(RLIMIT_FSIZE, &lim) != 0) ::_exit(126);
+    }
     std::vector<char*> cargv;
     for (std::string& a : argv) cargv.push_back(a.data());
     cargv.push_back(nullptr);
@@ -302,6 +309,23 @@ TEST(HostileOutput, ReadOnlyDirectoryIsNamed) {
   ::chmod((dir + "/out").c_str(), 0755);
   expect_refused(r, out, {"cannot write", "'" + dir + "/out' is not writable", "permission denied"}, dir,
                  {"model.h5", "out"});
+}
+
+// A write that fails half-way (here: the file-size limit, as a full disk would) names the user's
+// path and the reason, and leaves neither the output nor the temporary file.
+TEST(HostileOutput, FailedWriteNamesThePathAndLeavesNothing) {
+  const std::string dir = case_dir("write-fails");
+  const std::string model = copy_model(dir);
+  fs::create_directory(dir + "/out");
+  RunOptions opt;
+  opt.max_file_size = 50000;  // the source is 134 kB, the header 1.5 kB
+  for (const std::vector<std::string>& args :
+       {std::vector<std::string>{model, "-o", dir + "/out/m.cpp"},
+        std::vector<std::string>{model, "-o", dir + "/out/m.cpp", "--header", dir + "/out/m.h"}}) {
+    const Outcome r = run_kc2cpp(args, dir + "/../write-fails-run", opt);
+    expect_refused(r, dir + "/out/m.cpp", {"cannot write: file too large"}, dir + "/out", {});
+    EXPECT_EQ(r.err.find("kc2cpp-tmp"), std::string::npos) << "the temporary name must not be reported";
+  }
 }
 
 // `kc2cpp eval` writes its .npy outputs by the same rules; its .npy inputs are inputs too.
