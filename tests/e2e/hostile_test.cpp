@@ -522,6 +522,24 @@ TEST(HostileLoader, MemoryLimitIsReportedWithTheWayToRaiseIt) {
   expect_refused(r, model, {"asks for more than 0.02 GB"}, dir + "/out", {});
 }
 
+// With libhdf5 1.10.8 this flipped byte makes H5Aread segfault (tests/unit/load_test.cpp): the
+// message blames the library and the file, not kc2cpp, and nothing is written.
+TEST(HostileLoader, Hdf5CrashIsReportedAsADamagedFile) {
+  const std::string dir = case_dir("hdf5-crash");
+  std::string bytes = read_file(source_dir() + "/tests/unit/data/h5/k3_dense_float16.h5");
+  ASSERT_GT(bytes.size(), 902u);
+  bytes[902] ^= 0x5a;
+  write_file(dir + "/model.h5", bytes);
+  fs::create_directory(dir + "/out");
+  const Outcome r = run_kc2cpp({dir + "/model.h5", "-o", dir + "/out/m.cpp"}, dir + "/run");
+  const bool known_crash = H5_VERS_MAJOR == 1 && H5_VERS_MINOR == 10 && H5_VERS_RELEASE == 8;
+  expect_refused(r, dir + "/model.h5",
+                 known_crash ? std::vector<std::string>{"the HDF5 library crashed while reading this file (signal",
+                                                        "the file is damaged"}
+                             : std::vector<std::string>{},
+                 dir + "/out", {});
+}
+
 TEST(HostileLoader, SpecialFilesAsTheModelAreRefusedUnopened) {
   const std::string dir = case_dir("special-model");
   fs::create_directory(dir + "/out");
