@@ -46,22 +46,29 @@ std::string activation_of(const nlohmann::json& cfg) {
 
 std::string inspect(const std::string& model_path, uint64_t max_memory) {
   const load::KerasModel model = load::load_model(model_path, max_memory);
-  const ir::Graph lowered = lower::lower(model);  // validates, and gives every layer's output shape
-  std::map<std::string, std::string> shape_of;
-  for (const ir::Tensor& t : lowered.tensors) shape_of[t.name] = ir::to_string(t.shape);
+  lower::ModelSummary summary;
+  lower::lower(model, &summary);  // validates, and gives every layer's output shape and inputs
   const ir::Graph g = compile_graph(model, ir::FpMode::Unfused);
   const plan::Plan plan = plan::make_plan(g);
 
   const nlohmann::json& cfg = model.config["config"];
-  const bool sequential = model.config.value("class_name", "") == "Sequential";
-  std::string out = "Model: \"" + cfg.value("name", std::string("model")) + "\"\n";
-  out += pad("Layer (type)", 40) + pad("Output Shape", 22) + pad("Param #", 12) + "Activation\n";
-  int64_t total = 0, non_trainable = 0;
+  std::map<std::string, const nlohmann::json*> config_of;  // layer name -> its config
   for (const nlohmann::json& layer : cfg["layers"]) {
-    const std::string cls = layer.value("class_name", "");
-    const nlohmann::json& lc = layer["config"];
-    const std::string name = layer.contains("name") ? layer["name"].get<std::string>() : lc.value("name", "");
-    if (sequential && cls == "InputLayer") continue;
+    auto c = layer.find("config");
+    if (c == layer.end() || !c->is_object()) continue;
+    auto n = layer.find("name");
+    config_of[n != layer.end() && n->is_string() ? n->get<std::string>() : c->value("name", "")] = &*c;
+  }
+  static const nlohmann::json kNoConfig = nlohmann::json::object();
+  const std::string title = cfg.value("name", nlohmann::json("model")).is_string() ? cfg.value("name", std::string("model")) : "model";
+  std::string out = "Model: \"" + title + "\"\n";
+  out += pad("Layer (type)", 40) + pad("Output Shape", 22) + pad("Param #", 12) +
+         (summary.graph ? pad("Activation", 12) + "Connected to\n" : "Activation\n");
+  int64_t total = 0, non_trainable = 0;
+  for (const lower::LayerSummary& s : summary.layers) {
+    const std::string& name = s.name;
+    const std::string& cls = s.class_name;
+    const nlohmann::json& lc = config_of.count(name) ? *config_of[name] : kNoConfig;
     int64_t params = 0;
     if (const load::LayerWeights* w = model.weights_of(name)) {
       for (const load::NamedArray& a : w->arrays) {
@@ -72,8 +79,12 @@ std::string inspect(const std::string& model_path, uint64_t max_memory) {
       }
     }
     total += params;
-    out += pad(name + " (" + cls + ")", 40) + pad(shape_of.count(name) ? shape_of[name] : "?", 22) +
-           pad(thousands(params), 12) + activation_of(lc) + "\n";
+    std::string connected;
+    for (const std::string& in : s.inbound) connected += (connected.empty() ? "" : ", ") + in;
+    const std::string act = activation_of(lc);
+    out += pad(name + " (" + cls + ")", 40) + pad(s.lowered ? ir::to_string(s.output_shape) : "?", 22) +
+           pad(thousands(params), 12) +
+           (summary.graph ? pad(act.empty() ? "-" : act, 12) + (connected.empty() ? "-" : connected) : act) + "\n";
   }
   out += "Total params: " + thousands(total) + " (" + memory(total * 4) + ")\n";
   out += "Trainable params: " + thousands(total - non_trainable) + " (" + memory((total - non_trainable) * 4) + ")\n";

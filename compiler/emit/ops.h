@@ -69,5 +69,10 @@ void emit_op(const ir::PermuteAttrs&, OpEmitter&);
 void emit_op(const ir::PadCropAttrs&, OpEmitter&);
 void emit_op(const ir::RepeatAttrs&, OpEmitter&);
 void emit_op(const ir::ResizeBilinearAttrs&, OpEmitter&);
+// ops_merge.cpp
+void emit_op(const ir::MergeAttrs&, OpEmitter&);
+void emit_op(const ir::ConcatAttrs&, OpEmitter&);
+void emit_op(const ir::MatMulAttrs&, OpEmitter&);
+void emit_op(const ir::L2NormalizeAttrs&, OpEmitter&);
 
 }  // namespace kc2cpp::emit

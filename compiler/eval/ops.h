@@ -63,5 +63,10 @@ void run(const ir::PermuteAttrs&, const OpContext&);
 void run(const ir::PadCropAttrs&, const OpContext&);
 void run(const ir::RepeatAttrs&, const OpContext&);
 void run(const ir::ResizeBilinearAttrs&, const OpContext&);
+// ops_merge.cpp
+void run(const ir::MergeAttrs&, const OpContext&);
+void run(const ir::ConcatAttrs&, const OpContext&);
+void run(const ir::MatMulAttrs&, const OpContext&);
+void run(const ir::L2NormalizeAttrs&, const OpContext&);
 
 }  // namespace kc2cpp::eval

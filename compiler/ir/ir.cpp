@@ -62,6 +62,18 @@ std::string describe(const Activation& a) {
   }
 }
 
+const char* to_string(MergeKind k) {
+  switch (k) {
+    case MergeKind::Add: return "Add";
+    case MergeKind::Subtract: return "Subtract";
+    case MergeKind::Multiply: return "Multiply";
+    case MergeKind::Average: return "Average";
+    case MergeKind::Maximum: return "Maximum";
+    case MergeKind::Minimum: return "Minimum";
+  }
+  return "?";
+}
+
 const char* op_kind_name(const OpAttrs& a) {
   struct V {
     const char* operator()(const DenseAttrs&) const { return "Dense"; }
@@ -85,6 +97,10 @@ const char* op_kind_name(const OpAttrs& a) {
     const char* operator()(const ResizeBilinearAttrs&) const { return "ResizeBilinear"; }
     const char* operator()(const RnnAttrs& r) const { return to_string(r.cell); }  // recurrent family
     const char* operator()(const BidirMergeAttrs&) const { return "BidirMerge"; }
+    const char* operator()(const MergeAttrs& m) const { return to_string(m.kind); }  // merge family
+    const char* operator()(const ConcatAttrs&) const { return "Concatenate"; }
+    const char* operator()(const MatMulAttrs&) const { return "MatMul"; }
+    const char* operator()(const L2NormalizeAttrs&) const { return "L2Normalize"; }
   };
   return std::visit(V{}, a);
 }

@@ -100,6 +100,7 @@ struct IdentityAttrs {};  // Dropout & co at inference; removed by passes::remov
 #include "ir/ops_conv.h"  // conv family attrs (a fragment inside this namespace: they use Activation)
 #include "ir/ops_shape.h"  // embedding, normalization and shape family attrs (a fragment, like ops_conv.h)
 #include "ir/ops_recurrent.h"  // recurrent family attrs (a fragment, like ops_conv.h)
+#include "ir/ops_merge.h"  // merge family attrs: ops with several inputs (a fragment, like ops_conv.h)
 
 // Op kinds, one line per family (each family's attrs live in ir/ops_<family>.h, included above).
 using OpAttrs = std::variant<
@@ -107,13 +108,37 @@ using OpAttrs = std::variant<
     , ConvAttrs, DepthwiseConvAttrs, RepeatChannelsAttrs, ConvTransposeAttrs, PoolAttrs, GlobalPoolAttrs  // conv family
     , RnnAttrs, BidirMergeAttrs  // recurrent family
     , EmbeddingAttrs, BatchNormAttrs, LayerNormAttrs, PermuteAttrs, PadCropAttrs, RepeatAttrs, ResizeBilinearAttrs  // embedding, normalization and shape family
+    , MergeAttrs, ConcatAttrs, MatMulAttrs, L2NormalizeAttrs  // merge family
     >;
 const char* op_kind_name(const OpAttrs& a);  // "Dense", "Activation", ...
+
+// f(int& w) for every weight-index field of an op's attrs (-1 when unused), for passes that
+// renumber weights. One overload per attrs type, none generic: an op kind without one does not
+// compile where an OpAttrs is visited with it.
+template <class F> void for_each_weight(DenseAttrs& a, F f) { f(a.kernel), f(a.bias); }
+template <class F> void for_each_weight(PReluAttrs& a, F f) { f(a.alpha); }
+template <class F> void for_each_weight(ConvAttrs& a, F f) { f(a.kernel), f(a.bias); }
+template <class F> void for_each_weight(DepthwiseConvAttrs& a, F f) { f(a.kernel), f(a.bias); }
+template <class F> void for_each_weight(ConvTransposeAttrs& a, F f) { f(a.kernel), f(a.bias); }
+template <class F> void for_each_weight(RnnAttrs& a, F f) { f(a.kernel), f(a.recurrent), f(a.bias); }
+template <class F> void for_each_weight(EmbeddingAttrs& a, F f) { f(a.table); }
+template <class F> void for_each_weight(BatchNormAttrs& a, F f) {
+  f(a.scale), f(a.shift), f(a.gamma), f(a.beta), f(a.mean), f(a.variance);
+}
+template <class F> void for_each_weight(LayerNormAttrs& a, F f) { f(a.gamma), f(a.beta); }
+#define KC2CPP_NO_WEIGHTS(T) template <class F> void for_each_weight(T&, F) {}
+KC2CPP_NO_WEIGHTS(ActivationAttrs) KC2CPP_NO_WEIGHTS(SoftmaxAttrs) KC2CPP_NO_WEIGHTS(ReshapeAttrs)
+KC2CPP_NO_WEIGHTS(IdentityAttrs) KC2CPP_NO_WEIGHTS(RepeatChannelsAttrs) KC2CPP_NO_WEIGHTS(PoolAttrs)
+KC2CPP_NO_WEIGHTS(GlobalPoolAttrs) KC2CPP_NO_WEIGHTS(BidirMergeAttrs) KC2CPP_NO_WEIGHTS(PermuteAttrs)
+KC2CPP_NO_WEIGHTS(PadCropAttrs) KC2CPP_NO_WEIGHTS(RepeatAttrs) KC2CPP_NO_WEIGHTS(ResizeBilinearAttrs)
+KC2CPP_NO_WEIGHTS(MergeAttrs) KC2CPP_NO_WEIGHTS(ConcatAttrs) KC2CPP_NO_WEIGHTS(MatMulAttrs)
+KC2CPP_NO_WEIGHTS(L2NormalizeAttrs)
+#undef KC2CPP_NO_WEIGHTS
 
 struct Op {
   std::string name;         // Keras layer name
   std::string keras_class;  // Keras class name
-  std::vector<int> inputs, outputs;  // tensor ids
+  std::vector<int> inputs, outputs;  // tensor ids (merge ops read several; a few ops write several)
   OpAttrs attrs;
   std::vector<std::string> fused;  // "name (Class)" of layers a pass folded into this op
   // TimeDistributed: the op runs independently on `slices` consecutive equal slices of each input
@@ -136,9 +161,9 @@ struct Graph {
   std::string keras_version;  // as saved in the file
   std::string backend;
   std::vector<Tensor> tensors;
-  std::vector<Op> ops;        // topological order
+  std::vector<Op> ops;        // topological order: an op reads only graph inputs and earlier ops' outputs
   std::vector<Weight> weights;
-  std::vector<int> inputs, outputs;  // tensor ids
+  std::vector<int> inputs, outputs;  // tensor ids (merge ops read several; a few ops write several)
   FpMode fp = FpMode::Unfused;
 
   int add_tensor(Tensor t);

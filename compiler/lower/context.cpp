@@ -1,5 +1,6 @@
 #include "lower/context.h"
 
+#include <algorithm>
 #include <string>
 
 namespace kc2cpp::lower {
@@ -15,10 +16,52 @@ static std::string shape_str(const std::vector<int64_t>& s) {
   return out + (s.size() == 1 ? ",)" : ")");
 }
 
+std::string Context::scoped(const std::string& keras_name) const {
+  std::string s;
+  for (const std::string& m : scope_) s += m + "/";
+  return s + keras_name;
+}
+
+namespace {
+
+std::vector<std::string> split_path(const std::string& name) {
+  std::vector<std::string> parts;
+  size_t start = 0;
+  for (size_t slash; (slash = name.find('/', start)) != std::string::npos; start = slash + 1)
+    parts.push_back(name.substr(start, slash - start));
+  parts.push_back(name.substr(start));
+  return parts;
+}
+
+// Whether weight `name` in a nested model's group belongs to layer `layer`: its path, without the
+// leading components that name enclosing models (Keras >= 3.3 writes "base/dense_1/kernel", tf.keras
+// 2 "dense_1/kernel:0"), starts with the layer's name.
+bool belongs_to(const std::string& name, const std::string& layer, const std::vector<std::string>& models) {
+  const std::vector<std::string> parts = split_path(name);
+  size_t i = 0;
+  while (i + 1 < parts.size() && parts[i] != layer &&
+         std::find(models.begin(), models.end(), parts[i]) != models.end())
+    ++i;
+  return i + 1 < parts.size() && parts[i] == layer;
+}
+
+}  // namespace
+
 const std::vector<load::NamedArray>& Context::weights(const Layer& layer, size_t count) const {
   static const std::vector<load::NamedArray> kNone;
-  const load::LayerWeights* w = model_.weights_of(layer.name);
-  const std::vector<load::NamedArray>& arrays = w ? w->arrays : kNone;
+  const std::string& own = layer.keras_name.empty() ? layer.name : layer.keras_name;
+  const load::LayerWeights* w = model_.weights_of(scope_.empty() ? own : scope_.front());
+  const std::vector<load::NamedArray>* found = w ? &w->arrays : &kNone;
+  if (!scope_.empty()) {  // inside a nested model: this layer's share of the model's group
+    std::vector<load::NamedArray>& share = shares_[scoped(own)];  // stable: map nodes never move
+    share.clear();
+    std::vector<std::string> models = scope_;
+    models.push_back(graph_.name);
+    for (const load::NamedArray& a : *found)
+      if (belongs_to(a.name, own, models)) share.push_back(a);
+    found = &share;
+  }
+  const std::vector<load::NamedArray>& arrays = *found;
   if (arrays.size() != count)
     throw LayerProblem{"the config implies " + std::to_string(count) + " weight arrays but the file holds " +
                        std::to_string(arrays.size()) + "; the file's weights do not belong to this config"};
@@ -41,7 +84,7 @@ static std::string short_weight_name(const std::string& name) {
 
 int Context::add_weight(const Layer& layer, const load::NamedArray& a, ir::Shape shape) {
   ir::Weight w;
-  w.name = layer.name + "/" + short_weight_name(a.name);
+  w.name = layer.name + "/" + short_weight_name(a.name);  // layer.name is scoped inside nested models
   w.shape = std::move(shape);
   w.data = a.data;
   return graph_.add_weight(std::move(w));

@@ -2,6 +2,7 @@
 // problem list. Layer families live in layers_*.cpp and register in registry.cpp.
 #pragma once
 
+#include <map>
 #include <string>
 #include <vector>
 
@@ -15,7 +16,9 @@ namespace kc2cpp::lower {
 using json = nlohmann::json;
 
 struct Layer {
-  std::string name;
+  std::string name;             // for ops, tensors, weights and messages: "dense_1", or "base/dense_1" inside
+                                // the nested model layer 'base'
+  std::string keras_name;       // the name in its own model's config, which the weights are filed under
   std::string class_name;
   std::string registered_name;  // Keras 3: "package>Name" for custom classes, else empty
   const json* config = nullptr; // the layer's "config" object
@@ -45,9 +48,20 @@ class Context {
   int add_op(const Layer& layer, ir::OpAttrs attrs, int input, ir::Shape out_shape);
   const ir::Shape& shape_of(int tensor) const { return graph_.tensors.at(tensor).shape; }
 
+  // Nested models (a Sequential or Functional model used as a layer) are inlined: while one is
+  // lowered, its name is on this stack. The file keeps ONE weight group for a top-level nested
+  // model, holding the weights of every layer inside it at any depth; weights() finds a layer's
+  // arrays there by name (see weights()).
+  void enter_model(const std::string& keras_name) { scope_.push_back(keras_name); }
+  void leave_model() { scope_.pop_back(); }
+  // "base/inner/dense_1" for layer dense_1 inside model inner inside top-level layer base.
+  std::string scoped(const std::string& keras_name) const;
+
  private:
   const load::KerasModel& model_;
   ir::Graph& graph_;
+  std::vector<std::string> scope_;
+  mutable std::map<std::string, std::vector<load::NamedArray>> shares_;  // weights() inside nested models
 };
 
 // Config access with LayerProblem on missing/mistyped keys.
@@ -71,7 +85,17 @@ int apply_activation(Context& cx, const Layer& layer, const ParsedActivation& p,
 
 // A lowering function: adds ops for one layer with one input tensor, returns its output tensor.
 using LowerFn = int (*)(Context&, const Layer&, int input);
-// nullptr if the class is not supported.
-LowerFn find_lowering(const std::string& class_name);
+// The general form, for layers that read several tensors (merges) or give several (Bidirectional
+// with merge_mode=None): adds ops for one call of the layer, returns its output tensors.
+using LowerCallFn = std::vector<int> (*)(Context&, const Layer&, const std::vector<int>& inputs);
+struct Lowering {
+  LowerFn one = nullptr;       // one tensor in, one out (also what TimeDistributed can wrap)
+  LowerCallFn call = nullptr;  // preferred when set
+  explicit operator bool() const { return one || call; }
+};
+// Empty if the class is not supported.
+Lowering find_lowering(const std::string& class_name);
+// One call of `layer` on `inputs` through its Lowering (throws LayerProblem on a wrong input count).
+std::vector<int> lower_call(Context& cx, const Layer& layer, const std::vector<int>& inputs);
 
 }  // namespace kc2cpp::lower

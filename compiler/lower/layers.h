@@ -30,7 +30,8 @@ int lower_simple_rnn(Context&, const Layer&, int input);
 int lower_lstm(Context&, const Layer&, int input);
 int lower_gru(Context&, const Layer&, int input);
 int lower_rnn(Context&, const Layer&, int input);  // RNN(SimpleRNNCell | LSTMCell | GRUCell)
-int lower_bidirectional(Context&, const Layer&, int input);
+int lower_bidirectional(Context&, const Layer&, int input);  // merge_mode=None refused (two tensors)
+std::vector<int> lower_bidirectional_call(Context&, const Layer&, const std::vector<int>& inputs);  // any merge_mode
 int lower_time_distributed(Context&, const Layer&, int input);
 // layers_shape.cpp
 int lower_embedding(Context&, const Layer&, int input);
@@ -41,5 +42,15 @@ int lower_repeat_vector(Context&, const Layer&, int input);
 int lower_zero_padding(Context&, const Layer&, int input);  // ZeroPadding1D/2D/3D
 int lower_cropping(Context&, const Layer&, int input);      // Cropping1D/2D/3D
 int lower_upsampling(Context&, const Layer&, int input);    // UpSampling1D/2D/3D
+
+// Helpers shared between families (layers_shape.cpp): a Permute op's attrs for moving the axes of
+// a per-sample shape `in` (output axis k is input axis perm[k]), and the permuted shape.
+ir::PermuteAttrs make_permute(const ir::Shape& in, const std::vector<int>& perm);
+ir::Shape permuted(const ir::Shape& in, const std::vector<int>& perm);
+
+// layers_merge.cpp
+std::vector<int> lower_merge(Context&, const Layer&, const std::vector<int>& inputs);  // Add, Subtract, Multiply, Average, Maximum, Minimum
+std::vector<int> lower_concatenate(Context&, const Layer&, const std::vector<int>& inputs);
+std::vector<int> lower_dot(Context&, const Layer&, const std::vector<int>& inputs);
 
 }  // namespace kc2cpp::lower

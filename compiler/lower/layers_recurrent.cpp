@@ -127,7 +127,10 @@ int lower_rnn(Context& cx, const Layer& layer, int input) {
   return add_rnn(cx, layer, rc, cx.weights(layer, weight_count(rc)), 0, input, {});
 }
 
-int lower_bidirectional(Context& cx, const Layer& layer, int input) {
+namespace {
+
+// Bidirectional's tensors: {merged}, or {forward, backward} for merge_mode=None.
+std::vector<int> bidirectional(Context& cx, const Layer& layer, int input) {
   const json& cfg = *layer.config;
   check_layer_options(cfg);
   const json& fwd = nested(cfg, "layer");
@@ -151,10 +154,9 @@ int lower_bidirectional(Context& cx, const Layer& layer, int input) {
     throw LayerProblem{"the forward and backward layers give different shapes " + ir::to_string(cx.shape_of(y)) +
                        " and " + ir::to_string(cx.shape_of(y_rev))};
   const json mode = cfg.value("merge_mode", json("concat"));
-  if (mode.is_null()) {  // two model outputs: forward, then backward (lower.cpp checks this is the last layer)
+  if (mode.is_null()) {  // two tensors: forward, then backward
     cx.graph().tensors[y_rev].name = layer.name;
-    cx.graph().outputs = {y, y_rev};
-    return y_rev;
+    return {y, y_rev};
   }
   const std::string m = mode.is_string() ? mode.get<std::string>() : mode.dump();
   ir::BidirMergeAttrs attrs;
@@ -166,18 +168,33 @@ int lower_bidirectional(Context& cx, const Layer& layer, int input) {
   else throw LayerProblem{"merge_mode '" + m + "' is not one of concat, sum, ave, mul, None"};
   const int out = cx.add_op(layer, attrs, y, shape);
   cx.graph().ops.back().inputs.push_back(y_rev);
-  return out;
+  return {out};
+}
+
+}  // namespace
+
+int lower_bidirectional(Context& cx, const Layer& layer, int input) {
+  const std::vector<int> out = bidirectional(cx, layer, input);
+  if (out.size() != 1) throw LayerProblem{"merge_mode=None gives two tensors; not supported inside TimeDistributed"};
+  return out[0];
+}
+
+std::vector<int> lower_bidirectional_call(Context& cx, const Layer& layer, const std::vector<int>& inputs) {
+  if (inputs.size() != 1)
+    throw LayerProblem{"is called on " + std::to_string(inputs.size()) + " tensors; initial states are not supported"};
+  return bidirectional(cx, layer, inputs[0]);
 }
 
 int lower_time_distributed(Context& cx, const Layer& layer, int input) {
   const json& entry = nested(*layer.config, "layer");
   Layer inner;
   inner.name = layer.name;  // the weights are stored under the wrapper's name
+  inner.keras_name = layer.keras_name;
   inner.class_name = entry["class_name"].get<std::string>();
   inner.config = &entry["config"];
   if (entry.contains("registered_name") && entry["registered_name"].is_string())
     inner.registered_name = entry["registered_name"].get<std::string>();
-  const LowerFn fn = inner.registered_name.find('>') == std::string::npos ? find_lowering(inner.class_name) : nullptr;
+  const LowerFn fn = inner.registered_name.find('>') == std::string::npos ? find_lowering(inner.class_name).one : nullptr;
   if (!fn) throw LayerProblem{"wraps a '" + inner.class_name + "' layer, which kc2cpp does not support"};
   ir::Graph& g = cx.graph();
   const ir::Shape full = g.tensors[input].shape;

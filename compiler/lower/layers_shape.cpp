@@ -199,6 +199,8 @@ double epsilon_of(const json& cfg) {
   return it->get<double>();
 }
 
+}  // namespace
+
 ir::PermuteAttrs make_permute(const ir::Shape& in, const std::vector<int>& perm) {
   std::vector<int64_t> stride(in.size());
   for (size_t k = in.size(), s = 1; k-- > 0;) stride[k] = static_cast<int64_t>(s), s *= static_cast<size_t>(in[k]);
@@ -223,8 +225,6 @@ ir::Shape permuted(const ir::Shape& in, const std::vector<int>& perm) {
   for (int k : perm) out.push_back(in[k]);
   return out;
 }
-
-}  // namespace
 
 int lower_embedding(Context& cx, const Layer& layer, int input) {
   const json& cfg = *layer.config;

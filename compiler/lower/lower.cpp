@@ -1,6 +1,8 @@
-// The lowering driver: finds the model's layer chain (Sequential, or a Functional model that
-// is a chain), checks every layer class first so that all unsupported layers are reported
-// together, then lowers layer by layer with shape inference.
+// The lowering driver: walks the model config as a graph of layer calls and lowers each call, in
+// dependency order, with shape inference. A Sequential model is a chain of calls; a Functional
+// model is any DAG (merges, several inputs and outputs, a layer called several times: one weight
+// array, one set of ops per call); a model used as a layer is inlined where it is called, at any
+// depth. Every layer class is checked first, so that all unsupported layers are reported together.
 #include "lower/lower.h"
 
 #include <algorithm>
@@ -12,26 +14,29 @@
 namespace kc2cpp::lower {
 namespace {
 
+constexpr int kMaxDepth = 64;  // nesting of models, and of lists in a config's tensor references
+
 struct Problem {
   std::string layer, class_name, why;
 };
 
-struct Chain {
-  ir::Shape input_shape;  // per sample
-  ir::DType input_dtype = ir::DType::F32;
-  std::string input_name = "input";
-  std::vector<Layer> layers;  // without the InputLayer
-  size_t outputs = 0;  // Functional: the model's output count (> 1: all from the last layer); 0: unchecked
-};
+bool is_model_class(const std::string& cls) { return cls == "Sequential" || cls == "Functional" || cls == "Model"; }
 
-Layer layer_of(const json& entry) {
+Layer layer_of(const json& entry, const std::string& scope) {
   Layer l;
-  l.class_name = entry.value("class_name", "");
   static const json kEmpty = json::object();
+  if (!entry.is_object()) {
+    l.config = &kEmpty;
+    return l;
+  }
+  auto cls = entry.find("class_name");
+  if (cls != entry.end() && cls->is_string()) l.class_name = cls->get<std::string>();
   auto cfg = entry.find("config");
   l.config = (cfg != entry.end() && cfg->is_object()) ? &*cfg : &kEmpty;
-  l.name = entry.contains("name") && entry["name"].is_string() ? entry["name"].get<std::string>()
-                                                                 : l.config->value("name", "");
+  auto name = entry.find("name");
+  if (name != entry.end() && name->is_string()) l.keras_name = name->get<std::string>();
+  else if ((name = l.config->find("name")) != l.config->end() && name->is_string()) l.keras_name = name->get<std::string>();
+  l.name = scope + l.keras_name;
   auto reg = entry.find("registered_name");
   if (reg != entry.end() && reg->is_string()) l.registered_name = reg->get<std::string>();
   return l;
@@ -61,7 +66,7 @@ const json* batch_shape_of(const json& cfg) {
 }
 
 // The input's element type in the generated API: float32 -> F32 (float); an integer dtype -> I32
-// (int32_t: Embedding indices; lower() checks that an Embedding reads the input).
+// (int32_t: Embedding indices; lower() checks that only Embeddings read it).
 ir::DType check_input_dtype(const Layer& l) {
   auto it = l.config->find("dtype");
   if (it == l.config->end() || it->is_null()) return ir::DType::F32;
@@ -75,29 +80,72 @@ ir::DType check_input_dtype(const Layer& l) {
                      "Embedding)"};
 }
 
-// Names of the layers feeding each call of a Functional layer (Keras 2 and 3 forms).
-void collect_history(const json& v, std::vector<std::string>& out) {
+// ---- tensor references in a Functional config -------------------------------------------------
+
+// Output `tensor` of call `node` of layer `layer`.
+struct Ref {
+  std::string layer;
+  int64_t node = 0, tensor = 0;
+};
+
+// Keras 2: [name, node, tensor(, kwargs)]; Keras 3: {"class_name": "__keras_tensor__", "config":
+// {"keras_history": [name, node, tensor]}}.
+bool as_ref(const json& v, Ref& r) {
+  const json* h = &v;
   if (v.is_object()) {
-    if (v.value("class_name", "") == "__keras_tensor__") {
-      const json& h = v["config"]["keras_history"];
-      out.push_back(h.at(0).get<std::string>());
-      return;
-    }
-    for (const auto& [k, x] : v.items()) collect_history(x, out);
+    if (v.value("class_name", "") != "__keras_tensor__") return false;
+    auto c = v.find("config");
+    if (c == v.end() || !c->is_object() || !c->contains("keras_history")) return false;
+    h = &(*c)["keras_history"];
+  }
+  if (!h->is_array() || h->size() < 3 || !(*h)[0].is_string() || !(*h)[1].is_number_integer() ||
+      !(*h)[2].is_number_integer())
+    return false;
+  r = {(*h)[0].get<std::string>(), (*h)[1].get<int64_t>(), (*h)[2].get<int64_t>()};
+  return true;
+}
+
+// Every reference in v, depth first in order (lists nested as the call's arguments nest them).
+void collect_refs(const json& v, std::vector<Ref>& out, int depth = 0) {
+  if (depth > kMaxDepth) throw LayerProblem{"tensor references are nested more than " + std::to_string(kMaxDepth) + " deep"};
+  Ref r;
+  if (as_ref(v, r)) {
+    out.push_back(r);
   } else if (v.is_array()) {
-    // Keras 2: [name, node_index, tensor_index, kwargs]
-    if (v.size() >= 3 && v[0].is_string() && v[1].is_number_integer() && v[2].is_number_integer()) {
-      out.push_back(v[0].get<std::string>());
-      return;
-    }
-    for (const json& x : v) collect_history(x, out);
+    for (const json& x : v) collect_refs(x, out, depth + 1);
+  } else if (v.is_object() && !v.contains("class_name")) {  // Keras 3 dict of tensors
+    for (const auto& [k, x] : v.items()) collect_refs(x, out, depth + 1);
   }
 }
 
-std::vector<std::string> endpoints(const json& v) {
-  std::vector<std::string> names;
-  collect_history(v, names);
-  return names;
+// The tensors one call (one entry of inbound_nodes) reads. Tensors passed by keyword (a mask, an
+// initial state) are not supported.
+std::vector<Ref> call_refs(const json& node) {
+  std::vector<Ref> refs, by_keyword;
+  if (node.is_object() && node.contains("args")) {  // Keras 3
+    collect_refs(node["args"], refs);
+    if (node.contains("kwargs")) collect_refs(node["kwargs"], by_keyword);
+  } else if (node.is_array()) {  // Keras 2: a list of [name, node, tensor, kwargs]
+    for (const json& e : node) {
+      Ref r;
+      if (!as_ref(e, r)) throw LayerProblem{"inbound node entry " + e.dump().substr(0, 200) + " is not a tensor reference"};
+      refs.push_back(r);
+      if (e.size() > 3) collect_refs(e[3], by_keyword);
+    }
+  } else {
+    throw LayerProblem{"inbound node " + node.dump().substr(0, 200) + " is neither a Keras 2 list nor a Keras 3 call"};
+  }
+  if (!by_keyword.empty())
+    throw LayerProblem{"receives tensor '" + by_keyword[0].layer + "' as a keyword argument (a mask or an initial "
+                       "state); only positional tensor inputs are supported"};
+  return refs;
+}
+
+std::string report(const std::string& path, const std::vector<Problem>& problems) {
+  std::string msg = path + ": " + std::to_string(problems.size()) +
+                    (problems.size() == 1 ? " problem" : " problems") + "; the model cannot be compiled:";
+  for (const Problem& p : problems) msg += "\n  layer '" + p.layer + "' (" + p.class_name + "): " + p.why;
+  return msg;
 }
 
 std::string why_unsupported(const Layer& l) {
@@ -109,155 +157,334 @@ std::string why_unsupported(const Layer& l) {
            "': its Python code is not in the file; rebuild the model from supported layers";
   if (l.class_name == "TFOpLambda" || l.class_name == "SlicingOpLambda" || l.class_name.empty())
     return "raw TensorFlow/Keras operations are not supported; use Keras layers instead";
-  if (l.class_name == "Sequential" || l.class_name == "Functional" || l.class_name == "Model")
-    return "nested models are not supported yet; build one flat model";
   return "layer class '" + l.class_name + "' is not supported by kc2cpp yet (or is a custom class)";
 }
 
-class Walker {
- public:
-  explicit Walker(const load::KerasModel& m) : model_(m) {}
+const json& layers_of(const json& cfg, const std::string& path) {
+  if (!cfg.is_object() || !cfg.contains("layers") || !cfg["layers"].is_array())
+    throw Error(path + ": the model config has no layer list; is this a Keras model file?");
+  return cfg["layers"];
+}
 
-  Chain find_chain(std::vector<Problem>& problems) {
-    const json& top = model_.config;
-    const std::string cls = top.value("class_name", "");
-    const json& cfg = top.at("config");
-    if (!cfg.is_object() || !cfg.contains("layers") || !cfg["layers"].is_array())
-      throw Error(model_.path + ": the model config has no layer list; is this a Keras model file?");
-    for (const json& entry : cfg["layers"]) {
-      Layer l = layer_of(entry);
-      if (l.class_name != "InputLayer" && !find_lowering(l.class_name))
-        problems.push_back({l.name, l.class_name, why_unsupported(l)});
+// Every layer class, nested models included, checked before anything is lowered.
+void check_classes(const json& cfg, const std::string& scope, const std::string& path, std::vector<Problem>& problems,
+                   int depth = 0) {
+  if (depth > kMaxDepth) throw Error(path + ": models are nested more than " + std::to_string(kMaxDepth) + " deep");
+  for (const json& entry : layers_of(cfg, path)) {
+    const Layer l = layer_of(entry, scope);
+    if (is_model_class(l.class_name) && l.config->contains("layers"))
+      check_classes(*l.config, l.name + "/", path, problems, depth + 1);
+    else if (l.class_name != "InputLayer" && !find_lowering(l.class_name))
+      problems.push_back({l.name, l.class_name, why_unsupported(l)});
+  }
+}
+
+// ---- the walk ---------------------------------------------------------------------------------
+
+// What one call of a layer gave: its output tensors, or nothing because a problem stopped it (its
+// consumers are then skipped without a report of their own).
+struct Call {
+  bool failed = false;
+  std::vector<int> outputs;
+};
+
+class Lowerer {
+ public:
+  Lowerer(const load::KerasModel& model, Context& cx, std::vector<Problem>& problems, ModelSummary* summary)
+      : model_(model), cx_(cx), problems_(problems), summary_(summary) {}
+
+  // The top-level model: its inputs become the graph's inputs, its outputs the graph's outputs.
+  void top() {
+    const json& root = model_.config;
+    const std::string cls = root.value("class_name", "");
+    if (!is_model_class(cls))
+      throw Error(model_.path + ": model class '" + cls + "' is not supported; save a Sequential or Functional model");
+    if (summary_) {
+      for (const json& entry : layers_of(root["config"], model_.path)) {
+        const Layer l = layer_of(entry, "");
+        if (cls != "Sequential" || l.class_name != "InputLayer") summary_->layers.push_back({l.name, l.class_name, {}, false, {}});
+      }
     }
-    if (cls == "Sequential") return sequential(cfg, problems);
-    if (cls == "Functional" || cls == "Model") return functional(cfg, problems);
-    throw Error(model_.path + ": model class '" + cls + "' is not supported; save a Sequential or Functional model");
+    const Call c = lower_model(cls, root["config"], "", nullptr, 0);
+    if (!c.failed) cx_.graph().outputs = c.outputs;
+    if (summary_ && cls != "Sequential") summary_->graph |= cx_.graph().inputs.size() > 1 || cx_.graph().outputs.size() > 1;
   }
 
  private:
-  Chain sequential(const json& cfg, std::vector<Problem>& problems) {
-    Chain chain;
-    bool have_shape = false;
-    for (const json& entry : cfg["layers"]) {
-      Layer l = layer_of(entry);
+  // A model's body. `bound`: the tensors it is called on (nested), or nullptr at the top level.
+  Call lower_model(const std::string& cls, const json& cfg, const std::string& scope, const std::vector<int>* bound,
+                   int depth) {
+    if (depth > kMaxDepth) throw Error(model_.path + ": models are nested more than " + std::to_string(kMaxDepth) + " deep");
+    if (cls == "Sequential") return sequential(cfg, scope, bound, depth);
+    return functional(cfg, scope, bound, depth);
+  }
+
+  Call fail(const Layer& l, const std::string& why) {
+    problems_.push_back({l.name, l.class_name, why});
+    return {true, {}};
+  }
+
+  // A graph input of the top-level model, from an InputLayer (or the first layer's batch shape).
+  int graph_input(const Layer& l, const json& batch_shape) {
+    const ir::DType dtype = check_input_dtype(l);
+    const int t = cx_.graph().add_tensor({l.name, sample_shape(batch_shape, l), dtype});
+    cx_.graph().inputs.push_back(t);
+    record(l.name, {t}, nullptr);
+    return t;
+  }
+
+  // Inspect's view of a call of a top-level layer (refs: what it read, in a Functional model).
+  void record(const std::string& name, const std::vector<int>& outputs, const std::vector<std::string>* refs) {
+    if (!summary_) return;
+    for (LayerSummary& s : summary_->layers) {
+      if (s.name != name) continue;
+      if (!s.lowered && !outputs.empty()) s.output_shape = cx_.graph().tensors[outputs[0]].shape, s.lowered = true;
+      if (refs) s.inbound.insert(s.inbound.end(), refs->begin(), refs->end());
+      if (refs && (refs->size() > 1 || s.inbound.size() > refs->size())) summary_->graph = true;
+      return;
+    }
+  }
+
+  // One call of layer `l` on `inputs`. A nested model's own problems are reported by its layers'
+  // names; a LayerProblem thrown by lower_model itself is the model layer's.
+  Call call(const Layer& l, const std::vector<int>& inputs, int depth) {
+    try {
+      for (int t : inputs)
+        if (cx_.graph().tensors[t].dtype == ir::DType::I32 && l.class_name != "Embedding" && !is_model_class(l.class_name))
+          throw LayerProblem{"reads the integer input '" + cx_.graph().tensors[t].name + "'; integer inputs are "
+                             "supported only as the indices of an Embedding layer that reads the input directly"};
+      if (is_model_class(l.class_name)) {
+        struct Scope {
+          Context& cx;
+          Scope(Context& c, const std::string& name) : cx(c) { cx.enter_model(name); }
+          ~Scope() { cx.leave_model(); }
+        } scope(cx_, l.keras_name);
+        return lower_model(l.class_name, *l.config, l.name + "/", &inputs, depth + 1);
+      }
+      return {false, lower_call(cx_, l, inputs)};
+    } catch (const LayerProblem& p) {
+      return fail(l, p.why);
+    } catch (const nlohmann::json::exception& e) {
+      return fail(l, std::string("malformed config: ") + e.what());
+    }
+  }
+
+  Call sequential(const json& cfg, const std::string& scope, const std::vector<int>* bound, int depth) {
+    const json& entries = layers_of(cfg, model_.path);
+    std::vector<int> cur;
+    if (bound) {
+      if (bound->size() != 1)
+        throw LayerProblem{"is a Sequential model, called on " + std::to_string(bound->size()) + " tensors; it takes one"};
+      cur = *bound;
+    }
+    for (const json& entry : entries) {
+      const Layer l = layer_of(entry, scope);
       if (l.class_name == "InputLayer") {
-        set_input(chain, l, problems);
-        have_shape = true;
+        if (!bound && cur.empty()) {
+          try {
+            const json* bs = batch_shape_of(*l.config);
+            if (!bs) throw LayerProblem{"InputLayer has no batch_shape"};
+            cur = {graph_input(l, *bs)};
+          } catch (const LayerProblem& p) {
+            return fail(l, p.why);
+          }
+        }
         continue;
       }
-      if (!have_shape) {
+      if (cur.empty()) {  // no InputLayer: the first layer's batch_input_shape, or the model's build_input_shape
         const json* bs = batch_shape_of(*l.config);
         if (!bs && cfg.contains("build_input_shape")) bs = &cfg["build_input_shape"];
-        if (bs) {
-          try { chain.input_shape = sample_shape(*bs, l); have_shape = true; }
-          catch (const LayerProblem& p) { problems.push_back({l.name, l.class_name, p.why}); }
+        if (!bs)
+          throw Error(model_.path + ": the model has no input shape (it was saved before being built); build it "
+                      "with an Input(...) layer and save it again");
+        try {
+          cur = {graph_input(l, *bs)};
+        } catch (const LayerProblem& p) {
+          return fail(l, p.why);
         }
       }
-      chain.layers.push_back(l);
+      if (cur.size() != 1)
+        return fail(l, "follows a layer that gives " + std::to_string(cur.size()) + " tensors; in a Sequential "
+                       "model only the last layer may");
+      const Call c = call(l, cur, depth);
+      if (c.failed) return c;  // later shapes are unknown
+      if (depth == 0) record(l.name, c.outputs, nullptr);
+      cur = c.outputs;
     }
-    if (!have_shape)
-      throw Error(model_.path + ": the model has no input shape (it was saved before being built); build it "
-                  "with an Input(...) layer and save it again");
-    return chain;
+    if (cur.empty()) throw Error(model_.path + ": the model has no layers");
+    return {false, cur};
   }
 
-  void set_input(Chain& chain, const Layer& l, std::vector<Problem>& problems) {
-    chain.input_name = l.name;
+  Call functional(const json& cfg, const std::string& scope, const std::vector<int>* bound, int depth) {
+    const json& entries = layers_of(cfg, model_.path);
+    std::map<std::string, size_t> index;  // layer name -> entry
+    std::vector<Layer> ls;
+    for (const json& entry : entries) {
+      ls.push_back(layer_of(entry, scope));
+      if (!index.emplace(ls.back().keras_name, ls.size() - 1).second)
+        throw Error(model_.path + ": the model config names two layers '" + ls.back().name + "'");
+    }
+    std::vector<std::vector<Call>> calls(ls.size());  // per layer, per node
+    std::vector<Ref> ins, outs;
     try {
-      const json* bs = batch_shape_of(*l.config);
-      if (!bs) throw LayerProblem{"InputLayer has no batch_shape"};
-      chain.input_shape = sample_shape(*bs, l);
-      chain.input_dtype = check_input_dtype(l);
+      collect_refs(cfg.value("input_layers", json::array()), ins);
+      collect_refs(cfg.value("output_layers", json::array()), outs);
     } catch (const LayerProblem& p) {
-      problems.push_back({l.name, l.class_name, p.why});
+      throw Error(model_.path + ": " + p.why);
     }
+    if (bound && bound->size() != ins.size())
+      throw LayerProblem{"is a model with " + std::to_string(ins.size()) + " inputs, called on " +
+                         std::to_string(bound->size()) + " tensors"};
+    for (size_t k = 0; k < ins.size(); ++k) {
+      auto it = index.find(ins[k].layer);
+      if (it == index.end() || ls[it->second].class_name != "InputLayer")
+        throw Error(model_.path + ": the model's input '" + ins[k].layer + "' is not an InputLayer of the model");
+      const Layer& l = ls[it->second];
+      int t = -1;
+      if (bound) {
+        t = (*bound)[k];
+      } else {
+        try {
+          const json* bs = batch_shape_of(*l.config);
+          if (!bs) throw LayerProblem{"InputLayer has no batch_shape"};
+          t = graph_input(l, *bs);
+        } catch (const LayerProblem& p) {
+          calls[it->second] = {fail(l, p.why)};
+          continue;
+        }
+      }
+      calls[it->second] = {{false, {t}}};
+    }
+    walk(entries, ls, index, calls, depth);
+    Call result;
+    for (const Ref& r : outs) {
+      const int t = resolve(r, ls, index, calls, true, result.failed);
+      if (t >= 0) result.outputs.push_back(t);
+    }
+    if (!result.failed && result.outputs.empty()) throw Error(model_.path + ": the model has no outputs");
+    return result;
   }
 
-  Chain functional(const json& cfg, std::vector<Problem>& problems) {
-    std::map<std::string, const json*> by_name;
-    for (const json& entry : cfg["layers"]) by_name[layer_of(entry).name] = &entry;
-    const auto ins = endpoints(cfg.value("input_layers", json::array()));
-    const auto outs = endpoints(cfg.value("output_layers", json::array()));
-    const bool one_layer_out =
-        !outs.empty() && std::all_of(outs.begin(), outs.end(), [&](const std::string& o) { return o == outs[0]; });
-    if (ins.size() != 1 || !one_layer_out)
-      throw Error(model_.path + ": the model has " + std::to_string(ins.size()) + " inputs and " +
-                  std::to_string(outs.size()) + " outputs; only single-input, single-output models are "
-                  "supported yet");
-    Chain chain;
-    chain.outputs = outs.size();
-    std::vector<Layer> reversed;
-    std::string cur = outs[0];
-    while (cur != ins[0]) {
-      auto it = by_name.find(cur);
-      if (it == by_name.end()) throw Error(model_.path + ": the config names an unknown layer '" + cur + "'");
-      const Layer l = layer_of(*it->second);
-      std::vector<std::string> feeds;
-      collect_history(it->second->value("inbound_nodes", json::array()), feeds);
-      if (feeds.size() != 1) {
-        const bool known = std::any_of(problems.begin(), problems.end(), [&](const Problem& p) { return p.layer == l.name; });
-        if (!known) problems.push_back({l.name, l.class_name,
-                            "takes " + std::to_string(feeds.size()) + " inputs or is called more than once; only "
-                            "models that are a chain of layers are supported yet"});
-        break;
+  // Lowers every call of every layer once its inputs exist, sweeping the layers in config order
+  // (Keras writes them in an order where one sweep nearly always suffices).
+  void walk(const json& entries, const std::vector<Layer>& ls, const std::map<std::string, size_t>& index,
+            std::vector<std::vector<Call>>& calls, int depth) {
+    std::vector<std::vector<std::vector<Ref>>> pending(ls.size());  // per layer, per node: its refs
+    size_t todo = 0;
+    for (size_t i = 0; i < ls.size(); ++i) {
+      if (ls[i].class_name == "InputLayer") continue;
+      const json nodes = entries[i].value("inbound_nodes", json::array());
+      if (!nodes.is_array()) {
+        calls[i] = {fail(ls[i], "inbound_nodes is not a list")};
+        continue;
       }
-      reversed.push_back(l);
-      if (reversed.size() > by_name.size()) throw Error(model_.path + ": the layer graph has a cycle");
-      cur = feeds[0];
+      for (const json& node : nodes) {
+        try {
+          pending[i].push_back(call_refs(node));
+        } catch (const LayerProblem& p) {
+          pending[i].clear();
+          calls[i] = {fail(ls[i], p.why)};
+          break;
+        }
+      }
+      todo += pending[i].size();
     }
-    if (cur == ins[0] && by_name.count(cur)) set_input(chain, layer_of(*by_name[cur]), problems);
-    chain.layers.assign(reversed.rbegin(), reversed.rend());
-    return chain;
+    for (bool progress = true; todo > 0 && progress;) {
+      progress = false;
+      for (size_t i = 0; i < ls.size(); ++i) {
+        while (calls[i].size() < pending[i].size()) {
+          const std::vector<Ref>& refs = pending[i][calls[i].size()];
+          if (!ready(refs, ls, index, calls)) break;
+          bool failed = false;
+          std::vector<int> inputs;
+          std::vector<std::string> names;  // Keras's "Connected to": layer[call][tensor]
+          for (const Ref& r : refs) {
+            inputs.push_back(resolve(r, ls, index, calls, false, failed));
+            names.push_back(r.layer + "[" + std::to_string(call_index(r, ls, index, false)) + "][" +
+                            std::to_string(r.tensor) + "]");
+          }
+          calls[i].push_back(failed ? Call{true, {}} : call(ls[i], inputs, depth));
+          if (depth == 0) record(ls[i].name, calls[i].back().outputs, &names);
+          --todo, progress = true;
+        }
+      }
+    }
+    for (size_t i = 0; i < ls.size() && todo > 0; ++i)
+      if (calls[i].size() < pending[i].size()) {
+        const Ref& r = pending[i][calls[i].size()][0];
+        throw Error(model_.path + ": layer '" + ls[i].name + "' waits for '" + r.layer + "' (node " +
+                    std::to_string(r.node) + "), which never comes: the layer graph has a cycle or refers to a "
+                    "layer call that is not in the file");
+      }
+  }
+
+  // The call a reference means. Keras numbers the calls of a layer from 0, except that tf.keras 2
+  // gives a nested model a node 0 of its own (its construction), so its calls count from 1 there,
+  // and Keras 3 does the same in input_layers/output_layers (`endpoint`).
+  int64_t call_index(const Ref& r, const std::vector<Layer>& ls, const std::map<std::string, size_t>& index,
+                     bool endpoint) const {
+    auto it = index.find(r.layer);
+    const bool offset = it != index.end() && is_model_class(ls[it->second].class_name) &&
+                        (cx_.keras_major() == 2 || endpoint) && r.node > 0;
+    return offset ? r.node - 1 : r.node;
+  }
+
+  const Call* find_call(const Ref& r, const std::vector<Layer>& ls, const std::map<std::string, size_t>& index,
+                        const std::vector<std::vector<Call>>& calls, bool endpoint) const {
+    auto it = index.find(r.layer);
+    if (it == index.end()) return nullptr;
+    const int64_t node = call_index(r, ls, index, endpoint);
+    const std::vector<Call>& c = calls[it->second];
+    return node >= 0 && node < static_cast<int64_t>(c.size()) ? &c[node] : nullptr;
+  }
+
+  bool ready(const std::vector<Ref>& refs, const std::vector<Layer>& ls, const std::map<std::string, size_t>& index,
+             const std::vector<std::vector<Call>>& calls) const {
+    for (const Ref& r : refs)
+      if (!find_call(r, ls, index, calls, false)) return false;
+    return true;
+  }
+
+  // The tensor a reference names; -1 (and failed = true) when its producer failed.
+  int resolve(const Ref& r, const std::vector<Layer>& ls, const std::map<std::string, size_t>& index,
+              const std::vector<std::vector<Call>>& calls, bool endpoint, bool& failed) const {
+    const Call* c = find_call(r, ls, index, calls, endpoint);
+    if (!c) throw Error(model_.path + ": the config refers to call " + std::to_string(r.node) + " of layer '" +
+                        r.layer + "', which the model does not have");
+    if (c->failed) {
+      failed = true;
+      return -1;
+    }
+    if (r.tensor < 0 || r.tensor >= static_cast<int64_t>(c->outputs.size()))
+      throw Error(model_.path + ": the config refers to output " + std::to_string(r.tensor) + " of layer '" + r.layer +
+                  "', which gives " + std::to_string(c->outputs.size()));
+    return c->outputs[r.tensor];
   }
 
   const load::KerasModel& model_;
+  Context& cx_;
+  std::vector<Problem>& problems_;
+  ModelSummary* summary_;
 };
-
-std::string report(const std::string& path, const std::vector<Problem>& problems) {
-  std::string msg = path + ": " + std::to_string(problems.size()) +
-                    (problems.size() == 1 ? " problem" : " problems") + "; the model cannot be compiled:";
-  for (const Problem& p : problems) msg += "\n  layer '" + p.layer + "' (" + p.class_name + "): " + p.why;
-  return msg;
-}
 
 }  // namespace
 
-ir::Graph lower(const load::KerasModel& model) {
-  if (!model.config.is_object() || !model.config.contains("config"))
+ir::Graph lower(const load::KerasModel& model, ModelSummary* summary) {
+  if (!model.config.is_object() || !model.config.contains("config") || !model.config["config"].is_object())
     throw Error(model.path + ": the model config has no 'config' object; is this a Keras model file?");
   std::vector<Problem> problems;
-  Walker walker(model);
-  Chain chain = walker.find_chain(problems);
+  check_classes(model.config["config"], "", model.path, problems);
   if (!problems.empty()) throw Error(report(model.path, problems));
 
   ir::Graph g;
-  g.name = model.config["config"].value("name", "model");
+  const json& name = model.config["config"].value("name", json("model"));
+  g.name = name.is_string() ? name.get<std::string>() : "model";
   g.keras_version = model.keras_version;
   g.backend = model.backend;
   Context cx(model, g);
-  if (chain.input_dtype == ir::DType::I32 && (chain.layers.empty() || chain.layers[0].class_name != "Embedding"))
-    throw Error(report(model.path, {{chain.input_name, "InputLayer", "integer inputs are supported only as the "
-                                     "indices of an Embedding layer that reads the input directly"}}));
-  int t = g.add_tensor({chain.input_name, chain.input_shape, chain.input_dtype});
-  g.inputs = {t};
-  for (const Layer& l : chain.layers) {
-    try {
-      if (!g.outputs.empty())  // set by a layer that gives several outputs (Bidirectional, merge_mode=None)
-        throw LayerProblem{"follows a layer that gives several tensors; only a model's last layer may"};
-      t = find_lowering(l.class_name)(cx, l, t);
-    } catch (const LayerProblem& p) {
-      problems.push_back({l.name, l.class_name, p.why});
-      break;  // later shapes are unknown
-    } catch (const nlohmann::json::exception& e) {
-      problems.push_back({l.name, l.class_name, std::string("malformed config: ") + e.what()});
-      break;
-    }
-  }
+  Lowerer(model, cx, problems, summary).top();
   if (!problems.empty()) throw Error(report(model.path, problems));
-  if (g.outputs.empty()) g.outputs = {t};
-  if (chain.outputs && g.outputs.size() != chain.outputs)
-    throw Error(model.path + ": the model has " + std::to_string(chain.outputs) + " outputs but its last layer gives " +
-                std::to_string(g.outputs.size()) + "; only single-output models (or one layer's outputs) are supported");
+  if (g.inputs.empty()) throw Error(model.path + ": the model has no inputs");
   return g;
 }
 

@@ -3,11 +3,27 @@
 // config) is collected; if there are any, one kc2cpp::Error lists them all.
 #pragma once
 
+#include <string>
+#include <vector>
+
 #include "ir/ir.h"
 #include "load/keras_model.h"
 
 namespace kc2cpp::lower {
 
-ir::Graph lower(const load::KerasModel& model);
+// What `kc2cpp inspect` shows of each layer of the top-level model, in config order.
+struct LayerSummary {
+  std::string name, class_name;
+  ir::Shape output_shape;          // per sample, of the first call's first output
+  bool lowered = false;            // false: never called (output_shape unknown)
+  std::vector<std::string> inbound;  // Functional: "dense_1[0][0]" per input tensor of every call, in order
+};
+struct ModelSummary {
+  std::vector<LayerSummary> layers;
+  bool graph = false;  // a Functional model that is not a chain: Keras's summary has a "Connected to" column
+};
+
+// `summary`, when given, is filled for `kc2cpp inspect`.
+ir::Graph lower(const load::KerasModel& model, ModelSummary* summary = nullptr);
 
 }  // namespace kc2cpp::lower

@@ -1,5 +1,7 @@
 // Keras class name -> lowering function. The one list to extend when a layer is added.
 #include <cstring>
+#include <string>
+#include <vector>
 
 #include "lower/layers.h"
 
@@ -8,7 +10,7 @@ namespace kc2cpp::lower {
 namespace {
 struct Entry {
   const char* class_name;
-  LowerFn fn;
+  Lowering fn;
 };
 constexpr Entry kLayers[] = {
     {"Dense", lower_dense},
@@ -50,7 +52,7 @@ constexpr Entry kLayers[] = {
     {"LSTM", lower_lstm},
     {"GRU", lower_gru},
     {"RNN", lower_rnn},
-    {"Bidirectional", lower_bidirectional},
+    {"Bidirectional", {lower_bidirectional, lower_bidirectional_call}},
     {"TimeDistributed", lower_time_distributed},
     // embedding, normalization and shape family
     {"Embedding", lower_embedding},
@@ -67,13 +69,31 @@ constexpr Entry kLayers[] = {
     {"UpSampling1D", lower_upsampling},
     {"UpSampling2D", lower_upsampling},
     {"UpSampling3D", lower_upsampling},
+    // merge family
+    {"Add", {nullptr, lower_merge}},
+    {"Subtract", {nullptr, lower_merge}},
+    {"Multiply", {nullptr, lower_merge}},
+    {"Average", {nullptr, lower_merge}},
+    {"Maximum", {nullptr, lower_merge}},
+    {"Minimum", {nullptr, lower_merge}},
+    {"Concatenate", {nullptr, lower_concatenate}},
+    {"Dot", {nullptr, lower_dot}},
 };
 }  // namespace
 
-LowerFn find_lowering(const std::string& class_name) {
+Lowering find_lowering(const std::string& class_name) {
   for (const Entry& e : kLayers)
     if (class_name == e.class_name) return e.fn;
-  return nullptr;
+  return {};
+}
+
+std::vector<int> lower_call(Context& cx, const Layer& layer, const std::vector<int>& inputs) {
+  const Lowering fn = find_lowering(layer.class_name);
+  if (fn.call) return fn.call(cx, layer, inputs);
+  if (inputs.size() != 1)
+    throw LayerProblem{"is called on " + std::to_string(inputs.size()) + " tensors; a " + layer.class_name +
+                       " layer takes one"};
+  return {fn.one(cx, layer, inputs[0])};
 }
 
 }  // namespace kc2cpp::lower

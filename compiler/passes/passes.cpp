@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#include <map>
+#include <string>
 
 namespace kc2cpp::passes {
 namespace {
@@ -38,17 +40,28 @@ void remove_identity(ir::Graph& g) {
   g.ops = std::move(kept);
 }
 
+namespace {
+
+// The epilogue activation of an op that has one (Dense, a merge), or nullptr.
+ir::Activation* epilogue(ir::Op& op) {
+  if (auto* d = std::get_if<ir::DenseAttrs>(&op.attrs)) return &d->act;
+  if (auto* m = std::get_if<ir::MergeAttrs>(&op.attrs)) return &m->act;
+  return nullptr;
+}
+
+}  // namespace
+
 void fuse_activation(ir::Graph& g) {
   for (size_t i = 0; i < g.ops.size(); ++i) {
-    auto* dense = std::get_if<ir::DenseAttrs>(&g.ops[i].attrs);
-    if (!dense || !dense->act.is_linear()) continue;
+    ir::Activation* act_slot = epilogue(g.ops[i]);
+    if (!act_slot || !act_slot->is_linear()) continue;
     const int t = g.ops[i].outputs[0];
     if (is_output(g, t) || count_uses(g, t) != 1) continue;
     for (size_t j = i + 1; j < g.ops.size(); ++j) {
       ir::Op& next = g.ops[j];
       if (next.inputs.empty() || next.inputs[0] != t) continue;
-      if (auto* act = std::get_if<ir::ActivationAttrs>(&next.attrs)) {
-        dense->act = act->act;
+      if (auto* act = std::get_if<ir::ActivationAttrs>(&next.attrs); act && next.slices == g.ops[i].slices) {
+        *act_slot = act->act;
         g.ops[i].outputs = next.outputs;
         g.ops[i].fused.push_back(label(next));
         g.ops.erase(g.ops.begin() + static_cast<std::ptrdiff_t>(j));
@@ -67,6 +80,7 @@ int reduction_splits(int64_t n, ir::FpMode fp) {
 void choose_splits(ir::Graph& g) {
   for (ir::Op& op : g.ops) {
     if (auto* d = std::get_if<ir::DenseAttrs>(&op.attrs)) d->splits = reduction_splits(g.tensors[op.inputs[0]].shape.back(), g.fp);
+    if (auto* m = std::get_if<ir::MatMulAttrs>(&op.attrs)) m->splits = reduction_splits(m->k, g.fp);  // merge family
     if (auto* r = std::get_if<ir::RnnAttrs>(&op.attrs)) {  // recurrent family: x·W over `in`, h·U over units
       r->x_splits = reduction_splits(g.tensors[op.inputs[0]].shape.back(), g.fp);
       r->h_splits = reduction_splits(r->units, g.fp);
@@ -167,12 +181,28 @@ void fold_batchnorm(ir::Graph& g) {
     if (fold_one(g, j)) --j;
 }
 
+void share_weights(ir::Graph& g) {
+  std::vector<int> same(g.weights.size());
+  std::map<std::string, std::vector<int>> by_name;  // name -> weights kept under it
+  for (size_t w = 0; w < g.weights.size(); ++w) {
+    same[w] = static_cast<int>(w);
+    for (int k : by_name[g.weights[w].name])
+      if (g.weights[k].shape == g.weights[w].shape && g.weights[k].data == g.weights[w].data) same[w] = k;
+    if (same[w] == static_cast<int>(w)) by_name[g.weights[w].name].push_back(static_cast<int>(w));
+  }
+  for (auto& [name, kept] : by_name)  // one name per array: the emitted identifiers come from names
+    for (size_t n = 1; n < kept.size(); ++n) g.weights[kept[n]].name += "#" + std::to_string(n + 1);
+  for (ir::Op& op : g.ops) std::visit([&](auto& a) { ir::for_each_weight(a, [&](int& w) { if (w >= 0) w = same[w]; }); }, op.attrs);
+}
+
 void optimize(ir::Graph& g) {
+  share_weights(g);
   remove_identity(g);
   fold_batchnorm(g);  // before fuse_activation: Dense -> BatchNorm -> Activation fuses all three
   merge_slices(g);
   fuse_activation(g);
   choose_splits(g);
+  share_weights(g);  // folded copies of a shared layer's weights are equal again
 }
 
 }  // namespace kc2cpp::passes

@@ -36,7 +36,12 @@ void merge_slices(ir::Graph& g);
 // subnormal or zero: the BatchNorm then stays a standalone op. Runs before fuse_activation.
 void fold_batchnorm(ir::Graph& g);
 
-// All of the above, in order.
+// Weights with the same name, shape and data become one (a layer called several times is lowered
+// once per call: one weight array, several ops); weights that share a name but differ (never from
+// a well-formed file) get "#2", "#3"... so that every emitted array has its own identifier.
+void share_weights(ir::Graph& g);
+
+// All of the above, in order (share_weights first, and again last for folded copies).
 void optimize(ir::Graph& g);
 
 }  // namespace kc2cpp::passes

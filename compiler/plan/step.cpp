@@ -80,6 +80,18 @@ class Builder {
     }
     if (const auto* p = std::get_if<ir::PReluAttrs>(&op.attrs)) return prelu(op, *p);
     if (std::holds_alternative<ir::EmbeddingAttrs>(op.attrs)) return copy(op, true);  // one lookup per index
+    if (std::holds_alternative<ir::MergeAttrs>(op.attrs)) {  // merge family: elementwise
+      for (int t : op.inputs)
+        if (g_.tensors[t].shape.size() != g_.tensors[op.outputs[0]].shape.size() || g_.tensors[t].shape[0] != T())
+          return label(op) + " broadcasts an input across the time axis";
+      return copy(op, true);
+    }
+    if (const auto* c = std::get_if<ir::ConcatAttrs>(&op.attrs)) {
+      if (c->axis == 0) return label(op) + " concatenates along the time axis";
+      ir::Op o = op;
+      std::get<ir::ConcatAttrs>(o.attrs).axis -= 1;
+      return copy(o, true);
+    }
     if (std::holds_alternative<ir::BatchNormAttrs>(op.attrs) || std::holds_alternative<ir::LayerNormAttrs>(op.attrs))
       return normalization(op);
     if (std::holds_alternative<ir::ReshapeAttrs>(op.attrs)) {

@@ -198,16 +198,6 @@ TEST(CliErrors, UnsupportedLayersAreAllReported) {
   if (!any) GTEST_SKIP() << "SKIPPED: no unsupported.h5 fixture present";
 }
 
-TEST(CliErrors, BranchingModel) {
-  bool any = false;
-  for (const char* rel : {"k2/branching.h5", "k3/branching.h5"}) {
-    if (!file_exists(fixture_path(rel))) continue;
-    any = true;
-    expect_rejected(std::string("branching ") + rel, {fixture_path(rel), {}, {}});
-  }
-  if (!any) GTEST_SKIP() << "SKIPPED: no branching.h5 fixture present";
-}
-
 TEST(CliErrors, InvalidName) {
   const std::string model = fixture_path("k3/summary_walkthrough.h5");
   for (const char* name : {"9lives", "has-dash", "has.dot", "class", "two words"})

@@ -4,6 +4,7 @@
 
 #include <cctype>
 #include <cstdint>
+#include <regex>
 #include <sstream>
 #include <string>
 
@@ -63,9 +64,41 @@ std::string total_line(const char* label, const nlohmann::json& counts) {
   return std::string(label) + ": " + thousands(counts["count"].get<int64_t>()) + " (" + size + ")";
 }
 
+// The "layer[call][tensor]" references in `text`, in order.
+std::vector<std::string> references(const std::string& text) {
+  static const std::regex ref(R"([A-Za-z0-9_.\-]+\[[0-9]+\]\[[0-9]+\])");
+  std::vector<std::string> out;
+  for (auto it = std::sregex_iterator(text.begin(), text.end(), ref); it != std::sregex_iterator(); ++it)
+    out.push_back(it->str());
+  return out;
+}
+
+// Keras's "Connected to" cell of layer `name (cls)` in its summary text (Keras 3's table or tf.keras
+// 2's columns, wrapped over several lines): the row's lines up to the next separator.
+std::string keras_connected(const std::string& summary, const std::string& name, const std::string& cls) {
+  std::istringstream in(summary);
+  const std::string head = name + " (" + cls + ")";
+  std::string cell;
+  bool inside = false;
+  for (std::string line; std::getline(in, line);) {
+    const size_t first = line.find_first_not_of(" \xe2\x94\x82");  // spaces and Keras 3's box rule
+    const bool starts_row = first != std::string::npos && line.compare(first, head.size(), head) == 0;
+    if (inside && (starts_row || first == std::string::npos || line.rfind("\xe2\x94\x9c", 0) == 0 ||
+                   line.rfind("\xe2\x94\x94", 0) == 0 || line.rfind("=", 0) == 0))
+      break;
+    if (starts_row) {
+      inside = true;
+      cell += line.substr(first + head.size()) + "\n";
+    } else if (inside) {
+      cell += line + "\n";
+    }
+  }
+  return cell;
+}
+
 TEST(Inspect, ParamCountsEqualKeras) {
   ASSERT_FALSE(fixtures().empty());
-  int layers = 0;
+  int layers = 0, connections = 0;
   for (const Fixture& f : fixtures()) {
     const RunResult r = run({kc2cpp_bin(), "inspect", f.h5()});
     if (r.exit_code != 0) {
@@ -88,6 +121,15 @@ TEST(Inspect, ParamCountsEqualKeras) {
       }
       EXPECT_EQ(params, thousands(layer["param_count"].get<int64_t>())) << f.id << ": layer " << name << ": " << line;
       EXPECT_EQ(shape, keras_shape(layer["output_shape"])) << f.id << ": layer " << name << ": " << line;
+      const std::string keras_summary = meta["summary"];
+      if (keras_summary.find("Connected to") != std::string::npos) {
+        EXPECT_NE(r.out.find("Connected to"), std::string::npos) << f.id << ": no Connected to column:\n" << r.out;
+        EXPECT_EQ(references(line), references(keras_connected(keras_summary, name, cls)))
+            << f.id << ": layer " << name << ": " << line;
+        ++connections;
+      } else {
+        EXPECT_EQ(r.out.find("Connected to"), std::string::npos) << f.id << ": Keras shows no Connected to column";
+      }
       ++layers;
     }
     // Counts: the model's own (model.count_params() and its trainable/non-trainable split). The size in
@@ -103,8 +145,8 @@ TEST(Inspect, ParamCountsEqualKeras) {
       EXPECT_NE(r.out.find("\n" + want), std::string::npos) << f.id << ": expected '" << want << "' in:\n" << r.out;
     }
   }
-  std::printf("[ inspect  ] %zu fixtures, %d layers: parameter counts, shapes and totals checked against Keras's\n",
-              fixtures().size(), layers);
+  std::printf("[ inspect  ] %zu fixtures, %d layers: parameter counts, shapes and totals checked against Keras's; "
+              "%d Connected to cells\n", fixtures().size(), layers, connections);
 }
 
 }  // namespace

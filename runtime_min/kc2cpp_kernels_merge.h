@@ -1,0 +1,121 @@
+// kc2cpp runtime: kernels of the ops that read several tensors (Keras's merging layers). Pasted
+// inside `namespace <model> { namespace kc {` after kc2cpp_kernels.h. Includes nothing.
+//
+// Every output element is computed by the same IEEE operations on every ISA path: the merges are
+// elementwise (vectors only run across independent elements), and matmul follows the Dense
+// reduction order of kc2cpp_kernels.h for each output alone. None of these kernels reads or
+// writes past the end of a tensor (their operands may be the caller's input arrays).
+
+namespace merge {
+struct Add { template <class V> V operator()(V a, V b) const { return add(a, b); } };
+struct Sub { template <class V> V operator()(V a, V b) const { return sub(a, b); } };
+struct Mul { template <class V> V operator()(V a, V b) const { return mul(a, b); } };
+// The larger (smaller) operand; NaN if either is NaN (max_/min_ give b when a is NaN).
+struct Max { template <class V> V operator()(V a, V b) const { return select(eq(a, a), max_(a, b), a); } };
+struct Min { template <class V> V operator()(V a, V b) const { return select(eq(a, a), min_(a, b), a); } };
+}  // namespace merge
+
+// An elementwise binary op over R output axes of extents dims[]: a step along axis r moves
+// sa[r] elements in a and sb[r] in b (0 where that operand is broadcast). On the last axis each
+// stride is 0 or 1.
+template <int R>
+struct Broadcast {
+  int dims[R];
+  int sa[R];
+  int sb[R];
+};
+
+// y[i] = op(a[i * SA], b[i * SB]) for i < n.
+template <int SA, int SB, class Op>
+inline void merge_row(const float* a, const float* b, float* y, int n, Op op) {
+  int i = 0;
+  for (; i + kLanes <= n; i += kLanes) {
+    const vf x = SA ? vload(a + i) : vsplat(a[0]);
+    const vf z = SB ? vload(b + i) : vsplat(b[0]);
+    vstore(y + i, op(x, z));
+  }
+  for (; i < n; ++i) y[i] = op(a[SA * i], b[SB * i]);
+}
+
+// y = op(a, b) with broadcasting (Broadcast); y is dense with the output's shape. y may be a
+// (the accumulator of a merge of several inputs: y = y op x_k).
+template <int R, class Op>
+inline void merge2(const float* a, const float* b, float* y, const Broadcast<R>& s, Op op) {
+  const int n = s.dims[R - 1];
+  int outer = 1;
+  for (int r = 0; r + 1 < R; ++r) outer *= s.dims[r];
+  for (int o = 0; o < outer; ++o) {
+    int oa = 0, ob = 0;
+    for (int r = R - 2, rest = o; r >= 0; --r) {
+      const int i = rest % s.dims[r];
+      rest /= s.dims[r];
+      oa += i * s.sa[r];
+      ob += i * s.sb[r];
+    }
+    const int la = s.sa[R - 1], lb = s.sb[R - 1];
+    if (la && lb) merge_row<1, 1>(a + oa, b + ob, y + o * n, n, op);
+    else if (la) merge_row<1, 0>(a + oa, b + ob, y + o * n, n, op);
+    else if (lb) merge_row<0, 1>(a + oa, b + ob, y + o * n, n, op);
+    else merge_row<0, 0>(a + oa, b + ob, y + o * n, n, op);
+  }
+}
+
+// y[i] = y[i] / d for i < n (Average's last step: a division, not a multiply by 1/d).
+inline void divide(float* y, int n, float d) {
+  int i = 0;
+  for (; i + kLanes <= n; i += kLanes) vstore(y + i, div(vload(y + i), vsplat(d)));
+  for (; i < n; ++i) y[i] = div(y[i], d);
+}
+
+// Concatenation: `count` blocks of `n` elements of x go to y, block o at y + o * ld.
+inline void copy_blocks(const float* x, float* y, int count, int n, int ld) {
+  for (int o = 0; o < count; ++o) copy(x + o * n, y + o * ld, n);
+}
+
+// acc + a*b for one float: two roundings, or one (Fused, needs KC2CPP_HAS_FMA).
+template <bool Fused>
+inline float madd1(float a, float b, float acc) {
+#if defined(KC2CPP_HAS_FMA)
+  if constexpr (Fused) return fma(a, b, acc);
+#else
+  static_assert(!Fused, "this model was compiled with --fp fused, which needs a hardware FMA on the target");
+#endif
+  return add(acc, mul(a, b));
+}
+
+// sum_k x[k] * w[k * ldw] for k < K in the Dense reduction order with S chains (kc2cpp_kernels.h),
+// one output at a time.
+template <int K, int S, bool Fused, int Lo, int Hi>
+inline float dot_tree(const float* x, const float* w, int ldw) {
+  if constexpr (Hi - Lo == 1) {
+    float acc = mul(x[Lo], w[Lo * ldw]);
+    for (int i = Lo + S; i < K; i += S) acc = madd1<Fused>(x[i], w[i * ldw], acc);
+    return acc;
+  } else {
+    constexpr int M = Lo + tree_split(Hi - Lo);
+    const float left = dot_tree<K, S, Fused, Lo, M>(x, w, ldw);
+    return add(left, dot_tree<K, S, Fused, M, Hi>(x, w, ldw));
+  }
+}
+
+// y[i * N + j] = sum_k a[i * K + k] * b[j * K + k] (both operands with the contraction last),
+// each sum in the Dense reduction order with S chains.
+template <int M, int K, int N, int S, bool Fused>
+inline void matmul_nt(const float* a, const float* b, float* y) {
+  static_assert(S >= 1 && S <= K, "splits must be in [1, K]");
+  for (int i = 0; i < M; ++i)
+    for (int j = 0; j < N; ++j) y[i * N + j] = dot_tree<K, S, Fused, 0, S>(a + i * K, b + j * K, 1);
+}
+
+// y = x * (1 / sqrt(max(s, floor))) per row of n, s = x_0 x_0 + x_1 x_1 + ... in index order
+// (one fma per term after the first in --fp fused); a NaN s stays NaN.
+template <bool Fused>
+inline void l2_normalize(const float* x, float* y, int rows, int n, float floor) {
+  for (int r = 0; r < rows; ++r) {
+    const float* xr = x + r * n;
+    float s = mul(xr[0], xr[0]);
+    for (int i = 1; i < n; ++i) s = madd1<Fused>(xr[i], xr[i], s);
+    const float inv = div(1.0f, sqrt(s < floor ? floor : s));  // NaN stays NaN
+    for (int i = 0; i < n; ++i) y[r * n + i] = mul(xr[i], inv);
+  }
+}

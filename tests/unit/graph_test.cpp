@@ -1,0 +1,342 @@
+// Functional graphs: the DAG lowering from hand-written configs in the Keras 2 and Keras 3 forms
+// (merges, shared layers, nested models, clear errors), weight sharing, liveness planning over a
+// DAG, and the merge family's kernels (runtime_min/kc2cpp_kernels_merge.h, compiled here for the
+// host's ISA path) against the reference evaluator, bit for bit.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <cstring>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "error.h"
+#include "eval/eval.h"
+#include "lower/lower.h"
+#include "passes/passes.h"
+#include "plan/plan.h"
+
+#include "kc2cpp_isa.h"
+namespace graph_test {
+namespace kc {
+#include "kc2cpp_simd.h"
+#include "kc2cpp_math.h"
+#include "kc2cpp_kernels.h"
+#include "kc2cpp_kernels_merge.h"
+}  // namespace kc
+}  // namespace graph_test
+
+using namespace kc2cpp;
+namespace kc = graph_test::kc;
+using json = nlohmann::json;
+
+namespace {
+
+// A reference to output `tensor` of call `node` of `layer`, in the file's Keras version's form.
+json ref(int major, const std::string& layer, int node = 0, int tensor = 0) {
+  if (major == 2) return json::array({layer, node, tensor, json::object()});
+  return {{"class_name", "__keras_tensor__"},
+          {"config", {{"shape", json::array()}, {"dtype", "float32"}, {"keras_history", {layer, node, tensor}}}}};
+}
+
+// One call on `args` (several: a list, as merge layers are called).
+json call(int major, std::vector<json> args) {
+  if (major == 2) return json(args);
+  json a = args.size() == 1 ? args[0] : json(args);
+  return {{"args", json::array({a})}, {"kwargs", json::object()}};
+}
+
+struct Functional {
+  int major;
+  load::KerasModel m;
+  json layers = json::array();
+  json inputs = json::array(), outputs = json::array();
+
+  explicit Functional(int major) : major(major) {
+    m.path = "graph.h5";
+    m.keras_version = major == 2 ? "2.15.0" : "3.12.0";
+  }
+  Functional& input(const std::string& name, json batch_shape) {
+    layers.push_back({{"class_name", "InputLayer"}, {"name", name},
+                      {"config", {{"name", name}, {major == 2 ? "batch_input_shape" : "batch_shape", batch_shape}}},
+                      {"inbound_nodes", json::array()}});
+    inputs.push_back({name, 0, 0});
+    return *this;
+  }
+  Functional& layer(const std::string& cls, const std::string& name, json cfg, std::vector<json> calls,
+                    std::vector<std::vector<int64_t>> weight_shapes = {}) {
+    cfg["name"] = name;
+    layers.push_back({{"class_name", cls}, {"name", name}, {"config", cfg}, {"inbound_nodes", calls}});
+    if (!weight_shapes.empty()) {
+      load::LayerWeights w{name, {}};
+      float v = 0.125f;
+      for (const auto& s : weight_shapes) {
+        int64_t n = 1;
+        for (int64_t d : s) n *= d;
+        std::vector<float> data(static_cast<size_t>(n));
+        for (float& x : data) x = (v = -v * 1.25f);
+        w.arrays.push_back({name + "/w" + std::to_string(w.arrays.size()), s, data});
+      }
+      m.layers.push_back(w);
+    }
+    return *this;
+  }
+  Functional& output(const std::string& name, int node = 0) {
+    outputs.push_back({name, node, 0});
+    return *this;
+  }
+  load::KerasModel model() {
+    load::KerasModel k = m;
+    k.config = {{"class_name", "Functional"},
+                {"config", {{"name", "g"}, {"layers", layers}, {"input_layers", inputs}, {"output_layers", outputs}}}};
+    return k;
+  }
+  ir::Graph graph() { return lower::lower(model()); }
+  std::string error() {
+    try {
+      lower::lower(model());
+    } catch (const Error& e) {
+      return e.what();
+    }
+    return "";
+  }
+};
+
+const ir::Op* find_op(const ir::Graph& g, const std::string& kind) {
+  for (const ir::Op& op : g.ops)
+    if (kind == ir::op_kind_name(op.attrs)) return &op;
+  return nullptr;
+}
+
+// Residual block: dense -> (dense2) -> Add(dense, dense2) -> head; both Keras forms.
+Functional residual(int major) {
+  Functional f(major);
+  f.input("x", {nullptr, 4});
+  f.layer("Dense", "a", {{"units", 4}}, {call(major, {ref(major, "x")})}, {{4, 4}, {4}});
+  f.layer("Dense", "b", {{"units", 4}}, {call(major, {ref(major, "a")})}, {{4, 4}, {4}});
+  f.layer("Add", "add", json::object(), {call(major, {ref(major, "a"), ref(major, "b")})});
+  f.layer("Dense", "head", {{"units", 2}}, {call(major, {ref(major, "add")})}, {{4, 2}, {2}});
+  f.output("head");
+  return f;
+}
+
+TEST(GraphLower, ResidualInBothKerasForms) {
+  for (int major : {2, 3}) {
+    const ir::Graph g = residual(major).graph();
+    const ir::Op* add = find_op(g, "Add");
+    ASSERT_NE(add, nullptr) << major;
+    ASSERT_EQ(add->inputs.size(), 2u);
+    EXPECT_EQ(g.tensors[add->inputs[0]].name, "a") << major;
+    EXPECT_EQ(g.tensors[add->inputs[1]].name, "b") << major;
+    EXPECT_EQ(g.tensors[g.outputs[0]].shape, (ir::Shape{2}));
+  }
+}
+
+TEST(GraphLower, ConfigOrderNeedNotBeTopological) {
+  Functional f(3);
+  f.input("x", {nullptr, 3});
+  f.layer("Add", "add", json::object(), {call(3, {ref(3, "late"), ref(3, "x")})});
+  f.layer("Dense", "late", {{"units", 3}}, {call(3, {ref(3, "x")})}, {{3, 3}, {3}});
+  f.output("add");
+  const ir::Graph g = f.graph();
+  ASSERT_EQ(g.ops.size(), 2u);
+  EXPECT_EQ(g.ops[0].name, "late");  // lowered first: the Add waits for it
+}
+
+TEST(GraphLower, SharedLayerIsOneWeightArray) {
+  for (int major : {2, 3}) {
+    Functional f(major);
+    f.input("l", {nullptr, 3}).input("r", {nullptr, 3});
+    f.layer("Dense", "shared", {{"units", 2}}, {call(major, {ref(major, "l")}), call(major, {ref(major, "r")})},
+            {{3, 2}, {2}});
+    f.layer("Concatenate", "cat", {{"axis", -1}}, {call(major, {ref(major, "shared", 0), ref(major, "shared", 1)})});
+    f.output("cat");
+    ir::Graph g = f.graph();
+    passes::optimize(g);
+    std::vector<int> kernels;
+    for (const ir::Op& op : g.ops)
+      if (const auto* d = std::get_if<ir::DenseAttrs>(&op.attrs)) kernels.push_back(d->kernel);
+    ASSERT_EQ(kernels.size(), 2u) << major;
+    EXPECT_EQ(kernels[0], kernels[1]) << major;
+    EXPECT_EQ(g.inputs.size(), 2u);
+    EXPECT_EQ(g.tensors[g.outputs[0]].shape, (ir::Shape{4}));
+  }
+}
+
+TEST(GraphLower, NestedSequentialFindsItsWeightsByName) {
+  for (int major : {2, 3}) {
+    Functional f(major);
+    f.input("x", {nullptr, 3});
+    const json inner = {{"name", "base"},
+                        {"layers", json::array({{{"class_name", "InputLayer"}, {"config", {{"name", "in"}, {"batch_shape", {nullptr, 3}}}}},
+                                                {{"class_name", "Dense"}, {"config", {{"name", "d1"}, {"units", 2}}}},
+                                                {{"class_name", "Dense"}, {"config", {{"name", "d2"}, {"units", 1}}}}})}};
+    f.layers.push_back({{"class_name", "Sequential"}, {"name", "base"}, {"config", inner},
+                        {"inbound_nodes", {call(major, {ref(major, "x")})}}});
+    // One group for the nested model, its arrays named by path (Keras 3.3+: "base/d1/kernel";
+    // tf.keras 2: "d1/kernel:0"), listed out of layer order to show that names decide.
+    const std::string p = major == 2 ? "" : "base/";
+    const std::string s = major == 2 ? ":0" : "";
+    f.m.layers.push_back({"base", {{p + "d2/kernel" + s, {2, 1}, {1.0f, 2.0f}},
+                                   {p + "d1/kernel" + s, {3, 2}, {1, 2, 3, 4, 5, 6}},
+                                   {p + "d1/bias" + s, {2}, {0.5f, 0.25f}},
+                                   {p + "d2/bias" + s, {1}, {-1.0f}}}});
+    f.output("base", major == 2 ? 1 : 1);  // tf.keras 2 and Keras 3's output_layers count a nested model's calls from 1
+    const ir::Graph g = f.graph();
+    ASSERT_EQ(g.ops.size(), 2u) << major;
+    EXPECT_EQ(g.ops[0].name, "base/d1");
+    EXPECT_EQ(g.weights[std::get<ir::DenseAttrs>(g.ops[0].attrs).kernel].data, (std::vector<float>{1, 2, 3, 4, 5, 6}));
+    EXPECT_EQ(g.weights[std::get<ir::DenseAttrs>(g.ops[1].attrs).bias].data, (std::vector<float>{-1.0f}));
+    const auto y = eval::evaluate(g, {{1.0f, 0.0f, -1.0f}}, 1);
+    // d1 = [1 - 5 + 0.5, 2 - 6 + 0.25] = [-3.5, -3.75]; d2 = -3.5 - 7.5 - 1
+    EXPECT_EQ(y[0], (std::vector<float>{-12.0f}));
+  }
+}
+
+TEST(GraphLower, ClearErrors) {
+  {  // a reference to a layer that is not there
+    Functional f(3);
+    f.input("x", {nullptr, 3});
+    f.layer("Dense", "d", {{"units", 2}}, {call(3, {ref(3, "ghost")})}, {{3, 2}, {2}});
+    f.output("d");
+    EXPECT_NE(f.error().find("waits for 'ghost'"), std::string::npos) << f.error();
+  }
+  {  // a cycle
+    Functional f(2);
+    f.input("x", {nullptr, 3});
+    f.layer("Add", "a", json::object(), {call(2, {ref(2, "x"), ref(2, "b")})});
+    f.layer("Add", "b", json::object(), {call(2, {ref(2, "x"), ref(2, "a")})});
+    f.output("b");
+    EXPECT_NE(f.error().find("cycle"), std::string::npos) << f.error();
+  }
+  {  // shapes that do not broadcast; Subtract of three
+    Functional f(3);
+    f.input("x", {nullptr, 3}).input("y", {nullptr, 4});
+    f.layer("Add", "add", json::object(), {call(3, {ref(3, "x"), ref(3, "y")})});
+    f.layer("Subtract", "sub", json::object(), {call(3, {ref(3, "x"), ref(3, "x"), ref(3, "x")})});
+    f.output("add").output("sub");
+    const std::string e = f.error();
+    EXPECT_NE(e.find("2 problems"), std::string::npos) << e;
+    EXPECT_NE(e.find("layer 'add' (Add): cannot broadcast the input shapes (None, 3) and (None, 4)"), std::string::npos) << e;
+    EXPECT_NE(e.find("Subtract takes exactly two"), std::string::npos) << e;
+  }
+  {  // a tensor passed by keyword (Keras 3)
+    Functional f(3);
+    f.input("x", {nullptr, 3});
+    json c = call(3, {ref(3, "x")});
+    c["kwargs"]["mask"] = ref(3, "x");
+    f.layer("Dense", "d", {{"units", 2}}, {c}, {{3, 2}, {2}});
+    f.output("d");
+    EXPECT_NE(f.error().find("as a keyword argument"), std::string::npos) << f.error();
+  }
+  {  // a model output that is not there
+    Functional f(3);
+    f.input("x", {nullptr, 3});
+    f.layer("Dense", "d", {{"units", 2}}, {call(3, {ref(3, "x")})}, {{3, 2}, {2}});
+    f.output("d", 4);
+    EXPECT_NE(f.error().find("call 4 of layer 'd'"), std::string::npos) << f.error();
+  }
+}
+
+// Planning over a DAG: tensors live at the same time never share arena floats.
+TEST(GraphPlan, SkipConnectionStaysAliveAndNothingLiveOverlaps) {
+  Functional f(3);
+  f.input("x", {nullptr, 8});
+  std::string prev = "x";
+  for (int i = 0; i < 4; ++i) {  // a chain whose first tensor is read again at the end
+    const std::string n = "d" + std::to_string(i);
+    f.layer("Dense", n, {{"units", 8}}, {call(3, {ref(3, prev)})}, {{8, 8}, {8}});
+    prev = n;
+  }
+  f.layer("Add", "skip", json::object(), {call(3, {ref(3, "d0"), ref(3, prev)})});
+  f.output("skip");
+  ir::Graph g = f.graph();
+  passes::optimize(g);
+  const plan::Plan p = plan::make_plan(g);
+  std::vector<int> first(g.tensors.size(), -1), last(g.tensors.size(), -1);
+  for (int i = 0; i < static_cast<int>(g.ops.size()); ++i) {
+    for (int t : g.ops[i].inputs) last[t] = i;
+    for (int t : g.ops[i].outputs) first[t] = i, last[t] = std::max(last[t], i);
+  }
+  for (int t : g.outputs) last[t] = static_cast<int>(g.ops.size());
+  for (size_t a = 0; a < g.tensors.size(); ++a)
+    for (size_t b = a + 1; b < g.tensors.size(); ++b) {
+      if (first[a] < 0 || first[b] < 0 || first[a] > last[b] || first[b] > last[a]) continue;
+      const int64_t na = ir::num_elements(g.tensors[a].shape), nb = ir::num_elements(g.tensors[b].shape);
+      const int64_t oa = p.where[a].index, ob = p.where[b].index;
+      EXPECT_TRUE(oa + na <= ob || ob + nb <= oa) << g.tensors[a].name << " and " << g.tensors[b].name << " overlap";
+    }
+  EXPECT_GT(p.arena_floats, 2 * 8);  // d0 is kept alive across the chain
+}
+
+// ---------------------------------------------------------------------------------------------
+// Kernels against the evaluator.
+
+std::vector<float> random_values(std::mt19937& rng, size_t n) {
+  std::normal_distribution<float> d(0.0f, 3.0f);
+  std::vector<float> v(n);
+  for (float& x : v) x = d(rng);
+  return v;
+}
+
+bool same_bits(const std::vector<float>& a, const std::vector<float>& b) {
+  if (a.size() != b.size()) return false;
+  for (size_t i = 0; i < a.size(); ++i)
+    if (std::memcmp(&a[i], &b[i], 4) != 0 && !(std::isnan(a[i]) && std::isnan(b[i]))) return false;
+  return true;
+}
+
+// A graph of one op reading `in_shapes`, evaluated.
+std::vector<float> eval_one(ir::OpAttrs attrs, const std::vector<ir::Shape>& in_shapes, const ir::Shape& out,
+                            const std::vector<std::vector<float>>& xs, ir::FpMode fp) {
+  ir::Graph g;
+  g.fp = fp;
+  ir::Op op;
+  op.attrs = std::move(attrs);
+  for (const ir::Shape& s : in_shapes) g.inputs.push_back(g.add_tensor({"x", s})), op.inputs.push_back(g.inputs.back());
+  op.outputs = {g.add_tensor({"y", out})};
+  g.outputs = op.outputs;
+  g.ops.push_back(op);
+  return eval::evaluate(g, xs, 1)[0];
+}
+
+TEST(MergeKernels, BroadcastMaximumWithNaNMatchesEvaluator) {
+  std::mt19937 rng(7);
+  for (int n : {1, 3, 8, 15, 16, 17, 33}) {
+    std::vector<float> a = random_values(rng, static_cast<size_t>(4 * n)), b = random_values(rng, static_cast<size_t>(n));
+    a[0] = std::nanf(""), b[n - 1] = std::nanf("");
+    std::vector<float> y(a.size());
+    // (4, n) op (n,): b repeats along axis 0
+    kc::merge2(a.data(), b.data(), y.data(), kc::Broadcast<2>{{4, n}, {n, 1}, {0, 1}}, kc::merge::Max{});
+    const auto want = eval_one(ir::MergeAttrs{ir::MergeKind::Maximum, {}}, {{4, n}, {n}}, {4, n}, {a, b}, ir::FpMode::Unfused);
+    EXPECT_TRUE(same_bits(y, want)) << n;
+    EXPECT_TRUE(std::isnan(y[0]) && std::isnan(y[n - 1]) && std::isnan(y[3 * n + n - 1]));
+  }
+}
+
+TEST(MergeKernels, MatMulAndL2NormalizeMatchEvaluator) {
+  std::mt19937 rng(11);
+  for (ir::FpMode fp : {ir::FpMode::Unfused, ir::FpMode::Fused}) {
+#if !defined(KC2CPP_HAS_FMA)
+    if (fp == ir::FpMode::Fused) continue;
+#endif
+    const auto a = random_values(rng, 3 * 37), b = random_values(rng, 5 * 37);
+    std::vector<float> y(15), yn(3 * 37);
+    ir::MatMulAttrs mm;
+    mm.m = 3, mm.k = 37, mm.n = 5, mm.splits = passes::reduction_splits(37, fp);
+    if (fp == ir::FpMode::Fused) {
+#if defined(KC2CPP_HAS_FMA)
+      kc::matmul_nt<3, 37, 5, 4, true>(a.data(), b.data(), y.data());
+      kc::l2_normalize<true>(a.data(), yn.data(), 3, 37, 1e-14f);
+#endif
+    } else {
+      kc::matmul_nt<3, 37, 5, 4, false>(a.data(), b.data(), y.data());
+      kc::l2_normalize<false>(a.data(), yn.data(), 3, 37, 1e-14f);
+    }
+    ASSERT_EQ(mm.splits, 4);
+    EXPECT_TRUE(same_bits(y, eval_one(mm, {{3, 37}, {5, 37}}, {3, 5}, {a, b}, fp)));
+    EXPECT_TRUE(same_bits(yn, eval_one(ir::L2NormalizeAttrs{3, 37, 1e-14f}, {{3, 37}}, {3, 37}, {a}, fp)));
+  }
+}
+
+}  // namespace
