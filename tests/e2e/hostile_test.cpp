@@ -356,9 +356,9 @@ TEST(HostileOutput, EvalOutputsFollowTheSameRules) {
 
 // ---- signals during the write ------------------------------------------------------------------
 
-// Waits (inotify) until a file whose name contains "kc2cpp-tmp" is created in `dir`, then sends
-// `sig` to `pid`. Returns false if none appeared within the time limit.
-bool signal_when_temporary_appears(const std::string& dir, pid_t pid, int sig, int inotify_fd) {
+// Waits until `inotify_fd` (watching the output directory) reports a file whose name contains
+// "kc2cpp-tmp", then sends `sig` to `pid`. Returns false if none appeared within the time limit.
+bool signal_when_temporary_appears(pid_t pid, int sig, int inotify_fd) {
   char buf[4096] __attribute__((aligned(alignof(inotify_event))));
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(15);
   while (std::chrono::steady_clock::now() < deadline) {
@@ -376,7 +376,6 @@ bool signal_when_temporary_appears(const std::string& dir, pid_t pid, int sig, i
       at += static_cast<ssize_t>(sizeof(inotify_event) + ev->len);
     }
   }
-  (void)dir;
   return false;
 }
 
@@ -392,7 +391,7 @@ void expect_signal_during_write_leaves_nothing(int sig) {
   ASSERT_GE(::inotify_add_watch(fd, (dir + "/out").c_str(), IN_CREATE), 0);
   bool sent = false;
   RunOptions opt;
-  opt.while_running = [&](pid_t pid) { sent = signal_when_temporary_appears(dir + "/out", pid, sig, fd); };
+  opt.while_running = [&](pid_t pid) { sent = signal_when_temporary_appears(pid, sig, fd); };
   const Outcome r = run_kc2cpp({model, "-o", dir + "/out/m.cpp", "--header", dir + "/out/m.h"}, dir + "/run", opt);
   ::close(fd);
   ASSERT_TRUE(sent) << "no temporary file appeared; stderr:\n" << r.err;
