@@ -765,5 +765,34 @@ TEST(HostileHdf5, TheSameDatasetListedManyTimesIsRefused) {
   expect_model_refused(dir, model, {"more than the file's", "listed more than once"}, {"model.h5"});
 }
 
+// A deflate "bomb" within the ratio the loader allows: 256 MiB of weights from about 1.2 MB of
+// file. The address-space limit stops it with the memory message, not a crash.
+TEST(HostileHdf5, CompressedBombMeetsTheMemoryLimit) {
+  const std::string dir = case_dir("deflate-bomb");
+  const auto made = std::chrono::steady_clock::now();
+  const std::string model = crafted_model(dir, [&](hid_t f) {
+    ASSERT_GE(H5Ldelete(f, kKernel, H5P_DEFAULT), 0);
+    const hsize_t dims[2] = {8192, 8192};  // float32: 256 MiB
+    const hsize_t chunk[2] = {128, 8192};  // 4 MiB chunks of zeros, written by HDF5 as fill values
+    const hid_t space = H5Screate_simple(2, dims, nullptr);
+    const hid_t dcpl = H5Pcreate(H5P_DATASET_CREATE);
+    H5Pset_chunk(dcpl, 2, chunk);
+    H5Pset_deflate(dcpl, 1);
+    H5Pset_alloc_time(dcpl, H5D_ALLOC_TIME_EARLY);
+    H5Pset_fill_time(dcpl, H5D_FILL_TIME_ALLOC);
+    const hid_t d = H5Dcreate2(f, kKernel, H5T_IEEE_F32LE, space, H5P_DEFAULT, dcpl, H5P_DEFAULT);
+    ASSERT_GE(d, 0);
+    H5Dclose(d);
+    H5Pclose(dcpl);
+    H5Sclose(space);
+  });
+  std::printf("[ hostile  ] made a %ju-byte file decoding to 256 MiB in %.2f s\n",
+              static_cast<uintmax_t>(fs::file_size(model)),
+              std::chrono::duration<double>(std::chrono::steady_clock::now() - made).count());
+  fs::create_directory(dir + "/out");
+  const Outcome r = run_kc2cpp({model, "-o", dir + "/out/m.cpp", "--max-memory", "0.2"}, dir + "/../bomb-run");
+  expect_refused(r, model, {"asks for more than 0.20 GB of memory", "--max-memory"}, dir + "/out", {});
+}
+
 }  // namespace
 }  // namespace kc2cpp::e2e
