@@ -206,6 +206,7 @@ extern "C" void on_child_crash(int sig) {
 }
 
 void report_memory_crashes(int fd) {
+  if (!kLimitAddressSpace) return;  // sanitizers report crashes with their own handlers
   static char alt_stack[1 << 16];
   stack_t ss{};
   ss.ss_sp = alt_stack;

@@ -14,6 +14,7 @@
 #include <hdf5.h>
 #include <signal.h>
 #include <sys/inotify.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
@@ -62,6 +63,7 @@ struct RunOptions {
   uid_t uid = 0;                            // non-zero: run as this user (the test runs as root)
   std::function<void(pid_t)> while_running;  // called once after the start, e.g. to send a signal
   double timeout = 20;                      // then SIGKILL: a refusal that blocks fails, never hangs
+  rlim_t max_file_size = RLIM_INFINITY;     // RLIMIT_FSIZE: writes beyond it fail with EFBIG
 };
 
 // Runs kc2cpp with `args`; stdout and stderr go to files beside `scratch`.
@@ -76,6 +78,11 @@ Outcome run_kc2cpp(const std::vector<std::string>& args, const std::string& scra
     const int e = ::open(err_file.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
     if (o < 0 || e < 0 || ::dup2(o, 1) < 0 || ::dup2(e, 2) < 0) ::_exit(126);
     if (opt.uid != 0 && (::setgid(opt.uid) != 0 || ::setuid(opt.uid) != 0)) ::_exit(126);
+    if (opt.max_file_size != RLIM_INFINITY) {
+      const rlimit lim{opt.max_file_size, opt.max_file_size};
+      ::signal(SIGXFSZ, SIG_IGN);  // ignored, not fatal: write() then fails with EFBIG
+      if (::setrlimit(RLIMIT_FSIZE, &lim) != 0) ::_exit(126);
+    }
     std::vector<char*> cargv;
     for (std::string& a : argv) cargv.push_back(a.data());
     cargv.push_back(nullptr);
@@ -304,6 +311,23 @@ TEST(HostileOutput, ReadOnlyDirectoryIsNamed) {
                  {"model.h5", "out"});
 }
 
+// A write that fails half-way (here: the file-size limit, as a full disk would) names the user's
+// path and the reason, and leaves neither the output nor the temporary file.
+TEST(HostileOutput, FailedWriteNamesThePathAndLeavesNothing) {
+  const std::string dir = case_dir("write-fails");
+  const std::string model = copy_model(dir);
+  fs::create_directory(dir + "/out");
+  RunOptions opt;
+  opt.max_file_size = 50000;  // the source is 134 kB, the header 1.5 kB
+  for (const std::vector<std::string>& args :
+       {std::vector<std::string>{model, "-o", dir + "/out/m.cpp"},
+        std::vector<std::string>{model, "-o", dir + "/out/m.cpp", "--header", dir + "/out/m.h"}}) {
+    const Outcome r = run_kc2cpp(args, dir + "/../write-fails-run", opt);
+    expect_refused(r, dir + "/out/m.cpp", {"cannot write: file too large"}, dir + "/out", {});
+    EXPECT_EQ(r.err.find("kc2cpp-tmp"), std::string::npos) << "the temporary name must not be reported";
+  }
+}
+
 // `kc2cpp eval` writes its .npy outputs by the same rules; its .npy inputs are inputs too.
 TEST(HostileOutput, EvalOutputsFollowTheSameRules) {
   const std::string dir = case_dir("eval");
@@ -332,9 +356,9 @@ TEST(HostileOutput, EvalOutputsFollowTheSameRules) {
 
 // ---- signals during the write ------------------------------------------------------------------
 
-// Waits (inotify) until a file whose name contains "kc2cpp-tmp" is created in `dir`, then sends
-// `sig` to `pid`. Returns false if none appeared within the time limit.
-bool signal_when_temporary_appears(const std::string& dir, pid_t pid, int sig, int inotify_fd) {
+// Waits until `inotify_fd` (watching the output directory) reports a file whose name contains
+// "kc2cpp-tmp", then sends `sig` to `pid`. Returns false if none appeared within the time limit.
+bool signal_when_temporary_appears(pid_t pid, int sig, int inotify_fd) {
   char buf[4096] __attribute__((aligned(alignof(inotify_event))));
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(15);
   while (std::chrono::steady_clock::now() < deadline) {
@@ -352,7 +376,6 @@ bool signal_when_temporary_appears(const std::string& dir, pid_t pid, int sig, i
       at += static_cast<ssize_t>(sizeof(inotify_event) + ev->len);
     }
   }
-  (void)dir;
   return false;
 }
 
@@ -368,7 +391,7 @@ void expect_signal_during_write_leaves_nothing(int sig) {
   ASSERT_GE(::inotify_add_watch(fd, (dir + "/out").c_str(), IN_CREATE), 0);
   bool sent = false;
   RunOptions opt;
-  opt.while_running = [&](pid_t pid) { sent = signal_when_temporary_appears(dir + "/out", pid, sig, fd); };
+  opt.while_running = [&](pid_t pid) { sent = signal_when_temporary_appears(pid, sig, fd); };
   const Outcome r = run_kc2cpp({model, "-o", dir + "/out/m.cpp", "--header", dir + "/out/m.h"}, dir + "/run", opt);
   ::close(fd);
   ASSERT_TRUE(sent) << "no temporary file appeared; stderr:\n" << r.err;
@@ -496,6 +519,24 @@ TEST(HostileLoader, MemoryLimitIsReportedWithTheWayToRaiseIt) {
   EXPECT_EQ(r.err.find("crashed"), std::string::npos);
   r = run_kc2cpp({"inspect", model, "--max-memory", "0.02"}, dir + "/run");
   expect_refused(r, model, {"asks for more than 0.02 GB"}, dir + "/out", {});
+}
+
+// With libhdf5 1.10.8 this flipped byte makes H5Aread segfault (tests/unit/load_test.cpp): the
+// message blames the library and the file, not kc2cpp, and nothing is written.
+TEST(HostileLoader, Hdf5CrashIsReportedAsADamagedFile) {
+  const std::string dir = case_dir("hdf5-crash");
+  std::string bytes = read_file(source_dir() + "/tests/unit/data/h5/k3_dense_float16.h5");
+  ASSERT_GT(bytes.size(), 902u);
+  bytes[902] ^= 0x5a;
+  write_file(dir + "/model.h5", bytes);
+  fs::create_directory(dir + "/out");
+  const Outcome r = run_kc2cpp({dir + "/model.h5", "-o", dir + "/out/m.cpp"}, dir + "/run");
+  const bool known_crash = H5_VERS_MAJOR == 1 && H5_VERS_MINOR == 10 && H5_VERS_RELEASE == 8;
+  expect_refused(r, dir + "/model.h5",
+                 known_crash ? std::vector<std::string>{"the HDF5 library crashed while reading this file (signal",
+                                                        "the file is damaged"}
+                             : std::vector<std::string>{},
+                 dir + "/out", {});
 }
 
 TEST(HostileLoader, SpecialFilesAsTheModelAreRefusedUnopened) {
@@ -722,6 +763,35 @@ TEST(HostileHdf5, TheSameDatasetListedManyTimesIsRefused) {
     H5Gclose(g);
   });
   expect_model_refused(dir, model, {"more than the file's", "listed more than once"}, {"model.h5"});
+}
+
+// A deflate "bomb" within the ratio the loader allows: 256 MiB of weights from about 1.2 MB of
+// file. The address-space limit stops it with the memory message, not a crash.
+TEST(HostileHdf5, CompressedBombMeetsTheMemoryLimit) {
+  const std::string dir = case_dir("deflate-bomb");
+  const auto made = std::chrono::steady_clock::now();
+  const std::string model = crafted_model(dir, [&](hid_t f) {
+    ASSERT_GE(H5Ldelete(f, kKernel, H5P_DEFAULT), 0);
+    const hsize_t dims[2] = {8192, 8192};  // float32: 256 MiB
+    const hsize_t chunk[2] = {128, 8192};  // 4 MiB chunks of zeros, written by HDF5 as fill values
+    const hid_t space = H5Screate_simple(2, dims, nullptr);
+    const hid_t dcpl = H5Pcreate(H5P_DATASET_CREATE);
+    H5Pset_chunk(dcpl, 2, chunk);
+    H5Pset_deflate(dcpl, 1);
+    H5Pset_alloc_time(dcpl, H5D_ALLOC_TIME_EARLY);
+    H5Pset_fill_time(dcpl, H5D_FILL_TIME_ALLOC);
+    const hid_t d = H5Dcreate2(f, kKernel, H5T_IEEE_F32LE, space, H5P_DEFAULT, dcpl, H5P_DEFAULT);
+    ASSERT_GE(d, 0);
+    H5Dclose(d);
+    H5Pclose(dcpl);
+    H5Sclose(space);
+  });
+  std::printf("[ hostile  ] made a %ju-byte file decoding to 256 MiB in %.2f s\n",
+              static_cast<uintmax_t>(fs::file_size(model)),
+              std::chrono::duration<double>(std::chrono::steady_clock::now() - made).count());
+  fs::create_directory(dir + "/out");
+  const Outcome r = run_kc2cpp({model, "-o", dir + "/out/m.cpp", "--max-memory", "0.2"}, dir + "/../bomb-run");
+  expect_refused(r, model, {"asks for more than 0.20 GB of memory", "--max-memory"}, dir + "/out", {});
 }
 
 }  // namespace
