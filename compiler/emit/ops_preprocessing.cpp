@@ -12,8 +12,8 @@ void emit_op(const ir::ChannelMapAttrs& m, OpEmitter& e) {
                         : invert ? "invert: y = x * max(sqrt(variance[c]), epsilon) + mean[c]"
                                  : "y = x * scale[c] + offset[c]") +
             " over " + n + (m.channels == 1 ? " channel" : " channels"));
-  e.p.emit({{"kernel", sub_div ? "kc::channel_sub_div" : std::string("kc::batchnorm<") +
-                                                                 (e.g.fp == ir::FpMode::Fused ? "true" : "false") + ">"},
+  const std::string fused = e.g.fp == ir::FpMode::Fused ? "true" : "false";
+  e.p.emit({{"kernel", sub_div ? "kc::channel_sub_div" : "kc::batchnorm<" + fused + ">"},
             {"in", e.in()},
             {"a", e.weight(m.a)},
             {"b", e.weight(m.b)},

@@ -198,6 +198,25 @@ TEST(CliErrors, UnsupportedLayersAreAllReported) {
   if (!any) GTEST_SKIP() << "SKIPPED: no unsupported.h5 fixture present";
 }
 
+// Real Keras files with preprocessing the compiler refuses: the file, the layer and the reason named.
+TEST(CliErrors, PreprocessingRefusals) {
+  bool any = false;
+  for (const char* v : {"k2", "k3"}) {
+    const std::string bicubic = fixture_path(std::string(v) + "/prep_bad_bicubic.h5");
+    const std::string builtin = fixture_path(std::string(v) + "/prep_bad_builtin.h5");
+    if (!file_exists(bicubic) || !file_exists(builtin)) continue;
+    any = true;
+    expect_rejected(std::string("bicubic ") + v,
+                    {bicubic, {}, {"layer 'resizing' (Resizing): interpolation 'bicubic' is not supported (nearest and "
+                                   "bilinear are); save the model with one of those"}});
+    expect_rejected(std::string("built-in ") + v,
+                    {builtin, {}, {"2 problems", "(RandomFlip): built-in Keras layer 'RandomFlip' is not supported by "
+                                   "kc2cpp yet", "(Discretization): built-in Keras layer 'Discretization' is not "
+                                   "supported by kc2cpp yet"}});
+  }
+  if (!any) GTEST_SKIP() << "SKIPPED: no prep_bad_* fixtures present";
+}
+
 TEST(CliErrors, InvalidName) {
   const std::string model = fixture_path("k3/summary_walkthrough.h5");
   for (const char* name : {"9lives", "has-dash", "has.dot", "class", "two words"})
