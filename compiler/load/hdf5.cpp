@@ -173,7 +173,7 @@ void check_stored_inside(hid_t dset, const std::string& what) {
   Handle plist(H5Dget_create_plist(dset), H5Pclose);
   if (!plist.valid()) throw Failure(with_reason("cannot read the storage layout of " + what));
   if (H5Pget_layout(plist.get()) == H5D_VIRTUAL || H5Pget_external_count(plist.get()) != 0)
-    throw Failure(what + " keeps its data in other files (external or virtual storage), which kc2cpp never reads");
+    throw Unsafe(what + " keeps its data in other files (external or virtual storage), which kc2cpp never reads");
 }
 
 herr_t collect_name(hid_t, const char* name, const H5L_info_t*, void* out) {
@@ -246,7 +246,7 @@ void require_hard_link(hid_t loc, const std::string& name) {
     return;  // no such link: the caller's open reports it
   }
   if (info.type != H5L_TYPE_HARD)
-    throw Failure("'" + name + "' in " + path_of(loc) + " is " +
+    throw Unsafe("'" + name + "' in " + path_of(loc) + " is " +
                   (info.type == H5L_TYPE_EXTERNAL ? "an external link to another file" : "a soft link") +
                   "; kc2cpp follows only the file's own hard links");
 }

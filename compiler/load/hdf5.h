@@ -23,6 +23,13 @@ class Failure : public std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
+// The file points outside itself (an external or soft link, data stored in another file): refused,
+// since a model file must never make kc2cpp read anything else.
+class Unsafe : public Failure {
+ public:
+  using Failure::Failure;
+};
+
 // The file is intact but holds something the loader does not convert (e.g. a bool or float8 dataset).
 class Unsupported : public Failure {
  public:
@@ -75,7 +82,7 @@ class File {
 
 // HDF5 links can point into other files (external links) or elsewhere by name (soft links); a model
 // file must not make kc2cpp read anything but itself, so only hard links are followed. Throws
-// Failure if the link `name` (one component) below `loc` exists and is not a hard link.
+// Unsafe if the link `name` (one component) below `loc` exists and is not a hard link.
 void require_hard_link(hid_t loc, const std::string& name);
 
 // The names of the direct children of a group (links), in HDF5's name order. Throws Failure if the
@@ -111,7 +118,7 @@ std::vector<std::string> read_chunked_strings(const File& file, hid_t obj, const
 //   2-byte opaque (how h5py stores ml_dtypes.bfloat16; Keras marks it with attribute dtype="bfloat16"
 //   in .weights.h5 files and not at all in legacy .h5 files), little-endian, widened exactly;
 //   integers of any size (rounded to nearest float).
-// Datasets stored outside the file (external storage, virtual datasets) are refused.
+// Datasets stored outside the file (external storage, virtual datasets) are refused (Unsafe).
 struct Array {
   std::vector<int64_t> shape;  // empty for a scalar dataset
   std::vector<float> data;

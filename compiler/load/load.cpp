@@ -156,6 +156,8 @@ auto guarded(const std::string& path, const std::string& noun, const std::string
     return read();
   } catch (const h5::Unsupported& e) {
     fail(path, std::string(e.what()) + "; convert the model's weights to float32 before saving it");
+  } catch (const h5::Unsafe& e) {
+    fail(path, std::string(e.what()) + "; Keras writes no such links: use the file as Keras saved it");
   } catch (const h5::Failure& e) {
     fail(path, "cannot read the " + noun + ": " + e.what() + "; the file is probably damaged or truncated: " + damaged);
   } catch (const zip::Failure& e) {
@@ -333,6 +335,9 @@ void check_weights_kind(const std::string& weights, const std::string& model_pat
   if (w.kind == Kind::Zip)
     fail(weights, "this is a zip archive (.keras?), not a weights file; a .keras archive holds its own architecture: "
                   "compile it alone, kc2cpp " + weights + ", without " + model_path);
+  if (w.kind == Kind::Json && w.head.find("\"weight_map\"") != std::string::npos)
+    fail(weights, "this is the index of sharded weights (model.save_weights(..., max_shard_size=...)), which kc2cpp "
+                  "does not read; save the weights in one file: model.save_weights('model.weights.h5')");
   if (w.kind == Kind::Json)
     fail(weights, "this is JSON text, not a weights file; --weights takes the HDF5 file written by "
                   "model.save_weights() (model.weights.h5, or a tf.keras .h5)");

@@ -327,6 +327,61 @@ TEST(WeightsOnlyErrorTest, WrongFilesOnEitherSide) {
   EXPECT_CONTAINS(load_error(json, fixture("../unit/data/h5/not_keras.h5")), "this HDF5 file holds no Keras weights");
 }
 
+// ---- files that point outside themselves: links and external storage, made here with libhdf5 ------
+
+// A copy of `source` in which the object at `path` is replaced: by an external link to the same
+// object in `source` (external), a soft link to `target` (soft), or a dataset of `n` floats whose
+// data lives in `source` itself (external storage).
+enum class Replace { ExternalLink, SoftLink, ExternalStorage };
+std::string replaced_copy(const TempDir& dir, const std::string& source, const std::string& path, Replace how,
+                          const std::string& target = "") {
+  const std::string copy = dir.file("replaced.h5");
+  fs::copy_file(source, copy, fs::copy_options::overwrite_existing);
+  hid_t f = H5Fopen(copy.c_str(), H5F_ACC_RDWR, H5P_DEFAULT);
+  EXPECT_GE(H5Ldelete(f, path.c_str(), H5P_DEFAULT), 0) << path;
+  if (how == Replace::ExternalLink) {
+    EXPECT_GE(H5Lcreate_external(source.c_str(), path.c_str(), f, path.c_str(), H5P_DEFAULT, H5P_DEFAULT), 0);
+  } else if (how == Replace::SoftLink) {
+    EXPECT_GE(H5Lcreate_soft(target.c_str(), f, path.c_str(), H5P_DEFAULT, H5P_DEFAULT), 0);
+  } else {
+    const hsize_t n = 4;
+    hid_t space = H5Screate_simple(1, &n, nullptr);
+    hid_t dcpl = H5Pcreate(H5P_DATASET_CREATE);
+    H5Pset_external(dcpl, source.c_str(), 0, n * sizeof(float));
+    hid_t d = H5Dcreate2(f, path.c_str(), H5T_IEEE_F32LE, space, H5P_DEFAULT, dcpl, H5P_DEFAULT);
+    EXPECT_GE(d, 0);
+    H5Dclose(d), H5Pclose(dcpl), H5Sclose(space);
+  }
+  H5Fclose(f);
+  return copy;
+}
+
+TEST(LinkTest, NothingOutsideTheFileIsRead) {
+  TempDir dir;
+  const std::string json = fixture("k3/weights_only.arch.json"), weights = fixture("k3/weights_only.weights.h5");
+  std::string msg = load_error(json, replaced_copy(dir, weights, "/layers/dense_1", Replace::ExternalLink));
+  EXPECT_CONTAINS(msg, "'dense_1' in /layers is an external link to another file; kc2cpp follows only the file's own "
+                       "hard links; Keras writes no such links");
+  msg = load_error(json, replaced_copy(dir, weights, "/layers/dense/vars/1", Replace::SoftLink, "/layers/dense_1/vars/1"));
+  EXPECT_CONTAINS(msg, "'1' in /layers/dense/vars is a soft link");
+  msg = load_error(json, replaced_copy(dir, weights, "/layers/dense/vars/1", Replace::ExternalStorage));
+  EXPECT_CONTAINS(msg, "dataset /layers/dense/vars/1 keeps its data in other files (external or virtual storage)");
+  // The legacy layout: weight_names are paths; every level is checked.
+  const std::string full = fixture("k3/summary_walkthrough.h5");
+  msg = load_error(replaced_copy(dir, full, "/model_weights/dense/sequential", Replace::ExternalLink));
+  EXPECT_CONTAINS(msg, "'sequential' in /model_weights/dense is an external link to another file");
+  msg = load_error(replaced_copy(dir, full, "/model_weights/dense_1", Replace::SoftLink, "/model_weights/dense"));
+  EXPECT_CONTAINS(msg, "'dense_1' in /model_weights is a soft link");
+}
+
+TEST(WeightsOnlyErrorTest, ShardedWeightsIndex) {
+  TempDir dir;
+  write_file(dir.file("model.weights.json"),
+             "{\"metadata\": {\"total_size\": 10}, \"weight_map\": {\"/vars\": \"model_00000.weights.h5\"}}");
+  EXPECT_CONTAINS(load_error(fixture("k3/weights_only.arch.json"), dir.file("model.weights.json")),
+                  "this is the index of sharded weights (model.save_weights(..., max_shard_size=...))");
+}
+
 // ---- errors: malformed archives, written here --------------------------------------------------------
 
 uint32_t crc32(const std::string& bytes) {
