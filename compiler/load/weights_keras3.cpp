@@ -160,12 +160,18 @@ std::vector<Child> children_of(const Entry& e) {
     return {{"cell", cell, cell.name}};
   }
   if (e.cls == "Bidirectional" && e.sub("layer")) {
+    // Keras names the copies forward_<name> and backward_<name> (a name that already has the prefix
+    // keeps it: Keras 3 saves the forward copy's config); a given backward_layer keeps its own name.
     Entry layer = entry_of(*e.sub("layer"), "the layer of '" + e.name + "'");
+    auto prefixed = [&](const std::string& prefix) {
+      return layer.name.rfind(prefix, 0) == 0 ? layer.name : prefix + layer.name;
+    };
+    Child forward{"forward_layer", layer, prefixed("forward_")};
     if (const json* b = e.sub("backward_layer")) {
       Entry back = entry_of(*b, "the backward_layer of '" + e.name + "'");
-      return {{"forward_layer", layer, "forward_" + layer.name}, {"backward_layer", back, back.name}};
+      return {forward, {"backward_layer", back, back.name}};
     }
-    return {{"forward_layer", layer, "forward_" + layer.name}, {"backward_layer", layer, "backward_" + layer.name}};
+    return {forward, {"backward_layer", layer, prefixed("backward_")}};
   }
   if (e.sub("layer") && e.sub("layer")->is_object()) {  // TimeDistributed and other wrappers
     Entry layer = entry_of(*e.sub("layer"), "the layer of '" + e.name + "'");

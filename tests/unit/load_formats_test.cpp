@@ -579,5 +579,33 @@ TEST(KerasArchiveErrorTest, TruncatedAndFlippedArchives) {
   EXPECT_GT(errors, 0);
 }
 
+
+// ---- Keras < 3.6: vars groups without the `name` attribute --------------------------------------------
+
+herr_t drop_name(hid_t obj, const char* name, const H5O_info_t* info, void*) {
+  if (info->type == H5O_TYPE_GROUP && H5Aexists_by_name(obj, name, "name", H5P_DEFAULT) > 0)
+    H5Adelete_by_name(obj, name, "name", H5P_DEFAULT);
+  return 0;
+}
+
+// Without the recorded names the reader derives them from the config (forward_<layer>, the cell's
+// class, a custom backward_layer's own name): the same arrays, the same names.
+TEST(WeightsOnlyTest, NamesWithoutSavedNameAttributes) {
+  TempDir dir;
+  for (const char* rel : {"k3/bidir_mixed_backward_layer_seq.keras", "k3/fmt_recurrent.full.keras",
+                          "k3/fmt_nested_deep.full.keras", "k3/td_conv2d_pool_lstm.keras"}) {
+    SCOPED_TRACE(rel);
+    const RealArchive real = real_archive(rel);
+    write_file(dir.file("arch.json"), real.config);
+    write_file(dir.file("model.weights.h5"), real.weights);
+    hid_t f = H5Fopen(dir.file("model.weights.h5").c_str(), H5F_ACC_RDWR, H5P_DEFAULT);
+    ASSERT_GE(f, 0);
+    H5Ovisit(f, H5_INDEX_NAME, H5_ITER_INC, drop_name, nullptr);
+    H5Fclose(f);
+    const KerasModel stripped = load_model(dir.file("arch.json"), dir.file("model.weights.h5"));
+    expect_same_model(stripped, load_model(fixture(rel)), true);
+  }
+}
+
 }  // namespace
 }  // namespace kc2cpp::load
