@@ -192,6 +192,10 @@ std::string join(const std::vector<std::string>& parts) {
   return s;
 }
 
+// The walk recurses once per level of nesting (models in models, wrappers, cells); a config nested
+// deeper than any real model is refused before the stack could run out.
+constexpr size_t kMaxDepth = 100;
+
 class Walker {
  public:
   Walker(const h5::File& file, int keras_major) : file_(file), keras_major_(keras_major) {}
@@ -220,6 +224,9 @@ class Walker {
   // array names unless the file records another (checked_name: the file's must equal it).
   void object(hid_t parent, const std::string& key, const Entry& e, const std::string& name,
               std::vector<std::string> path, bool trainable, bool checked_name, std::vector<Var>& out) {
+    if (path.size() >= kMaxDepth)
+      throw ConfigProblem("layer '" + e.name + "' is nested more than " + std::to_string(kMaxDepth) +
+                          " levels deep (models within models, wrappers, cells)");
     if (!h5::has_link(parent, key))
       throw Mismatch(h5::path_of(parent) + " has no '" + key + "' for layer '" + e.name + "' (" + e.cls + ")");
     h5::Handle group = h5::open_group(parent, key);

@@ -327,6 +327,30 @@ TEST(WeightsOnlyErrorTest, WrongFilesOnEitherSide) {
   EXPECT_CONTAINS(load_error(json, fixture("../unit/data/h5/not_keras.h5")), "this HDF5 file holds no Keras weights");
 }
 
+// A config nested deeper than any real model, with a weights file to match, is refused (no stack
+// overflow): 150 Sequentials, each the only layer of the one above.
+TEST(WeightsOnlyErrorTest, AbsurdNestingIsRefused) {
+  TempDir dir;
+  json model = {{"class_name", "Dense"}, {"config", {{"name", "leaf"}, {"units", 1}}}};
+  for (int depth = 150; depth > 0; --depth) {
+    model = {{"class_name", "Sequential"}, {"config", {{"name", "m" + std::to_string(depth)}, {"layers", {model}}}}};
+  }
+  write_file(dir.file("deep.json"), json{{"class_name", "Sequential"}, {"config", {{"name", "top"}, {"layers", {model}}}}}.dump());
+  hid_t f = H5Fcreate(dir.file("deep.weights.h5").c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
+  std::string path;
+  for (int depth = 0; depth < 152; ++depth) {
+    path += depth == 151 ? "/layers/dense" : "/layers/sequential";
+    hid_t layers = H5Gcreate2(f, path.substr(0, path.rfind('/')).c_str(), H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+    if (layers >= 0) H5Gclose(layers);
+    hid_t g = H5Gcreate2(f, path.c_str(), H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+    ASSERT_GE(g, 0) << path;
+    H5Gclose(g);
+  }
+  H5Fclose(f);
+  H5Eclear2(H5E_DEFAULT);
+  EXPECT_CONTAINS(load_error(dir.file("deep.json"), dir.file("deep.weights.h5")), "levels deep");
+}
+
 // ---- files that point outside themselves: links and external storage, made here with libhdf5 ------
 
 // A copy of `source` in which the object at `path` is replaced: by an external link to the same
