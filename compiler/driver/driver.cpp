@@ -42,7 +42,7 @@ Generated generate(const CompileOptions& opt) {
   eo.ns = opt.name.empty() ? namespace_from_path(opt.output) : opt.name;
   if (!emit::is_identifier(eo.ns))
     throw Error(opt.model + ": --name '" + eo.ns + "' is not a valid C++ identifier; pass e.g. --name my_model");
-  eo.source_name = base_name(opt.model);
+  eo.source_name = base_name(opt.model) + (opt.weights.empty() ? "" : " with " + base_name(opt.weights));
   eo.header_name = opt.header.empty() ? "" : base_name(opt.header);
   const ir::Graph g = compile_graph(load::load_model(opt.model, opt.weights, opt.max_memory), opt.fp);
   const plan::Plan plan = plan::make_plan(g);

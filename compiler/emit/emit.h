@@ -11,7 +11,7 @@ namespace kc2cpp::emit {
 
 struct Options {
   std::string ns;           // namespace of the generated API (a valid identifier)
-  std::string source_name;  // model file name for the banner (no directories: output stays path-free)
+  std::string source_name;  // model file name(s) for the banner, "m.keras" or "m.json with m.weights.h5" (no directories: output stays path-free)
   std::string header_name;  // if non-empty, the .cpp includes this header, which holds the API
 };
 

@@ -337,6 +337,9 @@ void check_weights_kind(const std::string& weights, const std::string& model_pat
   if (w.kind == Kind::Zip)
     fail(weights, "this is a zip archive (.keras?), not a weights file; a .keras archive holds its own architecture: "
                   "compile it alone, kc2cpp " + weights + ", without " + model_path);
+  if (w.kind == Kind::Json && w.head.find("\"weight_map\"") != std::string::npos)
+    fail(weights, "this is the index of sharded weights (model.save_weights(..., max_shard_size=...)), which kc2cpp "
+                  "does not read; save the weights in one file: model.save_weights('model.weights.h5')");
   if (w.kind == Kind::Json)
     fail(weights, "this is JSON text, not a weights file; --weights takes the HDF5 file written by "
                   "model.save_weights() (model.weights.h5, or a tf.keras .h5)");

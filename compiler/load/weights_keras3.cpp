@@ -160,12 +160,18 @@ std::vector<Child> children_of(const Entry& e) {
     return {{"cell", cell, cell.name}};
   }
   if (e.cls == "Bidirectional" && e.sub("layer")) {
+    // Keras names the copies forward_<name> and backward_<name> (a name that already has the prefix
+    // keeps it: Keras 3 saves the forward copy's config); a given backward_layer keeps its own name.
     Entry layer = entry_of(*e.sub("layer"), "the layer of '" + e.name + "'");
+    auto prefixed = [&](const std::string& prefix) {
+      return layer.name.rfind(prefix, 0) == 0 ? layer.name : prefix + layer.name;
+    };
+    Child forward{"forward_layer", layer, prefixed("forward_")};
     if (const json* b = e.sub("backward_layer")) {
       Entry back = entry_of(*b, "the backward_layer of '" + e.name + "'");
-      return {{"forward_layer", layer, "forward_" + layer.name}, {"backward_layer", back, back.name}};
+      return {forward, {"backward_layer", back, back.name}};
     }
-    return {{"forward_layer", layer, "forward_" + layer.name}, {"backward_layer", layer, "backward_" + layer.name}};
+    return {forward, {"backward_layer", layer, prefixed("backward_")}};
   }
   if (e.sub("layer") && e.sub("layer")->is_object()) {  // TimeDistributed and other wrappers
     Entry layer = entry_of(*e.sub("layer"), "the layer of '" + e.name + "'");
@@ -185,6 +191,10 @@ std::string join(const std::vector<std::string>& parts) {
   for (const std::string& p : parts) s += (s.empty() ? "" : "/") + p;
   return s;
 }
+
+// The walk recurses once per level of nesting (models in models, wrappers, cells); a config nested
+// deeper than any real model is refused before the stack could run out.
+constexpr size_t kMaxDepth = 100;
 
 class Walker {
  public:
@@ -214,6 +224,9 @@ class Walker {
   // array names unless the file records another (checked_name: the file's must equal it).
   void object(hid_t parent, const std::string& key, const Entry& e, const std::string& name,
               std::vector<std::string> path, bool trainable, bool checked_name, std::vector<Var>& out) {
+    if (path.size() >= kMaxDepth)
+      throw ConfigProblem("layer '" + e.name + "' is nested more than " + std::to_string(kMaxDepth) +
+                          " levels deep (models within models, wrappers, cells)");
     if (!h5::has_link(parent, key))
       throw Mismatch(h5::path_of(parent) + " has no '" + key + "' for layer '" + e.name + "' (" + e.cls + ")");
     h5::Handle group = h5::open_group(parent, key);

@@ -32,10 +32,24 @@ build "$b"
 (cd "$b" && ctest --output-on-failure >"$b.ctest.log" 2>&1) || { cat "$b.ctest.log"; die "the game example's tests failed"; }
 log "game example: $("$b/game" --agents 1024 --frames 200 | grep -E '^per frame')"
 
-# Every argument form, Unix Makefiles.
+# Every argument form, Unix Makefiles. One model as a full .h5 and as JSON + weights (copies: the
+# weights file is touched below).
 b=$work/api_forms
+cp "$src/tests/fixtures/k3/fmt_conv_bn.arch.json" "$src/tests/fixtures/k3/fmt_conv_bn.weights.h5" "$work/"
 configure "$src/tests/packaging/projects/api_forms" "$b" "Unix Makefiles" -DCMAKE_PREFIX_PATH="$prefix" \
-  -DMODEL="$src/tests/fixtures/k3/dense_relu_softmax.h5"
+  -DMODEL="$src/tests/fixtures/k3/fmt_conv_bn.full.h5" -DARCH="$work/fmt_conv_bn.arch.json" \
+  -DWEIGHTS="$work/fmt_conv_bn.weights.h5"
 build "$b"
 "$b/api_forms" || die "api_forms failed"
+# Touching the weights file (not the JSON) regenerates pair_net's source, and only that.
+gen=$b/kc2cpp/pair_net/pair_net.cpp
+before=$(mtime "$gen")
+other_before=$(mtime "$b/kc2cpp/dense-net/dense-net.cpp")
+sleep 1
+touch "$work/fmt_conv_bn.weights.h5"
+build "$b"
+[[ $(mtime "$gen") != "$before" ]] || die "touching WEIGHTS did not regenerate $gen"
+[[ $(mtime "$b/kc2cpp/dense-net/dense-net.cpp") == "$other_before" ]] || die "touching WEIGHTS regenerated dense-net too"
+"$b/api_forms" || die "api_forms failed after regeneration"
+log "add_keras_model(... MODEL model.json WEIGHTS model.weights.h5): built, agrees, regenerated when the weights change"
 done_ok

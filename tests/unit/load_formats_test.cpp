@@ -327,6 +327,86 @@ TEST(WeightsOnlyErrorTest, WrongFilesOnEitherSide) {
   EXPECT_CONTAINS(load_error(json, fixture("../unit/data/h5/not_keras.h5")), "this HDF5 file holds no Keras weights");
 }
 
+// A config nested deeper than any real model, with a weights file to match, is refused (no stack
+// overflow): 150 Sequentials, each the only layer of the one above.
+TEST(WeightsOnlyErrorTest, AbsurdNestingIsRefused) {
+  TempDir dir;
+  json model = {{"class_name", "Dense"}, {"config", {{"name", "leaf"}, {"units", 1}}}};
+  for (int depth = 150; depth > 0; --depth) {
+    model = {{"class_name", "Sequential"}, {"config", {{"name", "m" + std::to_string(depth)}, {"layers", {model}}}}};
+  }
+  write_file(dir.file("deep.json"), json{{"class_name", "Sequential"}, {"config", {{"name", "top"}, {"layers", {model}}}}}.dump());
+  hid_t f = H5Fcreate(dir.file("deep.weights.h5").c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
+  std::string path;
+  for (int depth = 0; depth < 152; ++depth) {
+    path += depth == 151 ? "/layers/dense" : "/layers/sequential";
+    hid_t layers = H5Gcreate2(f, path.substr(0, path.rfind('/')).c_str(), H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+    if (layers >= 0) H5Gclose(layers);
+    hid_t g = H5Gcreate2(f, path.c_str(), H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+    ASSERT_GE(g, 0) << path;
+    H5Gclose(g);
+  }
+  H5Fclose(f);
+  H5Eclear2(H5E_DEFAULT);
+  EXPECT_CONTAINS(load_error(dir.file("deep.json"), dir.file("deep.weights.h5")), "levels deep");
+}
+
+// ---- files that point outside themselves: links and external storage, made here with libhdf5 ------
+
+// A copy of `source` in which the object at `path` is replaced: by an external link to the same
+// object in `source` (external), a soft link to `target` (soft), or a dataset of `n` floats whose
+// data lives in `source` itself (external storage).
+enum class Replace { ExternalLink, SoftLink, ExternalStorage };
+std::string replaced_copy(const TempDir& dir, const std::string& source, const std::string& path, Replace how,
+                          const std::string& target = "") {
+  const std::string copy = dir.file("replaced.h5");
+  fs::copy_file(source, copy, fs::copy_options::overwrite_existing);
+  hid_t f = H5Fopen(copy.c_str(), H5F_ACC_RDWR, H5P_DEFAULT);
+  EXPECT_GE(H5Ldelete(f, path.c_str(), H5P_DEFAULT), 0) << path;
+  if (how == Replace::ExternalLink) {
+    EXPECT_GE(H5Lcreate_external(source.c_str(), path.c_str(), f, path.c_str(), H5P_DEFAULT, H5P_DEFAULT), 0);
+  } else if (how == Replace::SoftLink) {
+    EXPECT_GE(H5Lcreate_soft(target.c_str(), f, path.c_str(), H5P_DEFAULT, H5P_DEFAULT), 0);
+  } else {
+    const hsize_t n = 4;
+    hid_t space = H5Screate_simple(1, &n, nullptr);
+    hid_t dcpl = H5Pcreate(H5P_DATASET_CREATE);
+    H5Pset_external(dcpl, source.c_str(), 0, n * sizeof(float));
+    hid_t d = H5Dcreate2(f, path.c_str(), H5T_IEEE_F32LE, space, H5P_DEFAULT, dcpl, H5P_DEFAULT);
+    EXPECT_GE(d, 0);
+    H5Dclose(d), H5Pclose(dcpl), H5Sclose(space);
+  }
+  H5Fclose(f);
+  return copy;
+}
+
+TEST(LinkTest, NothingOutsideTheFileIsRead) {
+  TempDir dir;
+  const std::string json = fixture("k3/weights_only.arch.json"), weights = fixture("k3/weights_only.weights.h5");
+  std::string msg = load_error(json, replaced_copy(dir, weights, "/layers/dense_1", Replace::ExternalLink));
+  EXPECT_CONTAINS(msg, "'dense_1' in /layers is an external link to '");
+  EXPECT_CONTAINS(msg, "refused: ");
+  msg = load_error(json, replaced_copy(dir, weights, "/layers/dense/vars/1", Replace::SoftLink, "/layers/dense_1/vars/1"));
+  EXPECT_CONTAINS(msg, "'1' in /layers/dense/vars is a soft link");
+  msg = load_error(json, replaced_copy(dir, weights, "/layers/dense/vars/1", Replace::ExternalStorage));
+  EXPECT_CONTAINS(msg, "dataset /layers/dense/vars/1 keeps its data in the file '");
+  EXPECT_CONTAINS(msg, "outside the model file (HDF5 external storage)");
+  // The legacy layout: weight_names are paths; every level is checked.
+  const std::string full = fixture("k3/summary_walkthrough.h5");
+  msg = load_error(replaced_copy(dir, full, "/model_weights/dense/sequential", Replace::ExternalLink));
+  EXPECT_CONTAINS(msg, "'sequential' in /model_weights/dense is an external link to '");
+  msg = load_error(replaced_copy(dir, full, "/model_weights/dense_1", Replace::SoftLink, "/model_weights/dense"));
+  EXPECT_CONTAINS(msg, "'dense_1' in /model_weights is a soft link");
+}
+
+TEST(WeightsOnlyErrorTest, ShardedWeightsIndex) {
+  TempDir dir;
+  write_file(dir.file("model.weights.json"),
+             "{\"metadata\": {\"total_size\": 10}, \"weight_map\": {\"/vars\": \"model_00000.weights.h5\"}}");
+  EXPECT_CONTAINS(load_error(fixture("k3/weights_only.arch.json"), dir.file("model.weights.json")),
+                  "this is the index of sharded weights (model.save_weights(..., max_shard_size=...))");
+}
+
 // ---- errors: malformed archives, written here --------------------------------------------------------
 
 uint32_t crc32(const std::string& bytes) {
@@ -522,6 +602,34 @@ TEST(KerasArchiveErrorTest, TruncatedAndFlippedArchives) {
     }
   }
   EXPECT_GT(errors, 0);
+}
+
+
+// ---- Keras < 3.6: vars groups without the `name` attribute --------------------------------------------
+
+herr_t drop_name(hid_t obj, const char* name, const H5O_info_t* info, void*) {
+  if (info->type == H5O_TYPE_GROUP && H5Aexists_by_name(obj, name, "name", H5P_DEFAULT) > 0)
+    H5Adelete_by_name(obj, name, "name", H5P_DEFAULT);
+  return 0;
+}
+
+// Without the recorded names the reader derives them from the config (forward_<layer>, the cell's
+// class, a custom backward_layer's own name): the same arrays, the same names.
+TEST(WeightsOnlyTest, NamesWithoutSavedNameAttributes) {
+  TempDir dir;
+  for (const char* rel : {"k3/bidir_mixed_backward_layer_seq.keras", "k3/fmt_recurrent.full.keras",
+                          "k3/fmt_nested_deep.full.keras", "k3/td_conv2d_pool_lstm.keras"}) {
+    SCOPED_TRACE(rel);
+    const RealArchive real = real_archive(rel);
+    write_file(dir.file("arch.json"), real.config);
+    write_file(dir.file("model.weights.h5"), real.weights);
+    hid_t f = H5Fopen(dir.file("model.weights.h5").c_str(), H5F_ACC_RDWR, H5P_DEFAULT);
+    ASSERT_GE(f, 0);
+    H5Ovisit(f, H5_INDEX_NAME, H5_ITER_INC, drop_name, nullptr);
+    H5Fclose(f);
+    const KerasModel stripped = load_model(dir.file("arch.json"), dir.file("model.weights.h5"));
+    expect_same_model(stripped, load_model(fixture(rel)), true);
+  }
 }
 
 }  // namespace
