@@ -94,6 +94,7 @@ class Builder {
     }
     if (std::holds_alternative<ir::BatchNormAttrs>(op.attrs) || std::holds_alternative<ir::LayerNormAttrs>(op.attrs))
       return normalization(op);
+    if (const auto* m = std::get_if<ir::ChannelMapAttrs>(&op.attrs)) return channel_map(op, *m);
     if (std::holds_alternative<ir::ReshapeAttrs>(op.attrs)) {
       const ir::Shape& a = g_.tensors[op.inputs[0]].shape;
       const ir::Shape& b = g_.tensors[op.outputs[0]].shape;
@@ -125,6 +126,17 @@ class Builder {
     if (auto* ln = std::get_if<ir::LayerNormAttrs>(&o.attrs)) outer = &ln->outer;
     if (*outer % T() != 0) return label(op) + " normalises over the time axis";
     *outer /= T();
+    return copy(o, true);
+  }
+
+  // Rescaling / Normalization over [outer][channels][inner]: per timestep when the time axis is part of
+  // `outer`, or of `inner` for a scalar map (its parameters are the same at every timestep).
+  std::string channel_map(const ir::Op& op, ir::ChannelMapAttrs m) {
+    if (m.outer % T() == 0) m.outer /= T();
+    else if (m.channels == 1 && m.inner % T() == 0) m.inner /= T();
+    else return label(op) + " has different parameters for each timestep";
+    ir::Op o = op;
+    o.attrs = m;
     return copy(o, true);
   }
 

@@ -6,8 +6,9 @@
 // a tensor that still has the time axis is one of
 //   - per-timestep: Dense (on the last axis of a rank >= 2 tensor), Activation, Softmax over a
 //     non-time axis, PReLU whose alpha is the same for every timestep, Reshape keeping the
-//     leading T, Embedding, BatchNormalization / LayerNormalization not over the time axis, any
-//     op run over T slices (TimeDistributed);
+//     leading T, Embedding, BatchNormalization / LayerNormalization not over the time axis,
+//     Rescaling / Normalization (ChannelMap) whose parameters do not vary over time, any op run over
+//     T slices (TimeDistributed);
 //   - a forward recurrent layer (go_backwards=False, not half of a Bidirectional): with
 //     return_sequences=True its output keeps the time axis, with False it is the end of time;
 // and ops after the end of time are arbitrary (they see one vector per step). Not streamable:

@@ -17,6 +17,7 @@
 #include "eval/eval.h"
 #include "lower/lower.h"
 #include "lower/unsupported.h"
+#include "plan/step.h"
 
 #include "kc2cpp_isa.h"
 namespace preprocessing_test {
@@ -321,6 +322,30 @@ TEST(PreprocessingLowering, ResizingOptionsAndRefusals) {
   EXPECT_NE(OneLayer(json::array({nullptr, 4, 3}), "Resizing", {{"height", 2}, {"width", 2}}).error().find(
                 "with 3 axes per sample"),
             std::string::npos);
+}
+
+// Before an LSTM: a map whose parameters are the same at every timestep streams (step() applies it per
+// timestep); one whose statistics include the time axis does not, and the plan says why.
+TEST(PreprocessingLowering, StreamingPerTimestep) {
+  auto step_why_not = [](json norm_cfg, std::vector<load::NamedArray> stats) {
+    OneLayer m(json::array({nullptr, 6, 5}), "Normalization", norm_cfg, stats);
+    m.m.config["config"]["layers"].push_back(
+        {{"class_name", "LSTM"}, {"config", {{"name", "lstm"}, {"units", 4}, {"return_sequences", true}}}});
+    m.m.layers.push_back({"lstm", {array("kernel", {5, 16}, std::vector<float>(80, 0.1f)),
+                                   array("recurrent_kernel", {4, 16}, std::vector<float>(64, 0.1f)),
+                                   array("bias", {16}, std::vector<float>(16, 0.0f))}});
+    const auto plan = plan::make_step_plan(m.graph());
+    return plan ? plan->why_not : std::string("no plan");
+  };
+  EXPECT_EQ(step_why_not({{"axis", -1}}, {array("mean", {5}, std::vector<float>(5, 1.0f)),
+                                          array("variance", {5}, std::vector<float>(5, 4.0f)), array("count", {}, {1})}),
+            "");
+  EXPECT_EQ(step_why_not({{"axis", nullptr}, {"mean", 1.0}, {"variance", 4.0}}, {}), "");
+  const std::string over_time =
+      step_why_not({{"axis", json::array({1, 2})}}, {array("mean", {6, 5}, std::vector<float>(30, 1.0f)),
+                                                     array("variance", {6, 5}, std::vector<float>(30, 4.0f)),
+                                                     array("count", {}, {1})});
+  EXPECT_NE(over_time.find("has different parameters for each timestep"), std::string::npos) << over_time;
 }
 
 // ---------------------------------------------------------------------------------------------
