@@ -10,9 +10,21 @@ namespace merge {
 struct Add { template <class V> V operator()(V a, V b) const { return add(a, b); } };
 struct Sub { template <class V> V operator()(V a, V b) const { return sub(a, b); } };
 struct Mul { template <class V> V operator()(V a, V b) const { return mul(a, b); } };
+struct Div { template <class V> V operator()(V a, V b) const { return div(a, b); } };
 // The larger (smaller) operand; NaN if either is NaN (max_/min_ give b when a is NaN).
 struct Max { template <class V> V operator()(V a, V b) const { return select(eq(a, a), max_(a, b), a); } };
 struct Min { template <class V> V operator()(V a, V b) const { return select(eq(a, a), min_(a, b), a); } };
+
+// x op c (or c op x when First): Keras 3's operations on a tensor and a number, for kc::map.
+inline float number_like(float, float c) { return c; }
+#if !defined(KC2CPP_ISA_SCALAR)
+inline vf number_like(vf, float c) { return vsplat(c); }
+#endif
+template <class Op, bool First>
+struct WithNumber {
+  float c;
+  template <class V> V operator()(V x) const { return First ? Op{}(number_like(x, c), x) : Op{}(x, number_like(x, c)); }
+};
 }  // namespace merge
 
 // An elementwise binary op over R output axes of extents dims[]: a step along axis r moves

@@ -98,8 +98,9 @@ std::string inspect(const std::string& model_path, const std::string& weights_pa
          (model.backend.empty() ? "unknown" : model.backend) + " backend\n";
   int64_t weight_floats = 0;
   for (const plan::PackedWeight& w : plan.weights) weight_floats += static_cast<int64_t>(w.data.size());
-  out += "Generated code: workspace (arena) " + thousands(plan.arena_floats * 4) + " bytes; weights " +
-         thousands(weight_floats * 4) + " bytes (read-only, rows padded to 16 floats)\n";
+  out += "Generated code: workspace (arena) " + thousands(plan.arena_floats * 4) + " bytes (one buffer per tensor: " +
+         thousands(plan.unshared_floats * 4) + "); weights " + thousands(weight_floats * 4) +
+         " bytes (read-only, rows padded to 16 floats)\n";
   return out;
 }
 

@@ -73,6 +73,7 @@ void emit_op(const ir::ResizeAttrs&, OpEmitter&);
 void emit_op(const ir::ChannelMapAttrs&, OpEmitter&);
 // ops_merge.cpp
 void emit_op(const ir::MergeAttrs&, OpEmitter&);
+void emit_op(const ir::ScalarOpAttrs&, OpEmitter&);
 void emit_op(const ir::ConcatAttrs&, OpEmitter&);
 void emit_op(const ir::MatMulAttrs&, OpEmitter&);
 void emit_op(const ir::L2NormalizeAttrs&, OpEmitter&);

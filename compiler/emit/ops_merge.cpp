@@ -50,6 +50,7 @@ const char* functor(ir::MergeKind k) {
     case K::Add: case K::Average: return "kc::merge::Add{}";
     case K::Subtract: return "kc::merge::Sub{}";
     case K::Multiply: return "kc::merge::Mul{}";
+    case K::Divide: return "kc::merge::Div{}";
     case K::Maximum: return "kc::merge::Max{}";
     case K::Minimum: return "kc::merge::Min{}";
   }
@@ -77,6 +78,19 @@ void emit_op(const ir::MergeAttrs& m, OpEmitter& e) {
              "kc::divide($out$, $n$, $d$);");
   if (!m.act.is_linear())
     e.p.emit({{"out", e.out()}, {"n", n}, {"act", act_functor(m.act, e.g.fp)}}, "kc::map($out$, $out$, $n$, $act$);");
+}
+
+void emit_op(const ir::ScalarOpAttrs& s, OpEmitter& e) {
+  const std::string c = hex_float(s.c);
+  const std::string name = ir::to_string(s.kind);
+  e.comment(s.c_first ? name + "(" + c + ", x)" : name + "(x, " + c + ")");
+  e.p.emit({{"in", e.in()},
+            {"out", e.out()},
+            {"n", std::to_string(e.in_count())},
+            {"op", functor(s.kind)},
+            {"first", s.c_first ? "true" : "false"},
+            {"c", c}},
+           "kc::map($in$, $out$, $n$, kc::merge::WithNumber<decltype($op$), $first$>{$c$});");
 }
 
 void emit_op(const ir::ConcatAttrs& c, OpEmitter& e) {

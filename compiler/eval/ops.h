@@ -67,6 +67,7 @@ void run(const ir::ResizeAttrs&, const OpContext&);
 void run(const ir::ChannelMapAttrs&, const OpContext&);
 // ops_merge.cpp
 void run(const ir::MergeAttrs&, const OpContext&);
+void run(const ir::ScalarOpAttrs&, const OpContext&);
 void run(const ir::ConcatAttrs&, const OpContext&);
 void run(const ir::MatMulAttrs&, const OpContext&);
 void run(const ir::L2NormalizeAttrs&, const OpContext&);

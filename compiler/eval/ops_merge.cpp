@@ -33,6 +33,7 @@ float merge_op(ir::MergeKind k, float a, float b) {
     case K::Add: case K::Average: return a + b;
     case K::Subtract: return a - b;
     case K::Multiply: return a * b;
+    case K::Divide: return a / b;
     case K::Maximum: return std::isnan(a) || std::isnan(b) ? std::nanf("") : (a > b ? a : b);
     case K::Minimum: return std::isnan(a) || std::isnan(b) ? std::nanf("") : (a < b ? a : b);
   }
@@ -55,6 +56,13 @@ void run(const ir::MergeAttrs& a, const OpContext& c) {
   if (a.kind == ir::MergeKind::Average)
     for (float& v : y) v = v / static_cast<float>(c.in.size());
   for (float& v : y) v = apply(a.act, c.g.fp, v);
+}
+
+void run(const ir::ScalarOpAttrs& a, const OpContext& c) {
+  const std::vector<float>& x = c.x();
+  std::vector<float>& y = c.y();
+  y.resize(x.size());
+  for (size_t e = 0; e < x.size(); ++e) y[e] = a.c_first ? merge_op(a.kind, a.c, x[e]) : merge_op(a.kind, x[e], a.c);
 }
 
 void run(const ir::ConcatAttrs& a, const OpContext& c) {

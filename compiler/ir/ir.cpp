@@ -70,6 +70,7 @@ const char* to_string(MergeKind k) {
     case MergeKind::Average: return "Average";
     case MergeKind::Maximum: return "Maximum";
     case MergeKind::Minimum: return "Minimum";
+    case MergeKind::Divide: return "Divide";
   }
   return "?";
 }
@@ -100,6 +101,7 @@ const char* op_kind_name(const OpAttrs& a) {
     const char* operator()(const BidirMergeAttrs&) const { return "BidirMerge"; }
     const char* operator()(const MergeAttrs& m) const { return to_string(m.kind); }  // merge family
     const char* operator()(const ConcatAttrs&) const { return "Concatenate"; }
+    const char* operator()(const ScalarOpAttrs& s) const { return to_string(s.kind); }
     const char* operator()(const MatMulAttrs&) const { return "MatMul"; }
     const char* operator()(const L2NormalizeAttrs&) const { return "L2Normalize"; }
   };

@@ -110,7 +110,7 @@ using OpAttrs = std::variant<
     , RnnAttrs, BidirMergeAttrs  // recurrent family
     , EmbeddingAttrs, BatchNormAttrs, LayerNormAttrs, PermuteAttrs, PadCropAttrs, RepeatAttrs, ResizeAttrs  // embedding, normalization and shape family
     , ChannelMapAttrs  // preprocessing family
-    , MergeAttrs, ConcatAttrs, MatMulAttrs, L2NormalizeAttrs  // merge family
+    , MergeAttrs, ScalarOpAttrs, ConcatAttrs, MatMulAttrs, L2NormalizeAttrs  // merge family
     >;
 const char* op_kind_name(const OpAttrs& a);  // "Dense", "Activation", ...
 
@@ -134,7 +134,7 @@ KC2CPP_NO_WEIGHTS(ActivationAttrs) KC2CPP_NO_WEIGHTS(SoftmaxAttrs) KC2CPP_NO_WEI
 KC2CPP_NO_WEIGHTS(IdentityAttrs) KC2CPP_NO_WEIGHTS(RepeatChannelsAttrs) KC2CPP_NO_WEIGHTS(PoolAttrs)
 KC2CPP_NO_WEIGHTS(GlobalPoolAttrs) KC2CPP_NO_WEIGHTS(BidirMergeAttrs) KC2CPP_NO_WEIGHTS(PermuteAttrs)
 KC2CPP_NO_WEIGHTS(PadCropAttrs) KC2CPP_NO_WEIGHTS(RepeatAttrs) KC2CPP_NO_WEIGHTS(ResizeAttrs)
-KC2CPP_NO_WEIGHTS(MergeAttrs) KC2CPP_NO_WEIGHTS(ConcatAttrs) KC2CPP_NO_WEIGHTS(MatMulAttrs)
+KC2CPP_NO_WEIGHTS(MergeAttrs) KC2CPP_NO_WEIGHTS(ScalarOpAttrs) KC2CPP_NO_WEIGHTS(ConcatAttrs) KC2CPP_NO_WEIGHTS(MatMulAttrs)
 KC2CPP_NO_WEIGHTS(L2NormalizeAttrs)
 #undef KC2CPP_NO_WEIGHTS
 

@@ -8,13 +8,24 @@
 //   y = x_0 op x_1; y = y op x_2; ...  (each op rounded once), left to right;
 //   Average: then y = y / n (a division, not a multiply by 1/n); Subtract: exactly two inputs.
 // Maximum/Minimum: the larger/smaller value; NaN if either operand is NaN.
+// Divide: x_0 / x_1 (Keras 3's `x / y` operation, two inputs).
 // Then the activation `act` (linear unless passes::fuse_activation moved one in).
-enum class MergeKind { Add, Subtract, Multiply, Average, Maximum, Minimum };
+enum class MergeKind { Add, Subtract, Multiply, Average, Maximum, Minimum, Divide };
 const char* to_string(MergeKind k);
 
 struct MergeAttrs {
   MergeKind kind = MergeKind::Add;
   Activation act;
+};
+
+// Keras 3's operations on a tensor and a Python number (`x + 3.0`, `x * (1 / 6)`, `1 - x`, saved
+// as op entries of keras.src.ops): y = x op c, or c op x with `c_first`; one rounding per element.
+// c is the number rounded to float32, as JAX and TensorFlow convert a Python float for a float32
+// tensor. Average is not an operation; the other MergeKinds are.
+struct ScalarOpAttrs {
+  MergeKind kind = MergeKind::Add;
+  float c = 0.0f;
+  bool c_first = false;
 };
 
 // Concatenation along per-sample axis `axis` (0-based, no batch): each input's elements are

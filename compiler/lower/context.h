@@ -22,6 +22,8 @@ struct Layer {
   std::string class_name;
   std::string registered_name;  // Keras 3: "package>Name" for custom classes, else empty
   const json* config = nullptr; // the layer's "config" object
+  const json* call = nullptr;   // Functional: this call's entry of inbound_nodes (Keras 3 operations
+                                // read their number arguments there), else nullptr
 };
 
 // Thrown by lowering functions for a problem confined to one layer; the driver records it

@@ -34,7 +34,25 @@ ir::MergeKind merge_kind(const std::string& cls) {
   if (cls == "Multiply") return K::Multiply;
   if (cls == "Average") return K::Average;
   if (cls == "Maximum") return K::Maximum;
+  if (cls == "Divide" || cls == "TrueDivide") return K::Divide;
   return K::Minimum;
+}
+
+// A Keras 3 operation on a tensor and a number (`x + 3.0`): its call's args are [tensor, number]
+// or [number, tensor]. Sets c and c_first; false for any other call.
+bool number_argument(const Layer& layer, float& c, bool& c_first) {
+  if (!layer.call || !layer.call->is_object()) return false;
+  auto args = layer.call->find("args");
+  if (args == layer.call->end() || !args->is_array() || args->size() != 2) return false;
+  for (size_t k = 0; k < 2; ++k) {
+    const json& v = (*args)[k];
+    if (v.is_number() && !v.is_boolean()) {
+      c = static_cast<float>(v.get<double>());
+      c_first = k == 0;
+      return true;
+    }
+  }
+  return false;
 }
 
 int add_multi_op(Context& cx, const Layer& layer, ir::OpAttrs attrs, const std::vector<int>& inputs,
@@ -59,8 +77,14 @@ int per_sample_axis(const json& v, size_t rank, const char* what) {
 }  // namespace
 
 std::vector<int> lower_merge(Context& cx, const Layer& layer, const std::vector<int>& inputs) {
-  need_at_least(layer, inputs, 2);
   const ir::MergeKind kind = merge_kind(layer.class_name);
+  float c = 0.0f;
+  bool c_first = false;
+  if (inputs.size() == 1 && kind != ir::MergeKind::Average && number_argument(layer, c, c_first))
+    return {cx.add_op(layer, ir::ScalarOpAttrs{kind, c, c_first}, inputs[0], cx.shape_of(inputs[0]))};
+  need_at_least(layer, inputs, 2);
+  if (kind == ir::MergeKind::Divide && inputs.size() != 2)
+    throw LayerProblem{"is called on " + std::to_string(inputs.size()) + " tensors; a division takes two"};
   if (kind == ir::MergeKind::Subtract && inputs.size() != 2)
     throw LayerProblem{"is called on " + std::to_string(inputs.size()) + " tensors; Subtract takes exactly two"};
   ir::Shape shape = cx.shape_of(inputs[0]);

@@ -142,6 +142,13 @@ std::vector<Ref> call_refs(const json& node) {
   return refs;
 }
 
+// A layer entry's inbound_nodes (an empty list when it has none).
+const json& nodes_of(const json& entry) {
+  static const json kNone = json::array();
+  auto it = entry.find("inbound_nodes");
+  return it == entry.end() ? kNone : *it;
+}
+
 std::string report(const std::string& path, const std::vector<Problem>& problems) {
   std::string msg = path + ": " + std::to_string(problems.size()) +
                     (problems.size() == 1 ? " problem" : " problems") + "; the model cannot be compiled:";
@@ -375,7 +382,7 @@ class Lowerer {
     size_t todo = 0;
     for (size_t i = 0; i < ls.size(); ++i) {
       if (ls[i].class_name == "InputLayer") continue;
-      const json nodes = entries[i].value("inbound_nodes", json::array());
+      const json& nodes = nodes_of(entries[i]);
       if (!nodes.is_array()) {
         calls[i] = {fail(ls[i], "inbound_nodes is not a list")};
         continue;
@@ -405,7 +412,9 @@ class Lowerer {
             names.push_back(r.layer + "[" + std::to_string(call_index(r, ls, index, false)) + "][" +
                             std::to_string(r.tensor) + "]");
           }
-          calls[i].push_back(failed ? Call{true, {}} : call(ls[i], inputs, depth));
+          Layer l = ls[i];
+          l.call = &nodes_of(entries[i])[calls[i].size()];
+          calls[i].push_back(failed ? Call{true, {}} : call(l, inputs, depth));
           if (depth == 0) record(ls[i].name, calls[i].back().outputs, &names);
           --todo, progress = true;
         }

@@ -76,6 +76,8 @@ constexpr Entry kLayers[] = {
     {"Average", {nullptr, lower_merge}},
     {"Maximum", {nullptr, lower_merge}},
     {"Minimum", {nullptr, lower_merge}},
+    {"Divide", {nullptr, lower_merge}},      // Keras 3 operations only (x / y)
+    {"TrueDivide", {nullptr, lower_merge}},
     {"Concatenate", {nullptr, lower_concatenate}},
     {"Dot", {nullptr, lower_dot}},
     // preprocessing family

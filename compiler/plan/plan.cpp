@@ -112,6 +112,7 @@ Plan make_plan(const ir::Graph& g) {
   const std::vector<int> root = storage_roots(g);
   std::vector<Interval> iv = live_intervals(g, root);
   plan.arena_floats = assign_offsets(iv);
+  for (const Interval& i : iv) plan.unshared_floats += i.size;
   plan.where.assign(g.tensors.size(), Location{});
   for (const Interval& i : iv) plan.where[i.tensor] = {Location::Arena, i.offset};
   for (size_t k = 0; k < g.inputs.size(); ++k) plan.where[g.inputs[k]] = {Location::Input, static_cast<int64_t>(k)};

@@ -36,6 +36,7 @@ struct StepPlan;  // plan/step.h
 struct Plan {
   std::vector<Location> where;        // per tensor id (unused tensors: Arena 0)
   int64_t arena_floats = 0;
+  int64_t unshared_floats = 0;        // what one buffer per tensor would need (inspect reports both)
   std::vector<PackedWeight> weights;  // in first-use order
   std::vector<int> weight_slot;       // IR weight index -> index into `weights`, -1 if not emitted
   std::shared_ptr<const StepPlan> step;  // recurrent models: the streaming API (plan/step.h)

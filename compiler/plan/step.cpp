@@ -80,7 +80,8 @@ class Builder {
     }
     if (const auto* p = std::get_if<ir::PReluAttrs>(&op.attrs)) return prelu(op, *p);
     if (std::holds_alternative<ir::EmbeddingAttrs>(op.attrs)) return copy(op, true);  // one lookup per index
-    if (std::holds_alternative<ir::MergeAttrs>(op.attrs)) {  // merge family: elementwise
+    if (std::holds_alternative<ir::ScalarOpAttrs>(op.attrs)) return copy(op, true);  // merge family: elementwise
+    if (std::holds_alternative<ir::MergeAttrs>(op.attrs)) {
       for (int t : op.inputs)
         if (g_.tensors[t].shape.size() != g_.tensors[op.outputs[0]].shape.size() || g_.tensors[t].shape[0] != T())
           return label(op) + " broadcasts an input across the time axis";
