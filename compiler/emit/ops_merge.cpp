@@ -101,8 +101,16 @@ void emit_op(const ir::ConcatAttrs& c, OpEmitter& e) {
   e.comment("concatenate " + std::to_string(e.op.inputs.size()) + " tensors on axis " + std::to_string(c.axis + 1) +
             " -> " + ir::to_string(out));
   int64_t at = 0;
+  const plan::Location& y = e.plan.where[e.op.outputs[0]];
   for (size_t k = 0; k < e.op.inputs.size(); ++k) {
     const int64_t n = e.in_shape(k)[c.axis] * inner;
+    const plan::Location& x = e.plan.where[e.op.inputs[k]];
+    if (x.kind == plan::Location::Arena && y.kind == plan::Location::Arena && x.index == y.index + at) {
+      e.p.line("// input " + std::to_string(k) + " (" + comment_safe(e.g.tensors[e.op.inputs[k]].name) +
+               ") was written in place by its producer");
+      at += n;
+      continue;
+    }
     e.p.emit({{"in", e.in(k)},
               {"out", e.out() + (at ? " + " + std::to_string(at) : "")},
               {"count", std::to_string(outer)},

@@ -20,8 +20,14 @@ struct Interval {
 
 bool is_view(const ir::Op& op) { return std::holds_alternative<ir::ReshapeAttrs>(op.attrs); }
 
-// Storage root of every tensor: itself, or the tensor a chain of views reads.
-std::vector<int> storage_roots(const ir::Graph& g) {
+// Where a tensor's elements live: `offset` floats into the storage of tensor `root`.
+struct Storage {
+  int root;
+  int64_t offset = 0;
+};
+
+// The tensor a chain of views (Reshape) reads, for every tensor.
+std::vector<int> view_roots(const ir::Graph& g) {
   std::vector<int> root(g.tensors.size());
   for (size_t t = 0; t < root.size(); ++t) root[t] = static_cast<int>(t);
   for (const ir::Op& op : g.ops)
@@ -29,15 +35,62 @@ std::vector<int> storage_roots(const ir::Graph& g) {
   return root;
 }
 
-std::vector<Interval> live_intervals(const ir::Graph& g, const std::vector<int>& root) {
+// Views share their input's storage. The inputs of a Concatenate whose slices are contiguous in its
+// output (every axis before the concatenation axis has extent 1) are written by their producers
+// straight into their slice, no copy, when the input is produced by an op (not a model input), is
+// no other Concatenate's slice, and the producers of such slices run in slice order: kernels may
+// store up to kPad floats past a tensor's end, which then lands only on a slice written later (or
+// on the room past the output's end). The Concatenate copies the slices that do not qualify.
+std::vector<Storage> storage(const ir::Graph& g) {
+  const std::vector<int> view = view_roots(g);
+  std::vector<int> producer(g.tensors.size(), -1);
+  for (size_t i = 0; i < g.ops.size(); ++i)
+    if (!is_view(g.ops[i]))
+      for (int t : g.ops[i].outputs)
+        if (producer[t] < 0) producer[t] = static_cast<int>(i);
+  for (int t : g.inputs) producer[t] = -1;
+  std::vector<Storage> parent(g.tensors.size(), Storage{-1});  // a slice's place in its Concatenate
+  for (const ir::Op& op : g.ops) {
+    const auto* c = std::get_if<ir::ConcatAttrs>(&op.attrs);
+    if (!c || op.slices != 1) continue;
+    const ir::Shape& out = g.tensors[op.outputs[0]].shape;
+    if (ir::num_elements(ir::Shape(out.begin(), out.begin() + c->axis)) != 1) continue;
+    int64_t at = 0;
+    int last_producer = -1;
+    for (int t : op.inputs) {
+      const int r = view[t];
+      const bool once = std::count_if(op.inputs.begin(), op.inputs.end(), [&](int u) { return view[u] == r; }) == 1;
+      if (once && producer[r] > last_producer && parent[r].root < 0 && r != view[op.outputs[0]]) {
+        parent[r] = {op.outputs[0], at};
+        last_producer = producer[r];
+      }
+      at += ir::num_elements(g.tensors[t].shape);
+    }
+  }
+  std::vector<Storage> st(g.tensors.size(), Storage{-1});
+  for (size_t t = 0; t < st.size(); ++t) {
+    Storage s{view[t], 0};
+    while (parent[s.root].root >= 0) s = {view[parent[s.root].root], s.offset + parent[s.root].offset};
+    st[t] = s;
+  }
+  return st;
+}
+
+std::vector<Interval> live_intervals(const ir::Graph& g, const std::vector<Storage>& st) {
   std::vector<int> first(g.tensors.size(), -1), last(g.tensors.size(), -1);
   const int end = static_cast<int>(g.ops.size());
   for (int i = 0; i < end; ++i) {
     const ir::Op& op = g.ops[i];
-    for (int t : op.inputs) last[root[t]] = std::max(last[root[t]], i);
+    for (int t : op.inputs) last[st[t].root] = std::max(last[st[t].root], i);
     if (!is_view(op))
-      for (int t : op.outputs) first[t] = i, last[t] = std::max(last[t], i);
+      for (int t : op.outputs) {
+        const int r = st[t].root;
+        first[r] = first[r] < 0 ? i : std::min(first[r], i);
+        last[r] = std::max(last[r], i);
+      }
   }
+  std::vector<int> root(g.tensors.size());
+  for (size_t t = 0; t < root.size(); ++t) root[t] = st[t].root;
   for (int t : g.outputs) last[root[t]] = end;
   for (int t : g.inputs) first[t] = -1;  // inputs live in the caller's memory
   std::vector<Interval> out;
@@ -109,14 +162,18 @@ void pack_weights(const ir::Graph& g, Plan& plan) {
 
 Plan make_plan(const ir::Graph& g) {
   Plan plan;
-  const std::vector<int> root = storage_roots(g);
-  std::vector<Interval> iv = live_intervals(g, root);
+  const std::vector<Storage> st = storage(g);
+  std::vector<Interval> iv = live_intervals(g, st);
   plan.arena_floats = assign_offsets(iv);
   for (const Interval& i : iv) plan.unshared_floats += i.size;
   plan.where.assign(g.tensors.size(), Location{});
   for (const Interval& i : iv) plan.where[i.tensor] = {Location::Arena, i.offset};
   for (size_t k = 0; k < g.inputs.size(); ++k) plan.where[g.inputs[k]] = {Location::Input, static_cast<int64_t>(k)};
-  for (size_t t = 0; t < root.size(); ++t) plan.where[t] = plan.where[root[t]];
+  const std::vector<Location> own = plan.where;
+  for (size_t t = 0; t < st.size(); ++t) {
+    plan.where[t] = own[st[t].root];
+    if (plan.where[t].kind == Location::Arena) plan.where[t].index += st[t].offset;
+  }
   pack_weights(g, plan);
   plan.step = make_step_plan(g);  // recurrent family: the streaming API (plan/step.h)
   return plan;

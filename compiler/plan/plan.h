@@ -2,9 +2,11 @@
 //
 // Invariants of a Plan:
 // - every tensor is either a model input (read-only, the caller's pointer), a view of another
-//   tensor (Reshape: same storage), or a slice [offset, offset + size) of one float arena;
-// - arena offsets are multiples of kPad (16 floats, 64 bytes) and every slice has kPad floats
-//   of room past its last element (kernels store whole vectors);
+//   tensor (Reshape: same storage), a slice of a Concatenate's output that its producer writes in
+//   place (plan.cpp says when), or a slice [offset, offset + size) of one float arena;
+// - arena offsets are multiples of kPad (16 floats, 64 bytes), except those of in-place
+//   Concatenate slices, and every slice has kPad floats of room past its last element (kernels
+//   store whole vectors; past an in-place slice lies a slice written later);
 // - two slices overlap only if their tensors are never live at the same time;
 // - packed weights are what the emitted kernels read (Dense: rows padded to kPad with zeros).
 #pragma once

@@ -340,3 +340,36 @@ TEST(MergeKernels, MatMulAndL2NormalizeMatchEvaluator) {
 }
 
 }  // namespace
+
+namespace {
+
+// Concatenate of flat vectors: producers that run in slice order write in place; the others are copied.
+TEST(GraphPlan, ConcatenateSlicesAreWrittenInPlaceInProducerOrder) {
+  Functional f(3);
+  f.input("x", {nullptr, 5});
+  f.layer("Dense", "a", {{"units", 3}}, {call(3, {ref(3, "x")})}, {{5, 3}, {3}});
+  f.layer("Dense", "b", {{"units", 4}}, {call(3, {ref(3, "x")})}, {{5, 4}, {4}});
+  f.layer("Concatenate", "ab", {{"axis", -1}}, {call(3, {ref(3, "a"), ref(3, "b"), ref(3, "x")})});
+  f.layer("Concatenate", "ba", {{"axis", -1}}, {call(3, {ref(3, "b"), ref(3, "a")})});
+  f.output("ab").output("ba");
+  ir::Graph g = f.graph();
+  passes::optimize(g);
+  const plan::Plan p = plan::make_plan(g);
+  auto tensor = [&](const std::string& name) {
+    for (size_t t = 0; t < g.tensors.size(); ++t)
+      if (g.tensors[t].name == name) return static_cast<int>(t);
+    return -1;
+  };
+  const plan::Location ab = p.where[tensor("ab")], a = p.where[tensor("a")], b = p.where[tensor("b")];
+  EXPECT_EQ(a.index, ab.index);      // slice 0 of ab
+  EXPECT_EQ(b.index, ab.index + 3);  // slice 1: b runs after a
+  EXPECT_EQ(p.where[g.inputs[0]].kind, plan::Location::Input);  // x: a model input, copied
+  // ba: a and b already belong to ab; ba copies both, and lives apart from ab (both are outputs).
+  const plan::Location ba = p.where[tensor("ba")];
+  EXPECT_TRUE(ba.index >= ab.index + 12 + plan::kPad || ab.index >= ba.index + 7 + plan::kPad);
+  const auto y = eval::evaluate(g, {{1, 2, 3, 4, 5}}, 1);
+  ASSERT_EQ(y[0].size(), 12u);
+  EXPECT_EQ(std::vector<float>(y[0].begin() + 7, y[0].end()), (std::vector<float>{1, 2, 3, 4, 5}));
+}
+
+}  // namespace
