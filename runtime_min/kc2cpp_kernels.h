@@ -60,9 +60,9 @@ KC2CPP_ACT_EXP(Mish, mish)
 #undef KC2CPP_ACT_EXP
 }  // namespace act
 
-// acc + a*b: two roundings (Fused=false) or one (Fused=true, needs KC2CPP_HAS_FMA).
-template <bool Fused>
-inline vf madd(vf a, vf b, vf acc) {
+// acc + a*b for vf or float: two roundings (Fused=false) or one (Fused=true, needs KC2CPP_HAS_FMA).
+template <bool Fused, class V>
+inline V madd(V a, V b, V acc) {
 #if defined(KC2CPP_HAS_FMA)
   if constexpr (Fused) return fma(a, b, acc);
 #else

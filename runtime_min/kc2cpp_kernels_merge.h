@@ -84,24 +84,13 @@ inline void copy_blocks(const float* x, float* y, int count, int n, int ld) {
   for (int o = 0; o < count; ++o) copy(x + o * n, y + o * ld, n);
 }
 
-// acc + a*b for one float: two roundings, or one (Fused, needs KC2CPP_HAS_FMA).
-template <bool Fused>
-inline float madd1(float a, float b, float acc) {
-#if defined(KC2CPP_HAS_FMA)
-  if constexpr (Fused) return fma(a, b, acc);
-#else
-  static_assert(!Fused, "this model was compiled with --fp fused, which needs a hardware FMA on the target");
-#endif
-  return add(acc, mul(a, b));
-}
-
 // sum_k x[k] * w[k * ldw] for k < K in the Dense reduction order with S chains (kc2cpp_kernels.h),
 // one output at a time.
 template <int K, int S, bool Fused, int Lo, int Hi>
 inline float dot_tree(const float* x, const float* w, int ldw) {
   if constexpr (Hi - Lo == 1) {
     float acc = mul(x[Lo], w[Lo * ldw]);
-    for (int i = Lo + S; i < K; i += S) acc = madd1<Fused>(x[i], w[i * ldw], acc);
+    for (int i = Lo + S; i < K; i += S) acc = madd<Fused>(x[i], w[i * ldw], acc);
     return acc;
   } else {
     constexpr int M = Lo + tree_split(Hi - Lo);
@@ -126,7 +115,7 @@ inline void l2_normalize(const float* x, float* y, int rows, int n, float floor)
   for (int r = 0; r < rows; ++r) {
     const float* xr = x + r * n;
     float s = mul(xr[0], xr[0]);
-    for (int i = 1; i < n; ++i) s = madd1<Fused>(xr[i], xr[i], s);
+    for (int i = 1; i < n; ++i) s = madd<Fused>(xr[i], xr[i], s);
     const float inv = div(1.0f, sqrt(s < floor ? floor : s));  // NaN stays NaN
     for (int i = 0; i < n; ++i) y[r * n + i] = mul(xr[i], inv);
   }

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "error.h"
+#include "unit_util.h"
 #include "eval/eval.h"
 #include "lower/lower.h"
 #include "passes/passes.h"
@@ -272,19 +273,8 @@ TEST(GraphPlan, SkipConnectionStaysAliveAndNothingLiveOverlaps) {
 // ---------------------------------------------------------------------------------------------
 // Kernels against the evaluator.
 
-std::vector<float> random_values(std::mt19937& rng, size_t n) {
-  std::normal_distribution<float> d(0.0f, 3.0f);
-  std::vector<float> v(n);
-  for (float& x : v) x = d(rng);
-  return v;
-}
-
-bool same_bits(const std::vector<float>& a, const std::vector<float>& b) {
-  if (a.size() != b.size()) return false;
-  for (size_t i = 0; i < a.size(); ++i)
-    if (std::memcmp(&a[i], &b[i], 4) != 0 && !(std::isnan(a[i]) && std::isnan(b[i]))) return false;
-  return true;
-}
+using unit_test::compare;
+using unit_test::random_values;
 
 // A graph of one op reading `in_shapes`, evaluated.
 std::vector<float> eval_one(ir::OpAttrs attrs, const std::vector<ir::Shape>& in_shapes, const ir::Shape& out,
@@ -309,7 +299,7 @@ TEST(MergeKernels, BroadcastMaximumWithNaNMatchesEvaluator) {
     // (4, n) op (n,): b repeats along axis 0
     kc::merge2(a.data(), b.data(), y.data(), kc::Broadcast<2>{{4, n}, {n, 1}, {0, 1}}, kc::merge::Max{});
     const auto want = eval_one(ir::MergeAttrs{ir::MergeKind::Maximum, {}}, {{4, n}, {n}}, {4, n}, {a, b}, ir::FpMode::Unfused);
-    EXPECT_TRUE(same_bits(y, want)) << n;
+    EXPECT_EQ(compare(y, want), "") << n;
     EXPECT_TRUE(std::isnan(y[0]) && std::isnan(y[n - 1]) && std::isnan(y[3 * n + n - 1]));
   }
 }
@@ -334,8 +324,8 @@ TEST(MergeKernels, MatMulAndL2NormalizeMatchEvaluator) {
       kc::l2_normalize<false>(a.data(), yn.data(), 3, 37, 1e-14f);
     }
     ASSERT_EQ(mm.splits, 4);
-    EXPECT_TRUE(same_bits(y, eval_one(mm, {{3, 37}, {5, 37}}, {3, 5}, {a, b}, fp)));
-    EXPECT_TRUE(same_bits(yn, eval_one(ir::L2NormalizeAttrs{3, 37, 1e-14f}, {{3, 37}}, {3, 37}, {a}, fp)));
+    EXPECT_EQ(compare(y, eval_one(mm, {{3, 37}, {5, 37}}, {3, 5}, {a, b}, fp)), "");
+    EXPECT_EQ(compare(yn, eval_one(ir::L2NormalizeAttrs{3, 37, 1e-14f}, {{3, 37}}, {3, 37}, {a}, fp)), "");
   }
 }
 

@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "error.h"
+#include "unit_util.h"
 #include "eval/eval.h"
 #include "lower/lower.h"
 #include "lower/unsupported.h"
@@ -38,27 +39,9 @@ namespace {
 
 constexpr float kNaN = std::numeric_limits<float>::quiet_NaN();
 
-uint32_t bits(float f) {
-  uint32_t u;
-  std::memcpy(&u, &f, 4);
-  return u;
-}
-
-// "" when equal bit for bit (any NaN equals any NaN), else the first difference.
-std::string compare(const std::vector<float>& got, const std::vector<float>& want) {
-  if (got.size() != want.size()) return "sizes " + std::to_string(got.size()) + " vs " + std::to_string(want.size());
-  for (size_t i = 0; i < got.size(); ++i)
-    if (bits(got[i]) != bits(want[i]) && !(std::isnan(got[i]) && std::isnan(want[i])))
-      return "index " + std::to_string(i) + ": " + std::to_string(got[i]) + " vs " + std::to_string(want[i]);
-  return "";
-}
-
-std::vector<float> random_values(std::mt19937& rng, size_t n, float scale = 3.0f) {
-  std::normal_distribution<float> d(0.0f, scale);
-  std::vector<float> v(n);
-  for (float& x : v) x = d(rng);
-  return v;
-}
+using unit_test::bits;
+using unit_test::compare;
+using unit_test::random_values;
 
 // A Sequential model of one layer (plus its weights) on a float input of `batch_shape`.
 struct OneLayer {
