@@ -15,16 +15,6 @@ struct Dims6 {
   int d[6];
 };
 
-// c + a * b for V = float or vf: two roundings, or one (Fused), like madd on vf. (Fused needs a hardware
-// FMA: the generated file refuses to compile without one.)
-template <bool Fused, class V>
-inline V madd_v(V a, V b, V c) {
-#if defined(KC2CPP_HAS_FMA)
-  if constexpr (Fused) return fma(a, b, c);
-#endif
-  return add(c, mul(a, b));
-}
-
 inline void fill_zero(float* y, int n) {
   int i = 0;
   for (; i + kLanes <= n; i += kLanes) vstore(y + i, vzero());
@@ -74,8 +64,8 @@ inline void batchnorm(const float* x, const float* scale, const float* shift, fl
     if (inner == 1) {
       int c = 0;
       for (; c + kLanes <= channels; c += kLanes)
-        vstore(yo + c, madd_v<Fused>(vload(xo + c), vload(scale + c), vload(shift + c)));
-      for (; c < channels; ++c) yo[c] = madd_v<Fused>(xo[c], scale[c], shift[c]);
+        vstore(yo + c, madd<Fused>(vload(xo + c), vload(scale + c), vload(shift + c)));
+      for (; c < channels; ++c) yo[c] = madd<Fused>(xo[c], scale[c], shift[c]);
       continue;
     }
     for (int c = 0; c < channels; ++c) {
@@ -83,8 +73,8 @@ inline void batchnorm(const float* x, const float* scale, const float* shift, fl
       float* yc = yo + c * inner;
       const vf s = vsplat(scale[c]), t = vsplat(shift[c]);
       int i = 0;
-      for (; i + kLanes <= inner; i += kLanes) vstore(yc + i, madd_v<Fused>(vload(xc + i), s, t));
-      for (; i < inner; ++i) yc[i] = madd_v<Fused>(xc[i], scale[c], shift[c]);
+      for (; i + kLanes <= inner; i += kLanes) vstore(yc + i, madd<Fused>(vload(xc + i), s, t));
+      for (; i < inner; ++i) yc[i] = madd<Fused>(xc[i], scale[c], shift[c]);
     }
   }
 }
@@ -118,7 +108,7 @@ inline float sum16(const float* x, int n, int stride, float mean) {
         const vf e = vload(x + j + v * kLanes);
         if constexpr (Sq) {
           const vf d = sub(e, m);
-          acc[v] = madd_v<Fused>(d, d, acc[v]);
+          acc[v] = madd<Fused>(d, d, acc[v]);
         } else {
           acc[v] = add(acc[v], e);
         }
@@ -134,7 +124,7 @@ inline float sum16(const float* x, int n, int stride, float mean) {
     const float e = x[j * stride];
     if constexpr (Sq) {
       const float d = sub(e, mean);
-      acc = madd_v<Fused>(d, d, acc);
+      acc = madd<Fused>(d, d, acc);
     } else {
       acc = add(acc, e);
     }
@@ -149,16 +139,16 @@ inline V layernorm_affine(V x, V mean, V r, V gamma, V beta) {
   V inv = r;
   if constexpr (HasGamma) inv = mul(r, gamma);
   V res;
-  if constexpr (HasBeta) res = madd_v<Fused>(neg(mean), inv, beta);  // beta - mean * inv
+  if constexpr (HasBeta) res = madd<Fused>(neg(mean), inv, beta);  // beta - mean * inv
   else res = neg(mul(mean, inv));
-  return madd_v<Fused>(x, inv, res);
+  return madd<Fused>(x, inv, res);
 }
 
 // One element of the Centered form: t = (x - mean) * r; t = t * gamma; y = t + beta.
 template <bool Fused, bool HasGamma, bool HasBeta, class V>
 inline V layernorm_centered(V x, V mean, V r, V gamma, V beta) {
   const V t = mul(sub(x, mean), r);
-  if constexpr (HasGamma && HasBeta) return madd_v<Fused>(t, gamma, beta);
+  if constexpr (HasGamma && HasBeta) return madd<Fused>(t, gamma, beta);
   if constexpr (HasGamma) return mul(t, gamma);
   if constexpr (HasBeta) return add(t, beta);
   return t;
@@ -273,9 +263,9 @@ struct ResizeTap {
 // top = tl + (tr - tl) * wx; bottom = bl + (br - bl) * wx; y = top + (bottom - top) * wy.
 template <bool Fused, class V>
 inline V bilinear_one(V tl, V tr, V bl, V br, V wx, V wy) {
-  const V top = madd_v<Fused>(sub(tr, tl), wx, tl);
-  const V bottom = madd_v<Fused>(sub(br, bl), wx, bl);
-  return madd_v<Fused>(sub(bottom, top), wy, top);
+  const V top = madd<Fused>(sub(tr, tl), wx, tl);
+  const V bottom = madd<Fused>(sub(br, bl), wx, bl);
+  return madd<Fused>(sub(bottom, top), wy, top);
 }
 
 // [outer][h][w][inner] -> [outer][out_h][out_w][inner], bilinear with the given taps.
