@@ -1,14 +1,16 @@
 // The streaming API of recurrent models: which models get `step()`, the one-timestep graph it
 // runs, and the layout of the caller-owned State.
 //
-// A model gets State / reset() / step() when it has at least one recurrent op and, walking its
+// A model gets State / reset() / step() when it has one input, one output, at least one recurrent
+// op and, walking its
 // ops from the input (whose leading axis is time, length T = kSequenceLength), every op reading
 // a tensor that still has the time axis is one of
 //   - per-timestep: Dense (on the last axis of a rank >= 2 tensor), Activation, Softmax over a
 //     non-time axis, PReLU whose alpha is the same for every timestep, Reshape keeping the
 //     leading T, Embedding, BatchNormalization / LayerNormalization not over the time axis,
-//     Rescaling / Normalization (ChannelMap) whose parameters do not vary over time, any op run over
-//     T slices (TimeDistributed);
+//     Rescaling / Normalization (ChannelMap) whose parameters do not vary over time, elementwise
+//     merges (Merge, ScalarOp) broadcasting no input over time, Concatenate not along time, any op
+//     run over T slices (TimeDistributed);
 //   - a forward recurrent layer (go_backwards=False, not half of a Bidirectional): with
 //     return_sequences=True its output keeps the time axis, with False it is the end of time;
 // and ops after the end of time are arbitrary (they see one vector per step). Not streamable:
