@@ -56,6 +56,7 @@ ir::Shape permuted(const ir::Shape& in, const std::vector<int>& perm);
 // layers_merge.cpp
 std::vector<int> lower_merge(Context&, const Layer&, const std::vector<int>& inputs);  // Add, Subtract, Multiply, Average, Maximum, Minimum
 std::vector<int> lower_concatenate(Context&, const Layer&, const std::vector<int>& inputs);
+std::vector<int> lower_tf_op(Context&, const Layer&, const std::vector<int>& inputs);  // TFOpLambda arithmetic
 std::vector<int> lower_dot(Context&, const Layer&, const std::vector<int>& inputs);
 
 }  // namespace kc2cpp::lower

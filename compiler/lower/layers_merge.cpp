@@ -98,6 +98,29 @@ std::vector<int> lower_merge(Context& cx, const Layer& layer, const std::vector<
   return {add_multi_op(cx, layer, ir::MergeAttrs{kind, {}}, inputs, shape)};
 }
 
+// tf.keras 2's TFOpLambda for arithmetic on a tensor and a number (`x + 3.0` in MobileNetV3): the
+// function's name in the config, the number as the keyword argument y of the call.
+std::vector<int> lower_tf_op(Context& cx, const Layer& layer, const std::vector<int>& inputs) {
+  static const std::pair<const char*, ir::MergeKind> kOps[] = {
+      {"__operators__.add", ir::MergeKind::Add}, {"math.add", ir::MergeKind::Add},
+      {"math.subtract", ir::MergeKind::Subtract}, {"math.multiply", ir::MergeKind::Multiply},
+      {"math.truediv", ir::MergeKind::Divide}, {"math.divide", ir::MergeKind::Divide},
+      {"math.maximum", ir::MergeKind::Maximum}, {"math.minimum", ir::MergeKind::Minimum}};
+  const json& fn = require(*layer.config, "function");
+  const std::string name = fn.is_string() ? fn.get<std::string>() : fn.dump();
+  const auto* op = std::find_if(std::begin(kOps), std::end(kOps), [&](const auto& o) { return name == o.first; });
+  const json* entry = layer.call && layer.call->is_array() && !layer.call->empty() && (*layer.call)[0].is_array()
+                          ? &(*layer.call)[0] : layer.call;
+  const json* y = nullptr;
+  if (entry && entry->is_array() && entry->size() > 3 && (*entry)[3].is_object() && (*entry)[3].contains("y"))
+    y = &(*entry)[3]["y"];
+  if (op == std::end(kOps) || inputs.size() != 1 || !y || !y->is_number() || y->is_boolean())
+    throw LayerProblem{"TensorFlow operation 'tf." + name + "' is not supported (tf.keras 2 arithmetic of a tensor and "
+                       "a number is: add, subtract, multiply, truediv, maximum, minimum); use Keras layers instead"};
+  return {cx.add_op(layer, ir::ScalarOpAttrs{op->second, static_cast<float>(y->get<double>()), false}, inputs[0],
+                    cx.shape_of(inputs[0]))};
+}
+
 std::vector<int> lower_concatenate(Context& cx, const Layer& layer, const std::vector<int>& inputs) {
   need_at_least(layer, inputs, 1);
   const ir::Shape& first = cx.shape_of(inputs[0]);

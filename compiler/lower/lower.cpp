@@ -126,8 +126,10 @@ std::vector<Ref> call_refs(const json& node) {
   if (node.is_object() && node.contains("args")) {  // Keras 3
     collect_refs(node["args"], refs);
     if (node.contains("kwargs")) collect_refs(node["kwargs"], by_keyword);
-  } else if (node.is_array()) {  // Keras 2: a list of [name, node, tensor, kwargs]
-    for (const json& e : node) {
+  } else if (node.is_array()) {  // Keras 2: a list of [name, node, tensor, kwargs] (TFOpLambda: one, bare)
+    Ref bare;
+    const json one = json::array({node});
+    for (const json& e : as_ref(node, bare) ? one : node) {
       Ref r;
       if (!as_ref(e, r)) throw LayerProblem{"inbound node entry " + e.dump().substr(0, 200) + " is not a tensor reference"};
       refs.push_back(r);

@@ -78,6 +78,7 @@ constexpr Entry kLayers[] = {
     {"Minimum", {nullptr, lower_merge}},
     {"Divide", {nullptr, lower_merge}},      // Keras 3 operations only (x / y)
     {"TrueDivide", {nullptr, lower_merge}},
+    {"TFOpLambda", {nullptr, lower_tf_op}},  // tf.keras 2: tensor-and-number arithmetic only
     {"Concatenate", {nullptr, lower_concatenate}},
     {"Dot", {nullptr, lower_dot}},
     // preprocessing family
