@@ -37,22 +37,23 @@ struct Broadcast {
   int sb[R];
 };
 
-// y[i] = op(a[i * SA], b[i * SB]) for i < n.
-template <int SA, int SB, class Op>
-inline void merge_row(const float* a, const float* b, float* y, int n, Op op) {
+// y[i] = f(op(a[i * SA], b[i * SB])) for i < n.
+template <int SA, int SB, class Op, class Act>
+inline void merge_row(const float* a, const float* b, float* y, int n, Op op, Act f) {
   int i = 0;
   for (; i + kLanes <= n; i += kLanes) {
     const vf x = SA ? vload(a + i) : vsplat(a[0]);
     const vf z = SB ? vload(b + i) : vsplat(b[0]);
-    vstore(y + i, op(x, z));
+    vstore(y + i, f(op(x, z)));
   }
-  for (; i < n; ++i) y[i] = op(a[SA * i], b[SB * i]);
+  for (; i < n; ++i) y[i] = f(op(a[SA * i], b[SB * i]));
 }
 
-// y = op(a, b) with broadcasting (Broadcast); y is dense with the output's shape. y may be a
-// (the accumulator of a merge of several inputs: y = y op x_k).
-template <int R, class Op>
-inline void merge2(const float* a, const float* b, float* y, const Broadcast<R>& s, Op op) {
+// y = f(op(a, b)) with broadcasting (Broadcast); y is dense with the output's shape. y may be a
+// (the accumulator of a merge of several inputs: y = y op x_k). f: the merge's activation, on its
+// last step only.
+template <int R, class Op, class Act = act::Linear>
+inline void merge2(const float* a, const float* b, float* y, const Broadcast<R>& s, Op op, Act f = {}) {
   const int n = s.dims[R - 1];
   int outer = 1;
   for (int r = 0; r + 1 < R; ++r) outer *= s.dims[r];
@@ -65,10 +66,10 @@ inline void merge2(const float* a, const float* b, float* y, const Broadcast<R>&
       ob += i * s.sb[r];
     }
     const int la = s.sa[R - 1], lb = s.sb[R - 1];
-    if (la && lb) merge_row<1, 1>(a + oa, b + ob, y + o * n, n, op);
-    else if (la) merge_row<1, 0>(a + oa, b + ob, y + o * n, n, op);
-    else if (lb) merge_row<0, 1>(a + oa, b + ob, y + o * n, n, op);
-    else merge_row<0, 0>(a + oa, b + ob, y + o * n, n, op);
+    if (la && lb) merge_row<1, 1>(a + oa, b + ob, y + o * n, n, op, f);
+    else if (la) merge_row<1, 0>(a + oa, b + ob, y + o * n, n, op, f);
+    else if (lb) merge_row<0, 1>(a + oa, b + ob, y + o * n, n, op, f);
+    else merge_row<0, 0>(a + oa, b + ob, y + o * n, n, op, f);
   }
 }
 

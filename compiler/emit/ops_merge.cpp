@@ -65,18 +65,21 @@ void emit_op(const ir::MergeAttrs& m, OpEmitter& e) {
   const ir::Shape out = e.out_shape();
   e.comment(std::string(ir::to_string(m.kind)) + " of " + shapes + " -> " + ir::to_string(out) + ", left to right" +
             (m.act.is_linear() ? "" : ", activation " + ir::describe(m.act)));
+  // The activation runs in the last step's epilogue, except after Average's division.
+  const bool act_last = !m.act.is_linear() && m.kind != ir::MergeKind::Average;
   for (size_t k = 1; k < e.op.inputs.size(); ++k)
     e.p.emit({{"a", k == 1 ? e.in(0) : e.out()},
               {"b", e.in(k)},
               {"out", e.out()},
               {"bc", broadcast(out, k == 1 ? e.in_shape(0) : out, e.in_shape(k))},
-              {"op", functor(m.kind)}},
-             "kc::merge2($a$, $b$, $out$, $bc$, $op$);");
+              {"op", functor(m.kind)},
+              {"act", act_last && k + 1 == e.op.inputs.size() ? ", " + act_functor(m.act, e.g.fp) : ""}},
+             "kc::merge2($a$, $b$, $out$, $bc$, $op$$act$);");
   const std::string n = std::to_string(ir::num_elements(out));
   if (m.kind == ir::MergeKind::Average)
     e.p.emit({{"out", e.out()}, {"n", n}, {"d", hex_float(static_cast<float>(e.op.inputs.size()))}},
              "kc::divide($out$, $n$, $d$);");
-  if (!m.act.is_linear())
+  if (!m.act.is_linear() && !act_last)
     e.p.emit({{"out", e.out()}, {"n", n}, {"act", act_functor(m.act, e.g.fp)}}, "kc::map($out$, $out$, $n$, $act$);");
 }
 
