@@ -10,6 +10,15 @@ int64_t num_elements(const Shape& s) {
   return n;
 }
 
+int64_t checked_elements(const Shape& s) {
+  int64_t n = 1;
+  for (int64_t d : s) {
+    if (d < 1 || d > kMaxElements / n) return -1;
+    n *= d;
+  }
+  return n;
+}
+
 std::string to_string(const Shape& s) {
   std::string out = "(None";
   for (int64_t d : s) out += ", " + std::to_string(d);

@@ -19,6 +19,12 @@ namespace kc2cpp::ir {
 
 using Shape = std::vector<int64_t>;
 int64_t num_elements(const Shape& s);
+// Limits the IR keeps (the generated code indexes with int): every dimension >= 1, at most
+// kMaxElements elements per tensor. Lowering checks each new tensor with checked_elements.
+inline constexpr int64_t kMaxElements = int64_t{1} << 30;
+// The element count of `s`, or -1 if a dimension is below 1 or the count exceeds kMaxElements
+// (computed without overflow).
+int64_t checked_elements(const Shape& s);
 std::string to_string(const Shape& s);  // "(None, 3, 4)" as Keras prints it, batch included
 
 enum class DType { F32, I32 };

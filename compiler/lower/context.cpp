@@ -91,6 +91,7 @@ int Context::add_weight(const Layer& layer, const load::NamedArray& a, ir::Shape
 }
 
 int Context::add_op(const Layer& layer, ir::OpAttrs attrs, int input, ir::Shape out_shape) {
+  check_shape(out_shape, "output");
   ir::Tensor t;
   t.name = layer.name;
   t.shape = std::move(out_shape);
@@ -103,6 +104,12 @@ int Context::add_op(const Layer& layer, ir::OpAttrs attrs, int input, ir::Shape 
   op.attrs = std::move(attrs);
   graph_.ops.push_back(std::move(op));
   return out;
+}
+
+void check_shape(const ir::Shape& shape, const char* what) {
+  if (ir::checked_elements(shape) < 0)
+    throw LayerProblem{std::string("its ") + what + " shape " + ir::to_string(shape) + " has a dimension below 1 or more "
+                       "than 2^30 elements per sample, beyond what kc2cpp compiles; check the layer's configuration"};
 }
 
 const json& require(const json& cfg, const char* key) {

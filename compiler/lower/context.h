@@ -66,6 +66,10 @@ class Context {
   mutable std::map<std::string, std::vector<load::NamedArray>> shares_;  // weights() inside nested models
 };
 
+// Throws LayerProblem unless every dimension is >= 1 and the count is at most ir::kMaxElements
+// (`what`: "output", "input", for the message). Context::add_op checks every new tensor.
+void check_shape(const ir::Shape& shape, const char* what);
+
 // Config access with LayerProblem on missing/mistyped keys.
 const json& require(const json& cfg, const char* key);
 int64_t get_int(const json& cfg, const char* key);

@@ -69,6 +69,7 @@ int lower_reshape(Context& cx, const Layer& layer, int input) {
       throw LayerProblem{"target_shape has a non-positive dimension"};
     } else {
       shape.push_back(v);
+      if (v > ir::kMaxElements / known) throw LayerProblem{"target_shape " + target.dump() + " is too large"};
       known *= v;
     }
   }

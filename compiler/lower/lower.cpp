@@ -238,7 +238,12 @@ class Lowerer {
   // A graph input of the top-level model, from an InputLayer (or the first layer's batch shape).
   int graph_input(const Layer& l, const json& batch_shape) {
     const ir::DType dtype = check_input_dtype(l);
-    const int t = cx_.graph().add_tensor({l.name, sample_shape(batch_shape, l), dtype});
+    const ir::Shape shape = sample_shape(batch_shape, l);
+    if (shape.empty())
+      throw LayerProblem{"the input is one scalar per sample (shape ()), which kc2cpp does not support; use "
+                         "Input(shape=(1,))"};
+    check_shape(shape, "input");
+    const int t = cx_.graph().add_tensor({l.name, shape, dtype});
     cx_.graph().inputs.push_back(t);
     record(l.name, {t}, nullptr);
     return t;
@@ -332,6 +337,9 @@ class Lowerer {
     std::vector<Layer> ls;
     for (const json& entry : entries) {
       ls.push_back(layer_of(entry, scope));
+      if (ls.back().keras_name.empty())
+        throw Error(model_.path + ": layer " + std::to_string(ls.size()) + " of the model config (" +
+                    ls.back().class_name + ") has no name string; the file is damaged or not written by Keras");
       if (!index.emplace(ls.back().keras_name, ls.size() - 1).second)
         throw Error(model_.path + ": the model config names two layers '" + ls.back().name + "'");
     }
@@ -424,7 +432,12 @@ class Lowerer {
     }
     for (size_t i = 0; i < ls.size() && todo > 0; ++i)
       if (calls[i].size() < pending[i].size()) {
-        const Ref& r = pending[i][calls[i].size()][0];
+        const std::vector<Ref>& refs = pending[i][calls[i].size()];
+        const Ref& r = *std::find_if(refs.begin(), refs.end(), [&](const Ref& x) { return !find_call(x, ls, index, calls, false); });
+        auto it = index.find(r.layer);
+        if (it != index.end() && ls[it->second].class_name == "InputLayer")
+          throw Error(model_.path + ": layer '" + ls[i].name + "' reads InputLayer '" + r.layer + "', which is not "
+                      "one of the model's inputs (input_layers); the config is inconsistent");
         throw Error(model_.path + ": layer '" + ls[i].name + "' waits for '" + r.layer + "' (node " +
                     std::to_string(r.node) + "), which never comes: the layer graph has a cycle or refers to a "
                     "layer call that is not in the file");

@@ -4,6 +4,10 @@
 #include "plan/step.h"            // recurrent family: the streaming API
 
 #include <algorithm>
+#include <cstdint>
+#include <limits>
+
+#include "error.h"
 #include <variant>
 
 namespace kc2cpp::plan {
@@ -165,6 +169,9 @@ Plan make_plan(const ir::Graph& g) {
   const std::vector<Storage> st = storage(g);
   std::vector<Interval> iv = live_intervals(g, st);
   plan.arena_floats = assign_offsets(iv);
+  if (plan.arena_floats > std::numeric_limits<int32_t>::max() - kPad)
+    throw Error(g.name + ": the model needs a workspace of " + std::to_string(plan.arena_floats) + " floats, more than "
+                "the generated code indexes (2^31 - 1)");
   for (const Interval& i : iv) plan.unshared_floats += i.size;
   plan.where.assign(g.tensors.size(), Location{});
   for (const Interval& i : iv) plan.where[i.tensor] = {Location::Arena, i.offset};

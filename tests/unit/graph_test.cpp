@@ -363,3 +363,46 @@ TEST(GraphPlan, ConcatenateSlicesAreWrittenInPlaceInProducerOrder) {
 }
 
 }  // namespace
+
+namespace {
+
+// Configs a damaged or crafted file may hold: each a clear error, never a crash.
+TEST(GraphLower, MalformedConfigsAreClearErrors) {
+  {  // a reshape whose target overflows 64 bits
+    Functional f(3);
+    f.input("x", {nullptr, 4});
+    f.layer("Reshape", "r", {{"target_shape", {int64_t{1} << 40, int64_t{1} << 40, -1}}}, {call(3, {ref(3, "x")})});
+    f.output("r");
+    EXPECT_NE(f.error().find("layer 'r' (Reshape): target_shape"), std::string::npos) << f.error();
+  }
+  {  // one scalar per sample
+    Functional f(3);
+    f.input("x", {nullptr});
+    f.layer("Dense", "d", {{"units", 2}}, {call(3, {ref(3, "x")})}, {{1, 2}, {2}});
+    f.output("d");
+    EXPECT_NE(f.error().find("one scalar per sample"), std::string::npos) << f.error();
+  }
+  {  // an InputLayer that is not one of the model's inputs
+    Functional f(2);
+    f.input("x", {nullptr, 3});
+    f.layers.push_back({{"class_name", "InputLayer"}, {"name", "stray"},
+                        {"config", {{"name", "stray"}, {"batch_input_shape", {nullptr, 3}}}}, {"inbound_nodes", json::array()}});
+    f.layer("Add", "add", json::object(), {call(2, {ref(2, "x"), ref(2, "stray")})});
+    f.output("add");
+    EXPECT_NE(f.error().find("reads InputLayer 'stray', which is not one of the model's inputs"), std::string::npos)
+        << f.error();
+  }
+  {  // a layer whose name is not a string; a dimension beyond the limit
+    Functional f(3);
+    f.input("x", {nullptr, int64_t{1} << 31});
+    f.layer("Dense", "d", {{"units", 2}}, {call(3, {ref(3, "x")})});
+    f.layers.back()["name"] = 5;
+    f.layers.back()["config"]["name"] = 5;
+    f.output("d");
+    EXPECT_NE(f.error().find("has no name string"), std::string::npos) << f.error();
+    f.layers.back()["name"] = "d";
+    EXPECT_NE(f.error().find("more than 2^30 elements"), std::string::npos) << f.error();
+  }
+}
+
+}  // namespace
