@@ -115,7 +115,8 @@ struct WeightsOnly {
 std::vector<WeightsOnly> weights_only_fixtures() {
   std::vector<WeightsOnly> out;
   for (const char* v : {"k3", "k2"})
-    for (const char* name : {"fmt_conv_bn", "fmt_recurrent", "fmt_nested_frozen", "fmt_nested_deep", "weights_only"}) {
+    for (const char* name :
+         {"fmt_conv_bn", "fmt_recurrent", "fmt_nested_frozen", "fmt_nested_deep", "fmt_graph", "weights_only"}) {
       WeightsOnly w{std::string(v) + "/" + name, fixture_path(std::string(v) + "/" + name)};
       if (file_exists(w.json())) out.push_back(w);
     }

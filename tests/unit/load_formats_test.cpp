@@ -185,7 +185,7 @@ TEST(KerasArchiveTest, IsolatedLoadAgrees) {
 // ---- weights-only fixtures: JSON + weights against the full .h5 -----------------------------------------
 
 const char* const kFormatFixtures[] = {"fmt_conv_bn", "fmt_recurrent", "fmt_nested_frozen", "fmt_nested_deep",
-                                       "weights_only"};
+                                       "fmt_graph", "weights_only"};
 
 TEST(WeightsOnlyTest, Keras3LayoutMatchesFullModel) {
   for (const char* name : kFormatFixtures) {
