@@ -9,7 +9,8 @@
 #   kc2cpp <app>.h5 -o <app>.cpp --header <app>.h --name <app>   (timed)
 #   kc2cpp inspect   (arena against one buffer per tensor)
 #   kc2cpp eval      on the 8 inputs; the evaluator against Keras within the README bound
-#                    |ours - keras| <= 100 * 2^-23 * max|keras| per sample (worst epsilons printed)
+#                    |ours - keras| <= 100 * 2^-23 * max|keras| per sample (worst epsilons printed),
+#                    and both kc2cpp and Keras against Keras's float64 evaluation (applications.py --f64)
 # and builds the generated file for each configuration in $BUILDS (default: all of
 #   gcc_avx512   g++ -O2 -march=native          (AVX-512 on this machine)
 #   clang_avx2   clang++ -O2 -march=x86-64-v3
