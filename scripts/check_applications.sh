@@ -106,7 +106,8 @@ for app in "${apps[@]}"; do
   if [[ ! -f "$app.h5" ]]; then echo "  not generated"; failed+=("$app:generate"); continue; fi
   params=$(pyhelp 'import json, sys; print(json.load(open(sys.argv[1]))["params"]["total"])' "$app.json")
   if ! time_to "$app.kc2cpp.time" "$kc2cpp" "$app.h5" -o "$app.cpp" --header "$app.h" --name "$app" 2> "$app.kc2cpp.err"; then
-    echo "  kc2cpp failed:"; sed 's/^/    /' "$app.kc2cpp.err"; failed+=("$app:kc2cpp"); continue
+    echo "  kc2cpp failed ($(wc -l < "$app.kc2cpp.err") lines; the first 4):"; head -4 "$app.kc2cpp.err" | sed 's/^/    /'
+    failed+=("$app:kc2cpp"); continue
   fi
   read -r kc_s kc_kb < "$app.kc2cpp.time"
   cpp_mb=$(awk -v b="$(stat -c %s "$app.cpp")" 'BEGIN { printf "%.1f", b / 1e6 }')
