@@ -106,6 +106,18 @@ TEST(Keras, ReferenceEvaluatorWithinBoundOfKeras) {
   // change that breaks it changed the arithmetic, not just the rounding. The 2^-100 floor is
   // explained at kTinyOutput.
   constexpr double kBound = 100;
+  // Expected beyond kBound: deep networks, where float32 rounding itself accumulates past it. On
+  // k*/app_mobilenetv2 (keras.applications.MobileNetV2, 52 Conv/BatchNormalization layers) kc2cpp
+  // is 256 (k3) / 228 (k2) epsilons from Keras; against Keras 3 run in float64 on the same model,
+  // Keras's float32 outputs are up to 179 and kc2cpp's up to 361 epsilons off (per sample from 67 to
+  // 179 and 80 to 361: the same order, neither bit of arithmetic wrong). Each listed fixture is held
+  // to its own cap instead, the measured worst with ~1.5x margin (tests/fixtures/README.md,
+  // "keras.applications").
+  struct Deep {
+    const char* id;
+    double cap;
+  };
+  constexpr Deep kDeep[] = {{"k3/app_mobilenetv2", 400}, {"k2/app_mobilenetv2", 400}};
   std::printf("[ keras    ] %-32s %12s %10s %14s\n", "fixture", "max abs", "max ULP", "max err/eps·max");
   double worst = 0;
   std::string worst_id;
@@ -126,13 +138,19 @@ TEST(Keras, ReferenceEvaluatorWithinBoundOfKeras) {
       const Deviation e = compare_with_keras(ref.outputs[k], keras);
       std::printf("[ keras    ] %-32s %12.3g %10lld %14.2f\n", (f.id + (k ? ":y" + std::to_string(k) : "")).c_str(),
                   e.max_abs, static_cast<long long>(e.max_ulp), e.max_scaled);
-      if (e.max_scaled > worst) worst = e.max_scaled, worst_id = f.id;
-      EXPECT_LE(e.max_scaled, kBound) << f.id << " output " << k << ": max |ours - keras| = " << e.max_abs
-                                      << " (" << e.max_ulp << " ULP) exceeds " << kBound
-                                      << " * 2^-23 * max|keras| of the sample";
+      double bound = kBound;
+      for (const Deep& d : kDeep)
+        if (f.id == d.id) bound = d.cap;
+      if (bound != kBound)
+        std::printf("[ keras    ] %-32s (a deep network: held to %.0f, not %.0f)\n", f.id.c_str(), bound, kBound);
+      else if (e.max_scaled > worst)
+        worst = e.max_scaled, worst_id = f.id;
+      EXPECT_LE(e.max_scaled, bound) << f.id << " output " << k << ": max |ours - keras| = " << e.max_abs
+                                     << " (" << e.max_ulp << " ULP) exceeds " << bound
+                                     << " * 2^-23 * max|keras| of the sample";
     }
   }
-  std::printf("[ keras    ] worst: %s at %.2f epsilons of the sample's largest output (bound %.0f)\n",
+  std::printf("[ keras    ] worst (deep networks aside): %s at %.2f epsilons of the sample's largest output (bound %.0f)\n",
               worst_id.c_str(), worst, kBound);
 }
 
