@@ -17,6 +17,7 @@
 #include <string>
 #include <vector>
 
+#include "unit_util.h"
 #include "error.h"
 #include "load/keras_model.h"
 
@@ -31,30 +32,11 @@ std::string fixture(const std::string& rel) { return kSource + "/tests/fixtures/
 
 #define EXPECT_CONTAINS(text, part) EXPECT_NE(std::string(text).find(part), std::string::npos) << (text)
 
-std::string read_file(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-}
-
-void write_file(const std::string& path, const std::string& bytes) {
-  std::ofstream out(path, std::ios::binary | std::ios::trunc);
-  out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
-}
-
-class TempDir {
- public:
-  TempDir() {
-    std::string tmpl = (fs::temp_directory_path() / "kc2cpp_formats_test_XXXXXX").string();
-    path_ = mkdtemp(tmpl.data());
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path_, ec);
-  }
-  std::string file(const std::string& name) const { return path_ + "/" + name; }
-
- private:
-  std::string path_;
+using unit_test::read_file;
+using unit_test::write_file;
+// A fresh directory, removed with its content at the end of the test.
+struct TempDir : unit_test::TempDir {
+  TempDir() : unit_test::TempDir("kc2cpp_formats_test") {}
 };
 
 int open_hdf5_objects() { return static_cast<int>(H5Fget_obj_count(H5F_OBJ_ALL, H5F_OBJ_ALL)); }

@@ -1,11 +1,17 @@
 // Helpers shared by the unit tests that compare runtime kernels with the reference evaluator.
 #pragma once
 
+#include <stdlib.h>
+
 #include <cmath>
 #include <cstdint>
 #include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <iterator>
 #include <random>
 #include <string>
+#include <system_error>
 #include <vector>
 
 namespace kc2cpp::unit_test {
@@ -32,5 +38,34 @@ inline std::vector<float> random_values(std::mt19937& rng, size_t n, float scale
   for (float& x : v) x = d(rng);
   return v;
 }
+
+inline std::string read_file(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+}
+
+inline void write_file(const std::string& path, const std::string& bytes) {
+  std::ofstream out(path, std::ios::binary | std::ios::trunc);
+  out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+}
+
+// A fresh directory (named after `prefix`), removed with its content at the end of the test.
+class TempDir {
+ public:
+  explicit TempDir(const std::string& prefix = "kc2cpp_unit_test") {
+    std::string tmpl = (std::filesystem::temp_directory_path() / (prefix + "_XXXXXX")).string();
+    path_ = mkdtemp(tmpl.data());
+  }
+  ~TempDir() {
+    std::error_code ec;
+    std::filesystem::remove_all(path_, ec);
+  }
+  TempDir(const TempDir&) = delete;
+  TempDir& operator=(const TempDir&) = delete;
+  std::string file(const std::string& name) const { return path_ + "/" + name; }
+
+ private:
+  std::string path_;
+};
 
 }  // namespace kc2cpp::unit_test
