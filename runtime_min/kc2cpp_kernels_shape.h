@@ -54,29 +54,35 @@ inline void embedding(const I* indices, const float* table, float* y, int count,
 }
 
 // ---------------------------------------------------------------------------------------------
-// BatchNormalization: y = x * scale[c] + shift[c] over [outer][channels][inner].
-template <bool Fused>
-inline void batchnorm(const float* x, const float* scale, const float* shift, float* y, int outer, int channels,
-                      int inner) {
+// y = f(x, a[c], b[c]) over [outer][channels][inner], for vf and float alike (f: a generic lambda).
+template <class F>
+inline void per_channel(const float* x, const float* a, const float* b, float* y, int outer, int channels, int inner,
+                        F f) {
   for (int o = 0; o < outer; ++o) {
     const float* xo = x + o * channels * inner;
     float* yo = y + o * channels * inner;
     if (inner == 1) {
       int c = 0;
-      for (; c + kLanes <= channels; c += kLanes)
-        vstore(yo + c, madd<Fused>(vload(xo + c), vload(scale + c), vload(shift + c)));
-      for (; c < channels; ++c) yo[c] = madd<Fused>(xo[c], scale[c], shift[c]);
+      for (; c + kLanes <= channels; c += kLanes) vstore(yo + c, f(vload(xo + c), vload(a + c), vload(b + c)));
+      for (; c < channels; ++c) yo[c] = f(xo[c], a[c], b[c]);
       continue;
     }
     for (int c = 0; c < channels; ++c) {
       const float* xc = xo + c * inner;
       float* yc = yo + c * inner;
-      const vf s = vsplat(scale[c]), t = vsplat(shift[c]);
+      const vf s = vsplat(a[c]), t = vsplat(b[c]);
       int i = 0;
-      for (; i + kLanes <= inner; i += kLanes) vstore(yc + i, madd<Fused>(vload(xc + i), s, t));
-      for (; i < inner; ++i) yc[i] = madd<Fused>(xc[i], scale[c], shift[c]);
+      for (; i + kLanes <= inner; i += kLanes) vstore(yc + i, f(vload(xc + i), s, t));
+      for (; i < inner; ++i) yc[i] = f(xc[i], a[c], b[c]);
     }
   }
+}
+
+// BatchNormalization: y = x * scale[c] + shift[c] over [outer][channels][inner].
+template <bool Fused>
+inline void batchnorm(const float* x, const float* scale, const float* shift, float* y, int outer, int channels,
+                      int inner) {
+  per_channel(x, scale, shift, y, outer, channels, inner, [](auto v, auto s, auto t) { return madd<Fused>(v, s, t); });
 }
 
 // ---------------------------------------------------------------------------------------------

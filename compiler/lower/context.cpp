@@ -90,6 +90,14 @@ int Context::add_weight(const Layer& layer, const load::NamedArray& a, ir::Shape
   return graph_.add_weight(std::move(w));
 }
 
+int Context::add_param(const Layer& layer, const std::string& name, std::vector<float> data) {
+  ir::Weight w;
+  w.name = layer.name + "/" + name;
+  w.shape = {static_cast<int64_t>(data.size())};
+  w.data = std::move(data);
+  return graph_.add_weight(std::move(w));
+}
+
 int Context::add_op(const Layer& layer, ir::OpAttrs attrs, int input, ir::Shape out_shape) {
   check_shape(out_shape, "output");
   ir::Tensor t;

@@ -97,22 +97,14 @@ ChannelParam to_channels(const ir::Shape& dims, const std::vector<double>& value
   return c;
 }
 
-int add_param(Context& cx, const Layer& layer, const std::string& name, std::vector<float> data) {
-  ir::Weight w;
-  w.name = layer.name + "/" + name;
-  w.shape = {static_cast<int64_t>(data.size())};
-  w.data = std::move(data);
-  return cx.graph().add_weight(std::move(w));
-}
-
 int add_channel_map(Context& cx, const Layer& layer, int input, ir::ChannelMapForm form, const ChannelParam& a,
                     const ChannelParam& b, const char* a_name, const char* b_name) {
   if (a.outer != b.outer || a.channels != b.channels) throw LayerProblem{"internal: parameters of different spans"};
   ir::ChannelMapAttrs m;
   m.form = form;
   m.outer = a.outer, m.channels = a.channels, m.inner = a.inner;
-  m.a = add_param(cx, layer, a_name, a.values);
-  m.b = add_param(cx, layer, b_name, b.values);
+  m.a = cx.add_param(layer, a_name, a.values);
+  m.b = cx.add_param(layer, b_name, b.values);
   return cx.add_op(layer, m, input, cx.shape_of(input));
 }
 

@@ -205,14 +205,6 @@ void expect_count(const load::NamedArray& a, int64_t n, const char* what) {
                        "; the file's weights do not belong to this config"};
 }
 
-int add_param(Context& cx, const Layer& layer, const std::string& name, std::vector<float> data) {
-  ir::Weight w;
-  w.name = layer.name + "/" + name;
-  w.shape = {static_cast<int64_t>(data.size())};
-  w.data = std::move(data);
-  return cx.graph().add_weight(std::move(w));
-}
-
 double epsilon_of(const json& cfg) {
   auto it = cfg.find("epsilon");
   if (it == cfg.end() || it->is_null()) return 1e-3;
@@ -305,8 +297,8 @@ int lower_batch_norm(Context& cx, const Layer& layer, int input) {
     sc[c] = static_cast<float>(s);
     sh[c] = static_cast<float>((beta ? beta->data[c] : 0.0) - mean.data[c] * s);
   }
-  a.scale = add_param(cx, layer, "scale", std::move(sc));
-  a.shift = add_param(cx, layer, "shift", std::move(sh));
+  a.scale = cx.add_param(layer, "scale", std::move(sc));
+  a.shift = cx.add_param(layer, "shift", std::move(sh));
   return cx.add_op(layer, a, input, in);
 }
 
