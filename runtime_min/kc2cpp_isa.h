@@ -94,6 +94,14 @@
 #define KC2CPP_MEMCPY std::memcpy
 #endif
 
+// KC2CPP_ALWAYS_INLINE: for kernel helpers that take register blocks (vf arrays) by reference;
+// out of line, those blocks would live in memory.
+#if defined(__GNUC__)
+#define KC2CPP_ALWAYS_INLINE __attribute__((always_inline))
+#else
+#define KC2CPP_ALWAYS_INLINE
+#endif
+
 // KC2CPP_OPAQUE(r): forgets how register value r was computed, so the compiler cannot fuse the
 // product stored in r into a later add (contraction) nor reassociate across it. Emits no instruction.
 #if defined(__GNUC__)
