@@ -25,11 +25,12 @@ const std::string kNpySignature("\x93NUMPY", 6);
 
 // ---- numbers ------------------------------------------------------------------------------------
 
-double parse_number(const std::string& text, const std::string& option) {
+// `part` of the argument `text` of `option` as a finite number.
+double parse_number(const std::string& part, const std::string& text, const std::string& option) {
   double v = 0;
-  const char* end = text.data() + text.size();
-  const auto r = std::from_chars(text.data(), end, v);
-  if (text.empty() || r.ec != std::errc() || r.ptr != end || !std::isfinite(v))
+  const char* end = part.data() + part.size();
+  const auto r = std::from_chars(part.data(), end, v);
+  if (part.empty() || r.ec != std::errc() || r.ptr != end || !std::isfinite(v))
     throw UsageError(option + " '" + text + "' is not a number; write e.g. " + option + " 1/255 or " + option + " 0.5");
   return v;
 }
@@ -37,10 +38,10 @@ double parse_number(const std::string& text, const std::string& option) {
 // "A" or "A/B" -> {A, B}.
 std::pair<double, double> parse_fraction(const std::string& text, const std::string& option) {
   const size_t slash = text.find('/');
-  if (slash == std::string::npos) return {parse_number(text, option), 1.0};
-  const double b = parse_number(text.substr(slash + 1), option);
+  if (slash == std::string::npos) return {parse_number(text, text, option), 1.0};
+  const double b = parse_number(text.substr(slash + 1), text, option);
   if (b == 0) throw UsageError(option + " '" + text + "' divides by zero");
-  return {parse_number(text.substr(0, slash), option), b};
+  return {parse_number(text.substr(0, slash), text, option), b};
 }
 
 // Converts `n` elements of type T with `t` (the rules in data.h).

@@ -42,9 +42,8 @@ std::string fit_input(const data::Source& src, const ir::Shape& want, size_t k, 
   if (ir::num_elements(have) == ir::num_elements(want))
     advice = "reshape the data: " + data::shape_string(src.shape()) + " -> " + shape_with(n, want);
   else
-    advice = "the model takes samples of shape " + data::shape_string(want) + " (" +
-             std::to_string(ir::num_elements(want)) + " values), the data holds " +
-             std::to_string(ir::num_elements(have)) + " values per sample: pass the data the model was trained on";
+    advice = "the model takes " + std::to_string(ir::num_elements(want)) + " values per sample, the data holds " +
+             std::to_string(ir::num_elements(have)) + ": pass the data the model was trained on";
   throw Error(src.name() + ": samples of shape " + data::shape_string(have) + " do not fit input " + std::to_string(k) +
               " of " + model + ", which takes " + data::shape_string(want) + "; " + advice);
 }
@@ -222,12 +221,10 @@ constexpr int64_t kCheckBatch = 16;
 void eval_files(const EvalOptions& opt) {
   data::parse_transform(opt.data.scale, opt.data.offset);  // a usage error before the model is read
   std::vector<std::string> out_files;
-  for (const std::string& o : opt.outputs) {
-    data::check_output_path(data::parse_data_path(o));
-    out_files.push_back(data::parse_data_path(o).file);
-  }
+  for (const std::string& o : opt.outputs) out_files.push_back(data::parse_data_path(o).file);
   const std::vector<std::string> read = files_read(opt.model, opt.weights, opt.data.inputs);
   check_outputs(read, out_files);  // before anything is read: a bad output path fails fast
+  for (const std::string& o : opt.outputs) data::check_output_path(data::parse_data_path(o));
   Stages stages(opt.verbose);
   const ir::Graph g = compile_graph(load::load_model(opt.model, opt.weights, opt.max_memory), opt.fp);
   stages.done("load and lower " + opt.model);
