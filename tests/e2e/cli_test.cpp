@@ -329,5 +329,31 @@ TEST(CliConventions, CheckProgressBarOnATerminalOnly) {
   EXPECT_EQ(pipe.err.find("samples"), std::string::npos) << pipe.err;
 }
 
+// --fp fused built for a target without FMA: one #error that names the flags, nothing else.
+TEST(CliConventions, FusedWithoutFmaIsOneClearError) {
+#if !defined(__x86_64__)
+  GTEST_SKIP() << "SKIPPED: the default target of this host's compilers may have an FMA";
+#endif
+  const std::string dir = case_dir("fused-no-fma");
+  const RunResult gen = run({kc2cpp_bin(), fixture_path("k3/summary_walkthrough.h5"), "--fp", "fused", "-o", dir + "/m.cpp"});
+  ASSERT_EQ(gen.exit_code, 0) << gen.err;
+  int compilers = 0;
+  for (const char* cxx : {"g++", "clang++"}) {
+    if (!have_program(cxx)) continue;
+    ++compilers;
+    const RunResult r = run({cxx, "-std=c++17", "-fsyntax-only", dir + "/m.cpp"});
+    SCOPED_TRACE(cxx);
+    EXPECT_NE(r.exit_code, 0);
+    size_t errors = 0;
+    for (size_t at = 0; (at = r.err.find("error:", at)) != std::string::npos; at += 6) ++errors;
+    EXPECT_NE(r.err.find("-march=x86-64-v3"), std::string::npos) << r.err;
+    EXPECT_NE(r.err.find("--fp unfused"), std::string::npos) << r.err;
+    EXPECT_EQ(errors, 1u) << "one #error, no cascade:\n" << r.err;
+    const RunResult ok = run({cxx, "-std=c++17", "-march=x86-64-v3", "-fsyntax-only", dir + "/m.cpp"});
+    EXPECT_EQ(ok.exit_code, 0) << "with FMA it compiles:\n" << ok.err;
+  }
+  if (compilers == 0) GTEST_SKIP() << "SKIPPED: no g++ or clang++";
+}
+
 }  // namespace
 }  // namespace kc2cpp::e2e
