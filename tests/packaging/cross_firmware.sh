@@ -69,5 +69,19 @@ for run in b c d; do
   if [[ $run == d ]]; then cp "$work/d.txt" "$work/d.bits"; else outputs "$work/$run.txt" >"$work/$run.bits"; fi
   diff "$work/a.bits" "$work/$run.bits" >"$work/diff_$run.txt" || { head "$work/diff_$run.txt"; die "firmware (A) and $run differ"; }
 done
+# E. add_subdirectory() of the kc2cpp sources in the cross build: refused at once without a host
+# kc2cpp (not a failure to find the target's libhdf5), a library built with KC2CPP_EXECUTABLE.
+sub=$src/tests/packaging/projects/cross_subdir
+b=$work/subdir
+if cmake -S "$sub" -B "$b-refused" -G Ninja -DCMAKE_TOOLCHAIN_FILE="$toolchain" -DKC2CPP_SOURCE_DIR="$src" \
+  -DMODEL="$fw/model.h5" >"$b-refused.log" 2>&1; then
+  die "add_subdirectory(kc2cpp) in a cross build configured without KC2CPP_EXECUTABLE"
+fi
+tr -s " \n" "  " <"$b-refused.log" | grep -q "would build kc2cpp for the target machine" || { cat "$b-refused.log"; die "not kc2cpp's message"; }
+configure "$sub" "$b" Ninja -DCMAKE_TOOLCHAIN_FILE="$toolchain" -DKC2CPP_SOURCE_DIR="$src" -DMODEL="$fw/model.h5" \
+  -DKC2CPP_EXECUTABLE="$exe"
+build "$b" net
+log "add_subdirectory(kc2cpp) in a cross build: refused without KC2CPP_EXECUTABLE, the model library built with it"
+
 log "$(wc -l <"$work/a.bits") x $cols outputs: the same bits from A (M4F -O3), B (M4F -Os), C (host, $(head -1 "$work/c.txt" | sed 's/.*ISA path //')) and D (kc2cpp eval)"
 done_ok
