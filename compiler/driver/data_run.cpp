@@ -3,10 +3,12 @@
 
 #include <cmath>
 #include <cstdio>
+#include <cstring>
 #include <memory>
 
 #include "data/data.h"
 #include "driver/driver.h"
+#include "driver/native.h"
 #include "driver/output.h"
 #include "driver/stages.h"
 #include "error.h"
@@ -152,6 +154,13 @@ double error_epsilons(const float* ours, const float* keras, int64_t n) {
   return scale == 0 ? INFINITY : err / (std::ldexp(1.0, -23) * scale);
 }
 
+// The same float32 bits, any NaN equal to any NaN.
+bool same_bits(const float* a, const float* b, int64_t n) {
+  for (int64_t i = 0; i < n; ++i)
+    if (!(std::isnan(a[i]) && std::isnan(b[i])) && std::memcmp(&a[i], &b[i], sizeof(float)) != 0) return false;
+  return true;
+}
+
 // A reference array (labels or Keras outputs) read alongside the samples: it holds either every row
 // of the data (then sliced alike) or exactly the selected rows.
 class Reference {
@@ -274,8 +283,15 @@ CheckReport check(const CheckOptions& opt) {
   std::vector<Reference> keras;
   for (size_t k = 0; k < opt.keras.size(); ++k) keras.emplace_back(opt.keras[k], samples, out_size[k], "Keras outputs");
 
+  std::unique_ptr<NativeModel> native;
+  if (opt.native) {
+    native = std::make_unique<NativeModel>(opt.model, opt.weights, opt.fp, opt.max_memory, g);
+    stages.done("build the generated code for this machine");
+  }
+
   CheckReport r;
   r.samples = samples.count();
+  if (native) r.native_differ = 0;
   if (labels) r.correct = 0;
   if (!keras.empty()) r.agree = 0;
   Progress progress(opt.progress, r.samples);
@@ -293,6 +309,15 @@ CheckReport check(const CheckOptions& opt) {
       const auto y = eval::evaluate(g, part, static_cast<int>(m));
       for (size_t k = 0; k < ys.size(); ++k) ys[k].insert(ys[k].end(), y[k].begin(), y[k].end());
       progress.update(first - samples.start() + b + m);
+    }
+    if (native) {
+      const std::vector<std::vector<float>> zs = native->run(xs, n);
+      for (int64_t i = 0; i < n; ++i) {
+        bool same = true;
+        for (size_t k = 0; k < zs.size(); ++k)
+          same = same && same_bits(&zs[k][i * out_size[k]], &ys[k][i * out_size[k]], out_size[k]);
+        r.native_differ += !same;
+      }
     }
     if (labels) {
       const std::vector<float> l = labels->rows(first, n);
@@ -321,6 +346,12 @@ CheckReport check(const CheckOptions& opt) {
     std::snprintf(err, sizeof err, "; max error %.1f epsilons (bound %g)", r.max_epsilons, kKerasBoundEpsilons);
     r.summary += "; top-1 agreement with Keras " + percent(r.agree, r.samples) + err;
     if (!r.within_bound()) r.summary += " at sample " + std::to_string(r.worst_sample) + ": BEYOND THE BOUND";
+  }
+  if (native) {
+    r.native = native->description();
+    r.summary += "; generated code (" + r.native + ") " +
+                 (r.native_differ == 0 ? "bit-identical to the evaluator"
+                                       : "DIFFERS from the evaluator on " + std::to_string(r.native_differ) + " samples");
   }
   return r;
 }

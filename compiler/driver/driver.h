@@ -68,6 +68,7 @@ struct CheckOptions {
   uint64_t max_memory = 0;
   bool verbose = false;
   bool progress = false;  // a progress bar on stderr (main.cpp: only when stderr is a terminal)
+  bool native = false;    // also build the generated code for this machine and compare its bits (driver/native.h)
 };
 // The bound of README "Agreement with Keras", in float32 epsilons of the sample's largest |Keras output|.
 inline constexpr double kKerasBoundEpsilons = 100;
@@ -77,8 +78,11 @@ struct CheckReport {
   int64_t agree = -1;          // samples with the same top-1 class as Keras (output 0); -1 without Keras outputs
   double max_epsilons = 0;     // max over samples and outputs of max|ours - keras| / (2^-23 max|keras|)
   int64_t worst_sample = -1;   // where max_epsilons is reached (data row number)
+  int64_t native_differ = -1;  // --native: samples where the generated code's bits differ from the evaluator's
+  std::string native;          // --native: how the generated code was built ("c++ -O2 -march=native, ISA path avx2")
   std::string summary;         // the one line `kc2cpp check` prints
   bool within_bound() const { return max_epsilons <= kKerasBoundEpsilons; }
+  bool ok() const { return within_bound() && native_differ <= 0; }
 };
 // Runs every sample through the reference evaluator and compares with the labels and Keras's outputs.
 CheckReport check(const CheckOptions& opt);

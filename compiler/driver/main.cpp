@@ -163,6 +163,9 @@ int main(int argc, char** argv) {
   add_data(*check, copt.data, check_end);
   check->add_option("--labels", copt.labels, "true classes: ids (N,) or (N, 1), or one-hot (N, C); for output 0")
       ->option_text("DATA");
+  check->add_flag("--native", copt.native,
+                  "also build the generated code for this machine ($CXX or c++, -O2 -march=native), run it on "
+                  "every sample and require the evaluator's bits");
   check->add_option("--keras", copt.keras,
                     "Keras's outputs on the same samples (model.predict), one per model output; all rows of the data "
                     "or just the selected ones")
@@ -192,6 +195,12 @@ int main(int argc, char** argv) {
       copt.progress = ::isatty(STDERR_FILENO) != 0;
       const kc2cpp::driver::CheckReport r = kc2cpp::driver::check(copt);
       std::printf("%s\n", r.summary.c_str());
+      if (r.native_differ > 0) {
+        std::fprintf(stderr, "kc2cpp: error: %s: the generated code built with %s gives other bits than the "
+                             "reference evaluator on %lld samples; please report this as a kc2cpp bug\n",
+                     copt.model.c_str(), r.native.c_str(), static_cast<long long>(r.native_differ));
+        return 1;
+      }
       if (!r.within_bound()) {
         std::fprintf(stderr, "kc2cpp: error: %s: sample %lld differs from Keras by %.1f float32 epsilons of its largest "
                              "output, beyond the bound of %g (README, 'Agreement with Keras')\n",

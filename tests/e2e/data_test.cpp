@@ -220,6 +220,29 @@ TEST(DataCheck, BeyondTheBoundExitsOne) {
   EXPECT_NE(r.err.find("kc2cpp: error: " + mnist(".h5") + ": sample "), std::string::npos) << r.err;
 }
 
+// check --native: the generated code built for this machine gives the evaluator's bits; a compiler
+// that fails is reported and leaves no temporary folder.
+TEST(DataCheck, NativeBuildHasTheEvaluatorsBits) {
+  const Fixture* f = find_fixture("k3/dense_relu_softmax");
+  if (f == nullptr) GTEST_SKIP() << "SKIPPED: k3/dense_relu_softmax not selected";
+  if (!have_program("c++")) GTEST_SKIP() << "SKIPPED: no c++ on the PATH";
+  const auto temporaries = [] {
+    size_t n = 0;
+    for (const std::string& name : list_dir("/tmp")) n += name.rfind("kc2cpp-check-", 0) == 0;
+    return n;
+  };
+  const size_t before = temporaries();
+  const RunResult r = kc2cpp({"check", f->h5(), "--input", f->input(0), "--keras", f->keras_output(0), "--native"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("generated code (c++ -O2 -march=native, ISA path "), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("bit-identical to the evaluator"), std::string::npos) << r.out;
+  std::printf("[ data     ] %s", r.out.c_str());
+  const RunResult bad = run({"env", "CXX=false", kc2cpp_bin(), "check", f->h5(), "--input", f->input(0), "--native"});
+  EXPECT_EQ(bad.exit_code, 1) << bad.err;
+  EXPECT_NE(bad.err.find("--native: 'false' could not build the generated code"), std::string::npos) << bad.err;
+  EXPECT_LE(temporaries(), before) << "a kc2cpp-check-* folder was left in /tmp";
+}
+
 // ---- refusals ---------------------------------------------------------------------------------
 
 struct Refusal {
