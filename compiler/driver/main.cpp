@@ -13,6 +13,7 @@
 #include <CLI/CLI.hpp>
 
 #include "driver/driver.h"
+#include "driver/stages.h"
 #include "error.h"
 
 namespace {
@@ -182,7 +183,9 @@ int main(int argc, char** argv) {
     const bool verbose = top.verbose;
     if (*inspect) {
       refuse_top_options(app, *inspect);
+      kc2cpp::driver::Stages stages(verbose || ins.verbose);
       std::fputs(kc2cpp::driver::inspect(ins.model, ins.weights, max_memory(ins.max_memory_gb)).c_str(), stdout);
+      stages.done("inspect " + ins.model);
     } else if (*eval) {
       refuse_top_options(app, *eval);
       eopt.model = ev.model, eopt.weights = ev.weights, eopt.fp = fp_mode(ev.fp);

@@ -243,6 +243,40 @@ TEST(DataCheck, NativeBuildHasTheEvaluatorsBits) {
   EXPECT_LE(temporaries(), before) << "a kc2cpp-check-* folder was left in /tmp";
 }
 
+// Streaming: checking a file of a million samples (20 MB of uint8, 80 MB as float32) takes about
+// as much memory as checking 24 (the chunks are 4 MiB of float32); peak RSS by /usr/bin/time.
+TEST(DataCheck, BigFileIsStreamed) {
+  const Fixture* f = find_fixture("k3/dense_relu_softmax");
+  if (f == nullptr) GTEST_SKIP() << "SKIPPED: k3/dense_relu_softmax not selected";
+  if (!have_program("/usr/bin/time")) GTEST_SKIP() << "SKIPPED: /usr/bin/time is not installed";
+  const std::string dir = case_dir("rss");
+  const int64_t width = 20, n = 1000000;
+  {
+    std::vector<uint8_t> x(static_cast<size_t>(n * width));
+    std::mt19937 rng(60000);
+    for (uint8_t& v : x) v = static_cast<uint8_t>(rng() & 0xff);
+    const hsize_t dims[2] = {static_cast<hsize_t>(n), static_cast<hsize_t>(width)};
+    const hid_t file = H5Fcreate((dir + "/big.h5").c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
+    const hid_t space = H5Screate_simple(2, dims, nullptr);
+    const hid_t dset = H5Dcreate2(file, "/x", H5T_STD_U8LE, space, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+    ASSERT_GE(H5Dwrite(dset, H5T_NATIVE_UINT8, H5S_ALL, H5S_ALL, H5P_DEFAULT, x.data()), 0);
+    H5Dclose(dset), H5Sclose(space), H5Fclose(file);
+  }
+  const auto peak_kib = [&](const std::string& input) {
+    const RunResult r = run({"/usr/bin/time", "-f", "peak %M", kc2cpp_bin(), "check", f->h5(), "--input", input,
+                             "--scale", "1/255"});
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    const size_t at = r.err.rfind("peak ");
+    return at == std::string::npos ? int64_t{-1} : std::stoll(r.err.substr(at + 5));
+  };
+  const int64_t small = peak_kib(f->input(0)), big = peak_kib(dir + "/big.h5:/x");
+  ASSERT_GT(small, 0);
+  std::printf("[ data     ] peak RSS: %lld KiB for 20 samples, %lld KiB for %lld samples (%lld KiB as float32)\n",
+              static_cast<long long>(small), static_cast<long long>(big), static_cast<long long>(n),
+              static_cast<long long>(n * width * 4 / 1024));
+  EXPECT_LT(big - small, n * width * 4 / 1024 / 4) << "the data must not be held whole";
+}
+
 // ---- refusals ---------------------------------------------------------------------------------
 
 struct Refusal {
