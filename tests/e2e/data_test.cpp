@@ -243,6 +243,17 @@ TEST(DataCheck, NativeBuildHasTheEvaluatorsBits) {
   EXPECT_LE(temporaries(), before) << "a kc2cpp-check-* folder was left in /tmp";
 }
 
+// float32 data with --scale: float32 arithmetic, as numpy computes x * 0.1 / 3 on a float32 array
+// (the fixture generator checks that float64 arithmetic would give other bits).
+TEST(DataEval, Float32DataScaledInFloat32) {
+  const std::string dir = case_dir("f32");
+  const RunResult r = kc2cpp({"eval", mnist(".h5"), "--input", data_h5() + ":/image_f32", "--scale", "0.1/3", "--output",
+                              dir + "/y.npy"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const Array want = evaluate(mnist(".h5"), read_h5(data_h5(), "scaled/image_f32"));
+  EXPECT_EQ(compare_bits(read_npy(dir + "/y.npy").data, want.data, "float32 * 0.1 / 3"), "");
+}
+
 // Streaming: checking a file of a million samples (20 MB of uint8, 80 MB as float32) takes about
 // as much memory as checking 24 (the chunks are 4 MiB of float32); peak RSS by /usr/bin/time.
 TEST(DataCheck, BigFileIsStreamed) {
@@ -299,7 +310,7 @@ TEST(DataErrors, NameTheFileAndLeaveNoOutput) {
       {"truncated HDF5", {"--input", dir + "/cut.h5:/image"}, 1, {dir + "/cut.h5"}},
       {"missing file", {"--input", dir + "/none.h5:/image"}, 1, {dir + "/none.h5", "cannot open"}},
       {"end beyond the data", {"--input", h5 + ":/image", "--end", "25"}, 1, {h5 + ":/image", "has 24 samples"}},
-      {"HDF5 file without a dataset", {"--input", h5}, 2, {"name the dataset", "/image, /image_channels, /keras, /label", "--help"}},
+      {"HDF5 file without a dataset", {"--input", h5}, 2, {"name the dataset", "/image, /image_channels, /image_f32, /keras, /label", "--help"}},
       {"malformed --scale", {"--input", h5 + ":/image", "--scale", "1/x"}, 2, {"--scale '1/x' is not a number", "--help"}},
       {"output HDF5 without a dataset", {"--input", h5 + ":/image", "--output", out + "/y.h5"}, 2, {"name the dataset", "--help"}},
   };
