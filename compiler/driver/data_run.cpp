@@ -134,6 +134,9 @@ int64_t predicted_class(const float* y, int64_t n) {
   return best;
 }
 
+// A label value as a class id; -1 (no class) for NaN, infinities and values beyond any class count.
+int64_t class_id(float v) { return std::isfinite(v) && std::fabs(v) < 1e9f ? static_cast<int64_t>(v) : -1; }
+
 // max|ours - keras| of one sample in float32 epsilons of max|keras| (README "Agreement with Keras").
 // NaN against NaN agrees; NaN against a number, or any error where Keras is all zero, is infinite.
 double error_epsilons(const float* ours, const float* keras, int64_t n) {
@@ -323,7 +326,7 @@ CheckReport check(const CheckOptions& opt) {
       const std::vector<float> l = labels->rows(first, n);
       const int64_t w = labels->source().row_size();
       for (int64_t i = 0; i < n; ++i) {
-        const int64_t truth = w == 1 ? static_cast<int64_t>(l[i]) : predicted_class(&l[i * w], w);
+        const int64_t truth = w != 1 ? predicted_class(&l[i * w], w) : class_id(l[i]);
         r.correct += predicted_class(&ys[0][i * out_size[0]], out_size[0]) == truth;
       }
     }

@@ -7,6 +7,7 @@
 // compiling and are refused there, never ignored; -v (stage times) is the exception.
 #include <unistd.h>
 
+#include <cctype>
 #include <cstdio>
 #include <exception>
 
@@ -131,7 +132,7 @@ int main(int argc, char** argv) {
       ->option_text("FILE");
   app.add_option("--header", opt.header, "also write the API as a header; the source then includes it")
       ->option_text("FILE");
-  app.add_option("--name", opt.name, "namespace of the generated API (default: from the output file name)")
+  app.add_option("--name", opt.name, "namespace of the generated API (default: from the output file name; with -o -, the model's)")
       ->option_text("NAME");
 
   CLI::App* inspect = app.add_subcommand("inspect", "print the model summary, parameter counts and arena size");
