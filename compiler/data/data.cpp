@@ -282,28 +282,30 @@ class Hdf5Source : public Source {
 
 // ---- writing ------------------------------------------------------------------------------------
 
-std::string encode_hdf5(const DataPath& path, const std::vector<int64_t>& shape, const std::vector<float>& data) {
+std::string encode_hdf5(const std::string& name, const std::vector<OutputArray>& arrays) {
   load::h5::silence_errors();
-  const auto check = [&](bool ok, const char* what) {
-    if (!ok) fail(path.display(), std::string("cannot ") + what + hdf5_reason());
+  const auto check = [&](bool ok, const std::string& what) {
+    if (!ok) fail(name, "cannot " + what + hdf5_reason());
   };
   Handle fapl(H5Pcreate(H5P_FILE_ACCESS), H5Pclose);
   check(fapl.valid() && H5Pset_fapl_core(fapl.get(), 1 << 20, 0) >= 0, "prepare the HDF5 file");  // in memory only
   Handle file(H5Fcreate("kc2cpp-output-in-memory.h5", H5F_ACC_TRUNC, H5P_DEFAULT, fapl.get()), H5Fclose);
   check(file.valid(), "create the HDF5 file");
-  std::vector<hsize_t> dims(shape.begin(), shape.end());
-  Handle space(H5Screate_simple(static_cast<int>(dims.size()), dims.data(), nullptr), H5Sclose);
   Handle lcpl(H5Pcreate(H5P_LINK_CREATE), H5Pclose);
   Handle dcpl(H5Pcreate(H5P_DATASET_CREATE), H5Pclose);
-  check(space.valid() && lcpl.valid() && dcpl.valid() && H5Pset_create_intermediate_group(lcpl.get(), 1) >= 0 &&
+  check(lcpl.valid() && dcpl.valid() && H5Pset_create_intermediate_group(lcpl.get(), 1) >= 0 &&
             H5Pset_obj_track_times(dcpl.get(), 0) >= 0,
-        "prepare the dataset");
-  Handle dset(H5Dcreate2(file.get(), path.dataset.c_str(), H5T_IEEE_F32LE, space.get(), lcpl.get(), dcpl.get(),
-                         H5P_DEFAULT),
-              H5Dclose);
-  check(dset.valid(), "create the dataset");
-  check(H5Dwrite(dset.get(), H5T_NATIVE_FLOAT, H5S_ALL, H5S_ALL, H5P_DEFAULT, data.data()) >= 0, "write the dataset");
-  dset.reset();
+        "prepare the datasets");
+  for (const OutputArray& a : arrays) {
+    std::vector<hsize_t> dims(a.shape.begin(), a.shape.end());
+    Handle space(H5Screate_simple(static_cast<int>(dims.size()), dims.data(), nullptr), H5Sclose);
+    Handle dset(H5Dcreate2(file.get(), a.dataset.c_str(), H5T_IEEE_F32LE, space.get(), lcpl.get(), dcpl.get(),
+                           H5P_DEFAULT),
+                H5Dclose);
+    check(space.valid() && dset.valid(), "create the dataset " + a.dataset);
+    check(H5Dwrite(dset.get(), H5T_NATIVE_FLOAT, H5S_ALL, H5S_ALL, H5P_DEFAULT, a.data->data()) >= 0,
+          "write the dataset " + a.dataset);
+  }
   check(H5Fflush(file.get(), H5F_SCOPE_GLOBAL) >= 0, "finish the HDF5 file");
   const ssize_t size = H5Fget_file_image(file.get(), nullptr, 0);
   check(size > 0, "finish the HDF5 file");
@@ -385,10 +387,12 @@ void check_output_path(const DataPath& path) {
                      ":/y (or write a .npy file)");
 }
 
-std::string encode_array(const DataPath& path, const std::vector<int64_t>& shape, const std::vector<float>& data) {
-  check_output_path(path);
-  if (!path.dataset.empty()) return encode_hdf5(path, shape, data);
-  return load::encode_npy(path.file, {shape, data});
+std::string encode_file(const std::string& file, const std::vector<OutputArray>& arrays) {
+  if (arrays.size() == 1 && arrays[0].dataset.empty()) {
+    check_output_path({file, ""});
+    return load::encode_npy(file, {arrays[0].shape, *arrays[0].data});
+  }
+  return encode_hdf5(file, arrays);
 }
 
 }  // namespace kc2cpp::data

@@ -74,11 +74,18 @@ class Source {
 // "(60000, 28, 28)" as numpy prints shapes.
 std::string shape_string(const std::vector<int64_t>& shape);
 
-// The bytes of a file holding one float32 array: numpy.save's bytes for a .npy path, or a new HDF5
-// file with the array as `path.dataset` (intermediate groups created; no timestamps: the same data
-// gives the same bytes). Throws UsageError for an HDF5 path without a dataset.
-std::string encode_array(const DataPath& path, const std::vector<int64_t>& shape, const std::vector<float>& data);
-// Throws encode_array's UsageError now, before any work is done.
+// A float32 array to write: `dataset` as in DataPath ("" for a .npy file).
+struct OutputArray {
+  std::string dataset;
+  std::vector<int64_t> shape;
+  const std::vector<float>* data;
+};
+// The bytes of `file` holding the arrays: numpy.save's bytes for a .npy file (one array, no
+// dataset), or a new HDF5 file with each array as its dataset (intermediate groups created; no
+// timestamps: the same data gives the same bytes).
+std::string encode_file(const std::string& file, const std::vector<OutputArray>& arrays);
+// Throws UsageError for an output path encode_file cannot write: an HDF5 file (by its extension)
+// without a dataset.
 void check_output_path(const DataPath& path);
 
 }  // namespace kc2cpp::data

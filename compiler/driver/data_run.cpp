@@ -225,6 +225,29 @@ std::string percent(int64_t part, int64_t whole) {
   return buf;
 }
 
+// eval's outputs by file: datasets of one HDF5 file together (model outputs k, in order); a .npy
+// file, or a file given both with and without a dataset, alone (check_outputs then refuses the repeat).
+struct OutputGroup {
+  std::string file;
+  std::vector<size_t> outputs;
+};
+std::vector<OutputGroup> group_outputs(const std::vector<std::string>& outputs) {
+  std::vector<OutputGroup> groups;
+  for (size_t k = 0; k < outputs.size(); ++k) {
+    const data::DataPath path = data::parse_data_path(outputs[k]);
+    OutputGroup* same = nullptr;
+    for (OutputGroup& o : groups)
+      if (!path.dataset.empty() && o.file == path.file && !data::parse_data_path(outputs[o.outputs[0]]).dataset.empty())
+        same = &o;
+    for (size_t j : same ? same->outputs : std::vector<size_t>{})
+      if (data::parse_data_path(outputs[j]).dataset == path.dataset)
+        throw UsageError(outputs[k] + ": given for two model outputs; pass a different dataset for each");
+    if (same) same->outputs.push_back(k);
+    else groups.push_back({path.file, {k}});
+  }
+  return groups;
+}
+
 // Rows evaluated per call while checking: small enough for a smooth progress bar.
 constexpr int64_t kCheckBatch = 16;
 
@@ -232,8 +255,9 @@ constexpr int64_t kCheckBatch = 16;
 
 void eval_files(const EvalOptions& opt) {
   data::parse_transform(opt.data.scale, opt.data.offset);  // a usage error before the model is read
+  const std::vector<OutputGroup> groups = group_outputs(opt.outputs);
   std::vector<std::string> out_files;
-  for (const std::string& o : opt.outputs) out_files.push_back(data::parse_data_path(o).file);
+  for (const OutputGroup& o : groups) out_files.push_back(o.file);
   const std::vector<std::string> read = files_read(opt.model, opt.weights, opt.data.inputs);
   check_outputs(read, out_files);  // before anything is read: a bad output path fails fast
   for (const std::string& o : opt.outputs) data::check_output_path(data::parse_data_path(o));
@@ -252,12 +276,15 @@ void eval_files(const EvalOptions& opt) {
   }
   stages.done("evaluate " + std::to_string(samples.count()) + " samples");
   std::vector<OutputFile> files;
-  for (size_t k = 0; k < opt.outputs.size(); ++k) {
-    const data::DataPath path = data::parse_data_path(opt.outputs[k]);
-    std::vector<int64_t> shape = {samples.count()};
-    for (int64_t d : g.tensors[g.outputs[k]].shape) shape.push_back(d);
-    files.push_back({path.file, data::encode_array(path, shape, ys[k])});
-    std::vector<float>().swap(ys[k]);
+  for (const OutputGroup& group : groups) {
+    std::vector<data::OutputArray> arrays;
+    for (size_t k : group.outputs) {
+      std::vector<int64_t> shape = {samples.count()};
+      for (int64_t d : g.tensors[g.outputs[k]].shape) shape.push_back(d);
+      arrays.push_back({data::parse_data_path(opt.outputs[k]).dataset, shape, &ys[k]});
+    }
+    files.push_back({group.file, data::encode_file(group.file, arrays)});
+    for (size_t k : group.outputs) std::vector<float>().swap(ys[k]);
   }
   write_outputs(read, files);
   stages.done("write");

@@ -148,7 +148,8 @@ int main(int argc, char** argv) {
   int64_t eval_end = -1;
   add_data(*eval, eopt.data, eval_end);
   eval->add_option("--output", eopt.outputs,
-                   "float32 results: a .npy file or an HDF5 dataset in a new file (preds.h5:/y); one per model output")
+                   "float32 results: a .npy file or an HDF5 dataset in a new file (preds.h5:/y; several datasets may share "
+                   "a file); one per model output")
       ->option_text("DATA")
       ->required();
 

@@ -243,6 +243,26 @@ TEST(DataCheck, NativeBuildHasTheEvaluatorsBits) {
   EXPECT_LE(temporaries(), before) << "a kc2cpp-check-* folder was left in /tmp";
 }
 
+// A model with two inputs and three outputs: two outputs as datasets of one HDF5 file, one .npy;
+// each the committed golden (the reference evaluator's bits).
+TEST(DataEval, SeveralOutputsInOneHdf5File) {
+  const Fixture* f = find_fixture("k3/graph_multi_io");
+  if (f == nullptr) GTEST_SKIP() << "SKIPPED: k3/graph_multi_io not selected";
+  const std::string dir = case_dir("multi-io");
+  const RunResult r = kc2cpp({"eval", f->h5(), "--input", f->input(0), "--input", f->input(1), "--output",
+                              dir + "/y.h5:/first", "--output", dir + "/y.npy", "--output", dir + "/y.h5:/more/third"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(list_dir(dir), (std::vector<std::string>{"y.h5", "y.npy"}));
+  EXPECT_EQ(compare_bits(read_h5(dir + "/y.h5", "first").data, read_npy(f->golden_output(0)).data, "output 0"), "");
+  EXPECT_EQ(compare_bits(read_npy(dir + "/y.npy").data, read_npy(f->golden_output(1)).data, "output 1"), "");
+  EXPECT_EQ(compare_bits(read_h5(dir + "/y.h5", "more/third").data, read_npy(f->golden_output(2)).data, "output 2"), "");
+  const RunResult twice = kc2cpp({"eval", f->h5(), "--input", f->input(0), "--input", f->input(1), "--output",
+                                  dir + "/z.h5:/y", "--output", dir + "/z.npy", "--output", dir + "/z.h5:/y"});
+  EXPECT_EQ(twice.exit_code, 2) << twice.err;
+  EXPECT_NE(twice.err.find("z.h5:/y: given for two model outputs"), std::string::npos) << twice.err;
+  EXPECT_FALSE(file_exists(dir + "/z.h5") || file_exists(dir + "/z.npy"));
+}
+
 // float32 data with --scale: float32 arithmetic, as numpy computes x * 0.1 / 3 on a float32 array
 // (the fixture generator checks that float64 arithmetic would give other bits).
 TEST(DataEval, Float32DataScaledInFloat32) {
