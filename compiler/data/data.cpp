@@ -20,6 +20,7 @@ namespace {
 
 [[noreturn]] void fail(const std::string& name, const std::string& what) { throw Error(name + ": " + what); }
 
+constexpr int64_t kMaxRowValues = int64_t{1} << 31;
 const std::string kHdf5Signature("\x89HDF\r\n\x1a\n", 8);
 const std::string kNpySignature("\x93NUMPY", 6);
 
@@ -364,6 +365,13 @@ std::unique_ptr<Source> Source::open(const std::string& arg) {
   if (src->shape_.empty())
     fail(src->name_, "is a 0-d array; kc2cpp reads samples along a first axis: store shape (N, ...)");
   if (src->rows() == 0) fail(src->name_, "has no samples (shape " + shape_string(src->shape_) + ")");
+  int64_t per_row = 1;  // checked here once: row_size() needs no overflow check
+  for (size_t i = 1; i < src->shape_.size(); ++i) {
+    if (src->shape_[i] <= 0) fail(src->name_, "has empty samples (shape " + shape_string(src->shape_) + ")");
+    if (src->shape_[i] > kMaxRowValues / per_row)
+      fail(src->name_, "has samples of more than 2^31 values (shape " + shape_string(src->shape_) + ")");
+    per_row *= src->shape_[i];
+  }
   return src;
 }
 

@@ -55,7 +55,7 @@ class Source {
   const std::vector<int64_t>& shape() const { return shape_; }  // at least one axis
   ElementType type() const { return type_; }
   int64_t rows() const { return shape_[0]; }
-  int64_t row_size() const;  // elements per sample
+  int64_t row_size() const;  // elements per sample (open() refuses more than 2^31)
 
   // Rows [begin, end) in C order, converted to float32: (end - begin) * row_size() values into `out`.
   void read(int64_t begin, int64_t end, const Transform& t, float* out);
