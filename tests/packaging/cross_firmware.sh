@@ -5,7 +5,8 @@
 #   B. Cortex-M4F, Unix Makefiles, -Os, cmake/kc2cppFunctions.cmake from the source tree + KC2CPP_EXECUTABLE;
 #   E. Cortex-M3 (mps2-an385, no FPU: soft-float), Ninja, -Os, the installed package;
 # plus the same program built for the host (C) and the reference evaluator, `kc2cpp eval` (D).
-# The outputs of A, B, C, D and E must be the same bits. The firmware must not link malloc. For each
+# The outputs of A, B, C, D and E must be the same bits. F: add_subdirectory() of the kc2cpp sources
+# in a cross build is refused without a host kc2cpp and builds the model library with one. The firmware must not link malloc. For each
 # cross build it prints the flash bytes of the model's own code (the functions of its namespace:
 # predict and the kernels it calls), of its weights against the parameter bytes, and of libgcc's
 # soft-float routines, and the SysTick ticks per predict (qemu -icount shift=0: 40 instructions
@@ -103,5 +104,19 @@ for run in b c d e; do
   if [[ $run == d ]]; then cp "$work/d.txt" "$work/d.bits"; else outputs "$work/$run.txt" >"$work/$run.bits"; fi
   diff "$work/a.bits" "$work/$run.bits" >"$work/diff_$run.txt" || { head "$work/diff_$run.txt"; die "firmware (A) and $run differ"; }
 done
+# F. add_subdirectory() of the kc2cpp sources in the cross build: refused at once without a host
+# kc2cpp (not a failure to find the target's libhdf5), a library built with KC2CPP_EXECUTABLE.
+sub=$src/tests/packaging/projects/cross_subdir
+b=$work/subdir
+if cmake -S "$sub" -B "$b-refused" -G Ninja -DCMAKE_TOOLCHAIN_FILE="$toolchain" -DKC2CPP_SOURCE_DIR="$src" \
+  -DMODEL="$fw/model.h5" >"$b-refused.log" 2>&1; then
+  die "add_subdirectory(kc2cpp) in a cross build configured without KC2CPP_EXECUTABLE"
+fi
+tr -s " \n" "  " <"$b-refused.log" | grep -q "would build kc2cpp for the target machine" || { cat "$b-refused.log"; die "not kc2cpp's message"; }
+configure "$sub" "$b" Ninja -DCMAKE_TOOLCHAIN_FILE="$toolchain" -DKC2CPP_SOURCE_DIR="$src" -DMODEL="$fw/model.h5" \
+  -DKC2CPP_EXECUTABLE="$exe"
+build "$b" net
+log "add_subdirectory(kc2cpp) in a cross build: refused without KC2CPP_EXECUTABLE, the model library built with it"
+
 log "$(wc -l <"$work/a.bits") x $cols outputs: the same bits from A (M4F -O3), B (M4F -Os), C (host, $(head -1 "$work/c.txt" | sed 's/.*ISA path //')), D (kc2cpp eval) and E (M3 soft-float -Os)"
 done_ok
