@@ -113,7 +113,9 @@ TEST(DataEval, EveryLayoutAndTypeGivesTheReferenceBits) {
     EXPECT_EQ(compare_bits(got.data, want.data, c.what), "");
     const bool noted = r.err.find("kc2cpp: note: ") == 0 && r.err.find("(24, 28, 28) read as (24, 28, 28, 1)") != std::string::npos;
     EXPECT_EQ(noted, c.note) << r.err;
-    if (!c.note) EXPECT_EQ(r.err, "");
+    if (!c.note) {
+      EXPECT_EQ(r.err, "");
+    }
     EXPECT_LE(worst_epsilons(got, read_h5(data_h5(), "keras")), 100.0);
   }
   std::printf("[ data     ] 4 layouts and types of the same images give the reference evaluator's bits\n");
