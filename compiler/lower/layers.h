@@ -54,6 +54,9 @@ int lower_resizing(Context&, const Layer&, int input);
 // a per-sample shape `in` (output axis k is input axis perm[k]), and the permuted shape.
 ir::PermuteAttrs make_permute(const ir::Shape& in, const std::vector<int>& perm);
 ir::Shape permuted(const ir::Shape& in, const std::vector<int>& perm);
+// Whether a layer's data_format is "channels_first" (false for "channels_last" or none; other
+// values are a LayerProblem).
+bool channels_first(const json& cfg);
 
 // layers_merge.cpp
 std::vector<int> lower_merge(Context&, const Layer&, const std::vector<int>& inputs);  // Add, Subtract, Multiply, Average, Maximum, Minimum

@@ -1,6 +1,7 @@
 // Convolution and pooling layers: Conv1D/2D (valid/same/causal, strides, dilation, groups),
 // DepthwiseConv1D/2D, SeparableConv1D/2D, Conv1DTranspose/2DTranspose, Max/AveragePooling1D/2D,
-// Global{Max,Average}Pooling1D/2D. channels_last only. 1-D layers are the 2-D ops with H = 1.
+// Global{Max,Average}Pooling1D/2D. channels_last ops: channels_first layers run between two Permutes
+// (via_channels_last). 1-D layers are the 2-D ops with H = 1.
 // Every geometry (output sizes, padding offsets) is resolved here, once; the op semantics and
 // their reduction order are documented in ir/ops_conv.h.
 #include <algorithm>
@@ -19,12 +20,23 @@ int spatial_rank(const Layer& layer) {
   throw LayerProblem{"only 1-D and 2-D convolution and pooling layers are supported"};
 }
 
-void require_channels_last(const json& cfg) {
-  auto it = cfg.find("data_format");
-  if (it == cfg.end() || it->is_null()) return;
-  if (!it->is_string() || it->get<std::string>() != "channels_last")
-    throw LayerProblem{"data_format=" + it->dump() + " is not supported (kc2cpp compiles channels_last "
-                       "models only); rebuild the model with data_format='channels_last'"};
+// data_format="channels_first": `fn`, the channels_last lowering of the same layer, between two
+// Permutes: channels moved last, and the output's last axis moved back to the front (a global
+// pooling without keepdims has no axis to move back).
+int via_channels_last(Context& cx, const Layer& layer, int input, int (*fn)(Context&, const Layer&, int)) {
+  json cfg = *layer.config;
+  cfg["data_format"] = "channels_last";
+  Layer last = layer;
+  last.config = &cfg;
+  const ir::Shape in = cx.shape_of(input);
+  const int rank = static_cast<int>(in.size());
+  std::vector<int> to_last, to_front = {rank - 1};
+  for (int i = 1; i < rank; ++i) to_last.push_back(i), to_front.push_back(i - 1);
+  to_last.push_back(0);
+  const int t = fn(cx, last, cx.add_op(layer, make_permute(in, to_last), input, permuted(in, to_last)));
+  const ir::Shape out = cx.shape_of(t);
+  if (static_cast<int>(out.size()) != rank) return t;
+  return cx.add_op(layer, make_permute(out, to_front), t, permuted(out, to_front));
 }
 
 // A Keras int-or-tuple option (kernel_size, strides, dilation_rate, pool_size, ...) as `rank`
@@ -126,7 +138,6 @@ ir::ConvGeom input_geom(const ir::Shape& in, int rank) {
 // kernel_size or pool_size; pooling strides default (missing or null) to the pool size.
 ir::ConvGeom window_geom(const Layer& layer, const ir::Shape& in, int rank, const char* window_key, bool pooling) {
   const json& cfg = *layer.config;
-  require_channels_last(cfg);
   ir::ConvGeom g = input_geom(in, rank);
   const std::vector<int64_t> k = spatial_ints(cfg, window_key, rank);
   const bool default_strides = pooling && (!cfg.contains("strides") || cfg["strides"].is_null());
@@ -206,6 +217,7 @@ int depthwise(Context& cx, const Layer& layer, int input, ir::ConvGeom g, int ra
 }  // namespace
 
 int lower_conv(Context& cx, const Layer& layer, int input) {
+  if (channels_first(*layer.config)) return via_channels_last(cx, layer, input, lower_conv);
   const json& cfg = *layer.config;
   const int rank = spatial_rank(layer);
   ir::ConvGeom g = window_geom(layer, cx.shape_of(input), rank, "kernel_size", false);
@@ -240,6 +252,7 @@ int lower_conv(Context& cx, const Layer& layer, int input) {
 }
 
 int lower_depthwise_conv(Context& cx, const Layer& layer, int input) {
+  if (channels_first(*layer.config)) return via_channels_last(cx, layer, input, lower_depthwise_conv);
   const json& cfg = *layer.config;
   const int rank = spatial_rank(layer);
   const ir::ConvGeom g = window_geom(layer, cx.shape_of(input), rank, "kernel_size", false);
@@ -252,6 +265,7 @@ int lower_depthwise_conv(Context& cx, const Layer& layer, int input) {
 // SeparableConv = depthwise (no bias, linear) then a pointwise 1x1 convolution with the bias and
 // the activation, which is a Dense on the last axis (DenseAttrs: its own documented order).
 int lower_separable_conv(Context& cx, const Layer& layer, int input) {
+  if (channels_first(*layer.config)) return via_channels_last(cx, layer, input, lower_separable_conv);
   const json& cfg = *layer.config;
   const int rank = spatial_rank(layer);
   const ir::ConvGeom g = window_geom(layer, cx.shape_of(input), rank, "kernel_size", false);
@@ -276,9 +290,9 @@ int lower_separable_conv(Context& cx, const Layer& layer, int input) {
 }
 
 int lower_conv_transpose(Context& cx, const Layer& layer, int input) {
+  if (channels_first(*layer.config)) return via_channels_last(cx, layer, input, lower_conv_transpose);
   const json& cfg = *layer.config;
   const int rank = spatial_rank(layer);
-  require_channels_last(cfg);
   ir::ConvGeom g = input_geom(cx.shape_of(input), rank);
   const std::vector<int64_t> k = spatial_ints(cfg, "kernel_size", rank);
   const std::vector<int64_t> s = spatial_ints(cfg, "strides", rank, 1);
@@ -329,6 +343,7 @@ int lower_conv_transpose(Context& cx, const Layer& layer, int input) {
 }
 
 int lower_pooling(Context& cx, const Layer& layer, int input) {
+  if (channels_first(*layer.config)) return via_channels_last(cx, layer, input, lower_pooling);
   const int rank = spatial_rank(layer);
   ir::ConvGeom g = window_geom(layer, cx.shape_of(input), rank, "pool_size", true);
   g.out_c = g.in_c;
@@ -340,9 +355,9 @@ int lower_pooling(Context& cx, const Layer& layer, int input) {
 }
 
 int lower_global_pooling(Context& cx, const Layer& layer, int input) {
+  if (channels_first(*layer.config)) return via_channels_last(cx, layer, input, lower_global_pooling);
   const json& cfg = *layer.config;
   const int rank = spatial_rank(layer);
-  require_channels_last(cfg);
   const ir::ConvGeom g = input_geom(cx.shape_of(input), rank);
   cx.weights(layer, 0);
   ir::GlobalPoolAttrs attrs;

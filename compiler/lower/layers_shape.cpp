@@ -40,14 +40,6 @@ std::vector<int> axes_of(const json& v, size_t rank) {
 
 bool contiguous(const std::vector<int>& axes) { return axes.back() - axes.front() + 1 == static_cast<int>(axes.size()); }
 
-bool channels_first(const json& cfg) {
-  auto it = cfg.find("data_format");
-  if (it == cfg.end() || it->is_null()) return false;
-  if (!it->is_string()) throw LayerProblem{"data_format is not a string"};
-  const std::string f = it->get<std::string>();
-  if (f != "channels_last" && f != "channels_first") throw LayerProblem{"data_format '" + f + "' is not known"};
-  return f == "channels_first";
-}
 
 // 1, 2 or 3 from the class name's "1D"/"2D"/"3D".
 size_t spatial_rank(const Layer& layer) {
@@ -237,6 +229,15 @@ ir::Shape permuted(const ir::Shape& in, const std::vector<int>& perm) {
   ir::Shape out;
   for (int k : perm) out.push_back(in[k]);
   return out;
+}
+
+bool channels_first(const json& cfg) {
+  auto it = cfg.find("data_format");
+  if (it == cfg.end() || it->is_null()) return false;
+  if (!it->is_string()) throw LayerProblem{"data_format is not a string"};
+  const std::string f = it->get<std::string>();
+  if (f != "channels_last" && f != "channels_first") throw LayerProblem{"data_format '" + f + "' is not known"};
+  return f == "channels_first";
 }
 
 namespace {

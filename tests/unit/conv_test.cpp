@@ -146,9 +146,9 @@ TEST(ConvLower, DepthMultiplierRepeatsChannels) {
 
 TEST(ConvLower, ClearErrors) {
   EXPECT_NE(lower_error(model({3, 8, 8}, "Conv2D",
-                              {{"filters", 2}, {"kernel_size", {3, 3}}, {"padding", "valid"}, {"data_format", "channels_first"}},
+                              {{"filters", 2}, {"kernel_size", {3, 3}}, {"padding", "valid"}, {"data_format", "channels_middle"}},
                               {{3, 3, 3, 2}, {2}}))
-                .find("layer 'layer' (Conv2D): data_format=\"channels_first\" is not supported"),
+                .find("layer 'layer' (Conv2D): data_format 'channels_middle' is not known"),
             std::string::npos);
   EXPECT_NE(lower_error(model({8, 8, 3}, "Conv2D", {{"filters", 4}, {"kernel_size", {3, 3}}, {"padding", "valid"}, {"groups", 2}},
                               {{3, 3, 1, 4}, {4}}))
