@@ -87,7 +87,11 @@ std::string inspect(const std::string& model_path, const std::string& weights_pa
     std::string connected;
     for (const std::string& in : s.inbound) connected += (connected.empty() ? "" : ", ") + in;
     const std::string act = activation_of(lc);
-    out += pad(name + " (" + cls + ")", 40) + pad(s.lowered ? ir::to_string(s.output_shape) : "?", 22) +
+    // Keras 3's form for several outputs: "[(None, 6, 3), (None, 6, 6)]".
+    std::string shape = s.lowered ? "" : "?";
+    for (const ir::Shape& o : s.output_shapes) shape += (shape.empty() ? "" : ", ") + ir::to_string(o);
+    if (s.output_shapes.size() > 1) shape = "[" + shape + "]";
+    out += pad(name + " (" + cls + ")", 40) + pad(shape, 22) +
            pad(thousands(params), 12) +
            (summary.graph ? pad(act.empty() ? "-" : act, 12) + (connected.empty() ? "-" : connected) : act) + "\n";
   }

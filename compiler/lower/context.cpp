@@ -90,10 +90,10 @@ int Context::add_weight(const Layer& layer, const load::NamedArray& a, ir::Shape
   return graph_.add_weight(std::move(w));
 }
 
-int Context::add_param(const Layer& layer, const std::string& name, std::vector<float> data) {
+int Context::add_param(const Layer& layer, const std::string& name, std::vector<float> data, ir::Shape shape) {
   ir::Weight w;
   w.name = layer.name + "/" + name;
-  w.shape = {static_cast<int64_t>(data.size())};
+  w.shape = shape.empty() ? ir::Shape{static_cast<int64_t>(data.size())} : std::move(shape);
   w.data = std::move(data);
   return graph_.add_weight(std::move(w));
 }

@@ -47,9 +47,9 @@ class Context {
 
   int add_weight(const Layer& layer, const load::NamedArray& a, ir::Shape shape);
   int add_weight(const Layer& layer, const load::NamedArray& a) { return add_weight(layer, a, a.shape); }
-  // A vector the lowering computed from the layer's parameters (e.g. BatchNorm's scale), named
-  // "<layer>/<name>".
-  int add_param(const Layer& layer, const std::string& name, std::vector<float> data);
+  // An array the lowering computed from the layer's parameters (e.g. BatchNorm's scale), named
+  // "<layer>/<name>"; a vector unless `shape` is given.
+  int add_param(const Layer& layer, const std::string& name, std::vector<float> data, ir::Shape shape = {});
   int add_op(const Layer& layer, ir::OpAttrs attrs, int input, ir::Shape out_shape);
   const ir::Shape& shape_of(int tensor) const { return graph_.tensors.at(tensor).shape; }
 

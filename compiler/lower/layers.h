@@ -63,5 +63,7 @@ std::vector<int> lower_merge(Context&, const Layer&, const std::vector<int>& inp
 std::vector<int> lower_concatenate(Context&, const Layer&, const std::vector<int>& inputs);
 std::vector<int> lower_tf_op(Context&, const Layer&, const std::vector<int>& inputs);  // TFOpLambda arithmetic
 std::vector<int> lower_dot(Context&, const Layer&, const std::vector<int>& inputs);
+std::vector<int> lower_attention(Context&, const Layer&, const std::vector<int>& inputs);
+std::vector<int> lower_additive_attention(Context&, const Layer&, const std::vector<int>& inputs);
 
 }  // namespace kc2cpp::lower

@@ -1,5 +1,5 @@
 // The merge family: Keras layers that read several tensors (Add, Subtract, Multiply, Average,
-// Maximum, Minimum, Concatenate, Dot). Shapes follow Keras: elementwise merges broadcast like
+// Maximum, Minimum, Concatenate, Dot, and Attention/AdditiveAttention built from the same ops). Shapes follow Keras: elementwise merges broadcast like
 // numpy, Concatenate needs equal shapes except on its axis, Dot contracts one axis of each input.
 #include <algorithm>
 #include <numeric>
@@ -194,6 +194,132 @@ std::vector<int> lower_dot(Context& cx, const Layer& layer, const std::vector<in
   ir::MatMulAttrs mm;
   mm.m = m, mm.k = k, mm.n = n;
   return {add_multi_op(cx, layer, mm, {a, b}, out)};
+}
+
+
+namespace {
+
+// A call's keyword argument that is not a tensor (`use_causal_mask=True`): Keras 3 keeps it in the
+// call's "kwargs", tf.keras 2 in each inbound entry's fourth element. `fallback` when absent.
+bool call_flag(const Layer& layer, const char* key, bool fallback) {
+  if (!layer.call) return fallback;
+  const auto flag = [&](const json& kwargs, bool& out) {
+    auto it = kwargs.is_object() ? kwargs.find(key) : kwargs.end();
+    if (it == kwargs.end() || it->is_null()) return false;
+    if (!it->is_boolean()) throw LayerProblem{std::string("call argument ") + key + " is not true or false"};
+    out = it->get<bool>();
+    return true;
+  };
+  bool v = fallback;
+  if (layer.call->is_object() && layer.call->contains("kwargs")) {
+    flag((*layer.call)["kwargs"], v);
+  } else if (layer.call->is_array()) {
+    for (const json& e : *layer.call)
+      if (e.is_array() && e.size() > 3 && flag(e[3], v)) break;
+  }
+  return v;
+}
+
+float scalar_weight(const load::NamedArray& a) {
+  if (a.data.size() != 1)
+    throw LayerProblem{"weight '" + a.name + "' holds " + std::to_string(a.data.size()) + " values, not one"};
+  return a.data[0];
+}
+
+}  // namespace
+
+namespace {
+
+// sum_d scale_d * tanh(pre * (query_i + key_j)) for every (i, j): query (Tq, dim) and key (Tv, dim)
+// broadcast to (Tq, Tv, dim) by an Add, times `pre` when given, tanh, then a Dense of one unit with
+// the kernel `scale` (ones when empty): the products rounded, the sum in the Dense order.
+int tanh_scores(Context& cx, const Layer& layer, int q, int k, const float* pre, std::vector<float> scale) {
+  const ir::Shape sq = cx.shape_of(q), sk = cx.shape_of(k);
+  const int64_t tq = sq[0], tv = sk[0], dim = sq[1];
+  const int q3 = cx.add_op(layer, ir::ReshapeAttrs{}, q, {tq, 1, dim});
+  const int k3 = cx.add_op(layer, ir::ReshapeAttrs{}, k, {1, tv, dim});
+  int s = add_multi_op(cx, layer, ir::MergeAttrs{ir::MergeKind::Add, {}}, {q3, k3}, {tq, tv, dim});
+  if (pre) s = cx.add_op(layer, ir::ScalarOpAttrs{ir::MergeKind::Multiply, *pre, true}, s, {tq, tv, dim});
+  ir::ActivationAttrs tanh;
+  tanh.act.kind = ir::ActKind::Tanh;
+  s = cx.add_op(layer, tanh, s, {tq, tv, dim});
+  if (scale.empty()) scale.assign(static_cast<size_t>(dim), 1.0f);
+  ir::DenseAttrs sum;
+  sum.units = 1;
+  sum.kernel = cx.add_param(layer, "scale", std::move(scale), {dim, 1});
+  s = cx.add_op(layer, sum, s, {tq, tv, 1});
+  return cx.add_op(layer, ir::ReshapeAttrs{}, s, {tq, tv});
+}
+
+// The common part of Attention and AdditiveAttention: the inputs [query, value(, key)] checked;
+// `scores(q, k)` gives the (Tq, Tv) scores; weights = softmax(scores) over the last axis; output =
+// weights . value (a MatMul with value moved to (dv, Tv)), and the weights as a second output with
+// return_attention_scores=True. Dropout is inactive at inference; masks are not supported yet.
+template <class Scores>
+std::vector<int> attend(Context& cx, const Layer& layer, const std::vector<int>& inputs, Scores scores) {
+  if (inputs.size() != 2 && inputs.size() != 3)
+    throw LayerProblem{"is called on " + std::to_string(inputs.size()) + " tensors; " + layer.class_name +
+                       " takes [query, value] or [query, value, key]"};
+  const int q = inputs[0], v = inputs[1], k = inputs.size() == 3 ? inputs[2] : inputs[1];
+  const ir::Shape sq = cx.shape_of(q), sv = cx.shape_of(v), sk = cx.shape_of(k);
+  if (sq.size() != 2 || sv.size() != 2 || sk.size() != 2 || sq[1] != sk[1] || sv[0] != sk[0])
+    throw LayerProblem{"expects query (Tq, dim), value (Tv, dv) and key (Tv, dim), got " + shapes_of(cx, inputs)};
+  if (call_flag(layer, "use_causal_mask", false)) throw LayerProblem{"use_causal_mask=True is not supported yet"};
+  const int64_t tq = sq[0], tv = sv[0], dv = sv[1];
+  ir::SoftmaxAttrs softmax;
+  softmax.axis = 1;
+  const int weights = cx.add_op(layer, softmax, scores(q, k), {tq, tv});
+  const int vt = cx.add_op(layer, make_permute(sv, {1, 0}), v, {dv, tv});
+  ir::MatMulAttrs mm;
+  mm.m = tq, mm.k = tv, mm.n = dv;
+  const int out = add_multi_op(cx, layer, mm, {weights, vt}, {tq, dv});
+  if (call_flag(layer, "return_attention_scores", false)) return {out, weights};
+  return {out};
+}
+
+}  // namespace
+
+// Attention, as Keras computes its scores: score_mode="dot": query . key^T (a MatMul: each score in
+// the Dense reduction order), times the scalar `scale` when use_scale; "concat":
+// concat_score_weight * sum_d tanh(scale * (query_i + key_j)) (tanh_scores; no scale factor without
+// use_scale). Then attend().
+std::vector<int> lower_attention(Context& cx, const Layer& layer, const std::vector<int>& inputs) {
+  const json& cfg = *layer.config;
+  const std::string mode = cfg.value("score_mode", std::string("dot"));
+  if (mode != "dot" && mode != "concat") throw LayerProblem{"score_mode '" + mode + "' is not dot or concat"};
+  const bool use_scale = get_bool(cfg, "use_scale", false), concat = mode == "concat";
+  const auto& w = cx.weights(layer, (use_scale ? 1 : 0) + (concat ? 1 : 0));
+  const float scale = use_scale ? scalar_weight(w[0]) : 1.0f;
+  return attend(cx, layer, inputs, [&](int q, int k) {
+    const int64_t tq = cx.shape_of(q)[0], tv = cx.shape_of(k)[0];
+    const ir::MergeKind mul = ir::MergeKind::Multiply;
+    if (concat) {
+      const int s = tanh_scores(cx, layer, q, k, use_scale ? &scale : nullptr, {});
+      return cx.add_op(layer, ir::ScalarOpAttrs{mul, scalar_weight(w[use_scale ? 1 : 0]), true}, s, {tq, tv});
+    }
+    ir::MatMulAttrs mm;
+    mm.m = tq, mm.k = cx.shape_of(q)[1], mm.n = tv;
+    const int s = add_multi_op(cx, layer, mm, {q, k}, {tq, tv});
+    return use_scale ? cx.add_op(layer, ir::ScalarOpAttrs{mul, scale, false}, s, {tq, tv}) : s;
+  });
+}
+
+// AdditiveAttention: scores sum_d scale_d * tanh(query_i + key_j) (the vector `scale` when
+// use_scale, else ones), then attend().
+std::vector<int> lower_additive_attention(Context& cx, const Layer& layer, const std::vector<int>& inputs) {
+  const bool use_scale = get_bool(*layer.config, "use_scale", true);
+  const auto& w = cx.weights(layer, use_scale ? 1 : 0);
+  return attend(cx, layer, inputs, [&](int q, int k) {
+    std::vector<float> scale;
+    if (use_scale) {
+      const int64_t dim = cx.shape_of(q)[1];
+      if (ir::num_elements(w[0].shape) != dim)
+        throw LayerProblem{"scale '" + w[0].name + "' holds " + std::to_string(ir::num_elements(w[0].shape)) +
+                           " values, not the " + std::to_string(dim) + " of the query's last axis"};
+      scale = w[0].data;
+    }
+    return tanh_scores(cx, layer, q, k, nullptr, std::move(scale));
+  });
 }
 
 }  // namespace kc2cpp::lower

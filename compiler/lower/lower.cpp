@@ -254,7 +254,10 @@ class Lowerer {
     if (!summary_) return;
     for (LayerSummary& s : summary_->layers) {
       if (s.name != name) continue;
-      if (!s.lowered && !outputs.empty()) s.output_shape = cx_.graph().tensors[outputs[0]].shape, s.lowered = true;
+      if (!s.lowered && !outputs.empty()) {
+        for (int t : outputs) s.output_shapes.push_back(cx_.graph().tensors[t].shape);
+        s.lowered = true;
+      }
       if (refs) s.inbound.insert(s.inbound.end(), refs->begin(), refs->end());
       if (refs && (refs->size() > 1 || s.inbound.size() > refs->size())) summary_->graph = true;
       return;

@@ -14,7 +14,7 @@ namespace kc2cpp::lower {
 // What `kc2cpp inspect` shows of each layer of the top-level model, in config order.
 struct LayerSummary {
   std::string name, class_name;
-  ir::Shape output_shape;          // per sample, of the first call's first output
+  std::vector<ir::Shape> output_shapes;  // per sample, of the first call's outputs
   bool lowered = false;            // false: never called (output_shape unknown)
   std::vector<std::string> inbound;  // Functional: "dense_1[0][0]" per input tensor of every call, in order
 };

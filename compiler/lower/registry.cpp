@@ -83,6 +83,8 @@ constexpr Entry kLayers[] = {
     {"TFOpLambda", {nullptr, lower_tf_op}},  // tf.keras 2: tensor-and-number arithmetic only
     {"Concatenate", {nullptr, lower_concatenate}},
     {"Dot", {nullptr, lower_dot}},
+    {"Attention", {nullptr, lower_attention}},
+    {"AdditiveAttention", {nullptr, lower_additive_attention}},
     // preprocessing family
     {"Rescaling", lower_rescaling},
     {"Normalization", lower_normalization},

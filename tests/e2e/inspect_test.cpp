@@ -36,12 +36,12 @@ std::string layer_line(const std::string& summary, const std::string& name, cons
   return "";
 }
 
-// After "<name> (<Class>)": the shape "(None, 3)" (or any one word in its place) and the parameter
-// count "1,056".
+// After "<name> (<Class>)": the shape "(None, 3)" or "[(None, 3), (None, 4)]" (or any one word in
+// its place) and the parameter count "1,056".
 bool parse_layer_line(const std::string& line, size_t head, std::string& shape, std::string& params) {
   size_t at = line.find_first_not_of(' ', head);
   if (at == std::string::npos) return false;
-  const size_t close = line[at] == '(' ? line.find(')', at) : line.find(' ', at) - 1;
+  const size_t close = line[at] == '(' ? line.find(')', at) : line[at] == '[' ? line.find(']', at) : line.find(' ', at) - 1;
   if (close >= line.size()) return false;
   shape = line.substr(at, close + 1 - at);
   at = line.find_first_not_of(' ', close + 1);
@@ -54,6 +54,11 @@ bool parse_layer_line(const std::string& line, size_t head, std::string& shape, 
 // Keras's "(None, 5, 6)" from the JSON's [null, 5, 6] (tf.keras 2 writes an InputLayer's as [[null, 10]]).
 std::string keras_shape(const nlohmann::json& shape) {
   if (shape.size() == 1 && shape[0].is_array()) return keras_shape(shape[0]);
+  if (!shape.empty() && shape[0].is_array()) {  // several outputs: "[(None, 6, 3), (None, 6, 6)]"
+    std::string s;
+    for (const nlohmann::json& one : shape) s += (s.empty() ? "" : ", ") + keras_shape(one);
+    return "[" + s + "]";
+  }
   std::string s = "(";
   for (size_t i = 0; i < shape.size(); ++i)
     s += (i ? ", " : "") + (shape[i].is_null() ? std::string("None") : std::to_string(shape[i].get<int64_t>()));
