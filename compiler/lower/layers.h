@@ -8,6 +8,7 @@ namespace kc2cpp::lower {
 
 // layers_core.cpp
 int lower_dense(Context&, const Layer&, int input);
+int lower_einsum_dense(Context&, const Layer&, int input);
 int lower_activation(Context&, const Layer&, int input);
 int lower_identity(Context&, const Layer&, int input);
 int lower_flatten(Context&, const Layer&, int input);

@@ -14,6 +14,7 @@ struct Entry {
 };
 constexpr Entry kLayers[] = {
     {"Dense", lower_dense},
+    {"EinsumDense", lower_einsum_dense},
     {"Activation", lower_activation},
     {"Dropout", lower_identity},
     {"SpatialDropout1D", lower_identity},
