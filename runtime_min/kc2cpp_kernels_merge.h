@@ -101,12 +101,15 @@ inline float dot_tree(const float* x, const float* w, int ldw) {
 }
 
 // y[i * N + j] = sum_k a[i * K + k] * b[j * K + k] (both operands with the contraction last),
-// each sum in the Dense reduction order with S chains.
-template <int M, int K, int N, int S, bool Fused>
+// each sum in the Dense reduction order with S chains; B such products one after another (a, b
+// and y advance by M*K, N*K and M*N).
+template <int M, int K, int N, int S, bool Fused, int B = 1>
 inline void matmul_nt(const float* a, const float* b, float* y) {
   static_assert(S >= 1 && S <= K, "splits must be in [1, K]");
-  for (int i = 0; i < M; ++i)
-    for (int j = 0; j < N; ++j) y[i * N + j] = dot_tree<K, S, Fused, 0, S>(a + i * K, b + j * K, 1);
+  for (int h = 0; h < B; ++h)
+    for (int i = 0; i < M; ++i)
+      for (int j = 0; j < N; ++j)
+        y[(h * M + i) * N + j] = dot_tree<K, S, Fused, 0, S>(a + (h * M + i) * K, b + (h * N + j) * K, 1);
 }
 
 // y = x * (1 / sqrt(max(s, floor))) per row of n, s = x_0 x_0 + x_1 x_1 + ... in index order

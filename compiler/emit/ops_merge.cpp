@@ -126,16 +126,18 @@ void emit_op(const ir::ConcatAttrs& c, OpEmitter& e) {
 
 void emit_op(const ir::MatMulAttrs& m, OpEmitter& e) {
   e.comment("y[i, j] = sum_k a[i, k] b[j, k]: [" + std::to_string(m.m) + "][" + std::to_string(m.k) + "] x [" +
-            std::to_string(m.n) + "][" + std::to_string(m.k) + "], " + std::to_string(m.splits) + " accumulator split(s)");
+            std::to_string(m.n) + "][" + std::to_string(m.k) + "], " + std::to_string(m.splits) + " accumulator split(s)" +
+            (m.batch > 1 ? ", " + std::to_string(m.batch) + " times" : ""));
   e.p.emit({{"M", std::to_string(m.m)},
             {"K", std::to_string(m.k)},
             {"N", std::to_string(m.n)},
             {"S", std::to_string(m.splits)},
+            {"B", m.batch > 1 ? ", " + std::to_string(m.batch) : ""},
             {"fused", e.g.fp == ir::FpMode::Fused ? "true" : "false"},
             {"a", e.in(0)},
             {"b", e.in(1)},
             {"out", e.out()}},
-           "kc::matmul_nt<$M$, $K$, $N$, $S$, $fused$>($a$, $b$, $out$);");
+           "kc::matmul_nt<$M$, $K$, $N$, $S$, $fused$$B$>($a$, $b$, $out$);");
 }
 
 void emit_op(const ir::L2NormalizeAttrs& a, OpEmitter& e) {

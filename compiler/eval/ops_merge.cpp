@@ -84,12 +84,17 @@ void run(const ir::ConcatAttrs& a, const OpContext& c) {
 void run(const ir::MatMulAttrs& a, const OpContext& c) {
   const std::vector<float>& x = c.x(0);
   const std::vector<float>& w = c.x(1);
-  std::vector<float> wt(static_cast<size_t>(a.k * a.n));  // b as [k][n]: the layout reduce_columns reads
-  for (int64_t j = 0; j < a.n; ++j)
-    for (int64_t k = 0; k < a.k; ++k) wt[k * a.n + j] = w[j * a.k + k];
   std::vector<float>& y = c.y();
-  y.assign(static_cast<size_t>(a.m * a.n), 0.0f);
-  for (int64_t i = 0; i < a.m; ++i) reduce_columns(x.data() + i * a.k, a.k, wt.data(), a.n, a.n, a.splits, c.g.fp, y.data() + i * a.n);
+  y.assign(static_cast<size_t>(a.batch * a.m * a.n), 0.0f);
+  std::vector<float> wt(static_cast<size_t>(a.k * a.n));  // b as [k][n]: the layout reduce_columns reads
+  for (int64_t b = 0; b < a.batch; ++b) {
+    const float* wb = w.data() + b * a.n * a.k;
+    for (int64_t j = 0; j < a.n; ++j)
+      for (int64_t k = 0; k < a.k; ++k) wt[static_cast<size_t>(k * a.n + j)] = wb[j * a.k + k];
+    const float* xb = x.data() + b * a.m * a.k;
+    float* yb = y.data() + b * a.m * a.n;
+    for (int64_t i = 0; i < a.m; ++i) reduce_columns(xb + i * a.k, a.k, wt.data(), a.n, a.n, a.splits, c.g.fp, yb + i * a.n);
+  }
 }
 
 void run(const ir::L2NormalizeAttrs& a, const OpContext& c) {

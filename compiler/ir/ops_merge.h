@@ -34,13 +34,16 @@ struct ConcatAttrs {
   int axis = 0;
 };
 
-// y[i, j] = sum_k a[i, k] * b[k, j] with a = input 0 as [m][k], b = input 1 as [k][n], y [m][n]
-// (Keras's Dot after the lowering moved the contraction axes: Permute ops, then this). Each sum
-// follows the Dense reduction order (DenseAttrs) with `splits` virtual accumulators
+// y[i, j] = sum_k a[i, k] * b[j, k] with a = input 0 as [m][k], b = input 1 as [n][k] (both with
+// the contraction axis last), y [m][n]; `batch` such products one after another (inputs
+// [batch][m][k] and [batch][n][k], output [batch][m][n]: attention heads). Keras's Dot after the
+// lowering moved the contraction axes (Permute ops, then this), attention scores and outputs. Each
+// sum follows the Dense reduction order (DenseAttrs) with `splits` virtual accumulators
 // (passes::choose_splits, from k and the --fp mode).
 struct MatMulAttrs {
   int64_t m = 1, k = 1, n = 1;
   int splits = 1;
+  int64_t batch = 1;
 };
 
 // y = x * (1 / sqrt(max(s, floor))) over the last axis, s = sum of x_i * x_i in index order

@@ -136,6 +136,13 @@ std::vector<VarName> var_names(const Entry& e, int keras_major) {
     if (c == "BatchNormalization") v.insert(v.end(), {{"moving_mean", false}, {"moving_variance", false}});
     return v;
   }
+  if (c == "Attention" || c == "AdditiveAttention") {  // AdditiveAttention's use_scale defaults to True
+    std::vector<VarName> v;
+    if (e.flag("use_scale", c == "AdditiveAttention")) v.push_back({"scale"});
+    if (e.sub("score_mode") && *e.sub("score_mode") == "concat") v.push_back({"concat_score_weight"});
+    return v;
+  }
+  if (c == "MultiHeadAttention.projection") return with_bias({{"kernel"}});  // its EinsumDense sublayers
   if (c == "Embedding") return {{"embeddings"}};
   if (c == "PReLU") return {{"alpha"}};
   if (c == "Normalization") return {{"mean", false}, {"variance", false}, {"count", false}};
@@ -172,6 +179,14 @@ std::vector<Child> children_of(const Entry& e) {
       return {forward, {"backward_layer", back, back.name}};
     }
     return {forward, {"backward_layer", layer, prefixed("backward_")}};
+  }
+  if (e.cls == "MultiHeadAttention") {  // four EinsumDense sublayers, biased as the layer's use_bias says
+    Entry projection = e;
+    projection.cls = "MultiHeadAttention.projection";
+    return {{"query_dense", projection, "query"},
+            {"key_dense", projection, "key"},
+            {"value_dense", projection, "value"},
+            {"output_dense", projection, "attention_output"}};
   }
   if (e.sub("layer") && e.sub("layer")->is_object()) {  // TimeDistributed and other wrappers
     Entry layer = entry_of(*e.sub("layer"), "the layer of '" + e.name + "'");

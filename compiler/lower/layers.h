@@ -66,5 +66,6 @@ std::vector<int> lower_tf_op(Context&, const Layer&, const std::vector<int>& inp
 std::vector<int> lower_dot(Context&, const Layer&, const std::vector<int>& inputs);
 std::vector<int> lower_attention(Context&, const Layer&, const std::vector<int>& inputs);
 std::vector<int> lower_additive_attention(Context&, const Layer&, const std::vector<int>& inputs);
+std::vector<int> lower_multi_head_attention(Context&, const Layer&, const std::vector<int>& inputs);
 
 }  // namespace kc2cpp::lower

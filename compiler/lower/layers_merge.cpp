@@ -2,6 +2,7 @@
 // Maximum, Minimum, Concatenate, Dot, and Attention/AdditiveAttention built from the same ops). Shapes follow Keras: elementwise merges broadcast like
 // numpy, Concatenate needs equal shapes except on its axis, Dot contracts one axis of each input.
 #include <algorithm>
+#include <cmath>
 #include <numeric>
 
 #include "lower/layers.h"
@@ -320,6 +321,97 @@ std::vector<int> lower_additive_attention(Context& cx, const Layer& layer, const
     }
     return tanh_scores(cx, layer, q, k, nullptr, std::move(scale));
   });
+}
+
+namespace {
+
+// MultiHeadAttention's sublayer array `part` ("query/kernel", "attention_output/bias", ...) among the
+// layer's weights, found by name (Keras 3 and tf.keras 2 file them in different orders).
+const load::NamedArray& mha_array(const std::vector<load::NamedArray>& w, const std::string& part) {
+  for (const load::NamedArray& a : w)
+    if (a.name.find(part) != std::string::npos) return a;
+  throw LayerProblem{"has no weight '" + part + "' in the file"};
+}
+
+// A projection of MultiHeadAttention (Keras's EinsumDense "abc,cde->abde" or "abcd,cde->abe"): a
+// Dense on x viewed as [rows][k] with the kernel (its Keras shape flattened to [k][units], the same
+// memory) and the bias flattened to [units].
+int mha_dense(Context& cx, const Layer& layer, int x, const std::vector<load::NamedArray>& w, const std::string& part,
+              bool use_bias, int64_t rows, int64_t k, int64_t units) {
+  const load::NamedArray& kernel = mha_array(w, part + "/kernel");
+  if (ir::num_elements(kernel.shape) != k * units)
+    throw LayerProblem{"kernel '" + kernel.name + "' holds " + std::to_string(ir::num_elements(kernel.shape)) +
+                       " values, not " + std::to_string(k) + " x " + std::to_string(units)};
+  ir::DenseAttrs d;
+  d.units = units;
+  d.kernel = cx.add_weight(layer, kernel, {k, units});
+  if (use_bias) {
+    const load::NamedArray& bias = mha_array(w, part + "/bias");
+    if (ir::num_elements(bias.shape) != units) throw LayerProblem{"bias '" + bias.name + "' does not hold " + std::to_string(units) + " values"};
+    d.bias = cx.add_weight(layer, bias, {units});
+  }
+  if (cx.shape_of(x) != ir::Shape{rows, k}) x = cx.add_op(layer, ir::ReshapeAttrs{}, x, {rows, k});
+  return cx.add_op(layer, d, x, {rows, units});
+}
+
+}  // namespace
+
+// MultiHeadAttention on query (Tq, dq), value (Tv, dv) and key (Tv, dk; the value when not given),
+// as Keras computes it: q, k, v projected per head (EinsumDense "abc,cde->abde": a Dense into
+// heads * key_dim, or heads * value_dim), q multiplied by float32(1 / sqrt(key_dim)), the scores
+// q_h . k_h^T of every head (a MatMul batched over the heads, [heads][Tq][Tv]), softmax over Tv,
+// the heads' outputs scores_h . v_h, and the output projection ("abcd,cde->abe": a Dense from
+// heads * value_dim). The default attention_axes only; masks are refused; dropout is inactive;
+// return_attention_scores=True adds the scores (heads, Tq, Tv) as a second output.
+std::vector<int> lower_multi_head_attention(Context& cx, const Layer& layer, const std::vector<int>& inputs) {
+  if (inputs.size() != 2 && inputs.size() != 3)
+    throw LayerProblem{"is called on " + std::to_string(inputs.size()) + " tensors; MultiHeadAttention takes query, "
+                       "value and an optional key"};
+  const json& cfg = *layer.config;
+  const int q = inputs[0], v = inputs[1], k = inputs.size() == 3 ? inputs[2] : inputs[1];
+  const ir::Shape sq = cx.shape_of(q), sv = cx.shape_of(v), sk = cx.shape_of(k);
+  if (sq.size() != 2 || sv.size() != 2 || sk.size() != 2 || sv[0] != sk[0])
+    throw LayerProblem{"expects query (Tq, dq), value (Tv, dv) and key (Tv, dk), got " + shapes_of(cx, inputs)};
+  // The default attends over the sequence axis, which Keras 3 saves resolved: [1] (or -2).
+  const json& axes = cfg.value("attention_axes", json(nullptr));
+  const json& axis = axes.is_array() && axes.size() == 1 ? axes[0] : axes;
+  if (!axes.is_null() && !(axis.is_number_integer() && (axis.get<int64_t>() == 1 || axis.get<int64_t>() == -2)))
+    throw LayerProblem{"attention_axes " + axes.dump() + " is not supported (only the sequence axis, the default)"};
+  if (call_flag(layer, "use_causal_mask", false)) throw LayerProblem{"use_causal_mask=True is not supported yet"};
+  const int64_t heads = get_int(cfg, "num_heads"), kd = get_int(cfg, "key_dim");
+  const json& vdim = cfg.value("value_dim", json(nullptr));
+  const int64_t vd = vdim.is_null() ? kd : get_int(cfg, "value_dim");
+  if (heads <= 0 || kd <= 0 || vd <= 0) throw LayerProblem{"num_heads, key_dim and value_dim must be positive"};
+  int64_t out_dim = sq[1];
+  const json& os = cfg.value("output_shape", json(nullptr));
+  if (os.is_number_integer()) out_dim = os.get<int64_t>();
+  else if (os.is_array() && os.size() == 1 && os[0].is_number_integer()) out_dim = os[0].get<int64_t>();
+  else if (!os.is_null()) throw LayerProblem{"output_shape " + os.dump() + " is not one size"};
+  const bool use_bias = get_bool(cfg, "use_bias", true);
+  const auto& w = cx.weights(layer, use_bias ? 8 : 4);
+  const int64_t tq = sq[0], tv = sv[0];
+  int qp = mha_dense(cx, layer, q, w, "query", use_bias, tq, sq[1], heads * kd);
+  const int kp = mha_dense(cx, layer, k, w, "key", use_bias, tv, sk[1], heads * kd);
+  const int vp = mha_dense(cx, layer, v, w, "value", use_bias, tv, sv[1], heads * vd);
+  const float inv_sqrt = static_cast<float>(1.0 / std::sqrt(static_cast<double>(kd)));
+  qp = cx.add_op(layer, ir::ScalarOpAttrs{ir::MergeKind::Multiply, inv_sqrt, false}, qp, {tq, heads * kd});
+  // [T][heads][d] -> [heads][T][d] (q, k) and [heads][vd][Tv] (v: its contraction axis Tv last).
+  const ir::Shape q3 = {tq, heads, kd}, k3 = {tv, heads, kd}, v3 = {tv, heads, vd};
+  const int qh = cx.add_op(layer, make_permute(q3, {1, 0, 2}), cx.add_op(layer, ir::ReshapeAttrs{}, qp, q3), {heads, tq, kd});
+  const int kh = cx.add_op(layer, make_permute(k3, {1, 0, 2}), cx.add_op(layer, ir::ReshapeAttrs{}, kp, k3), {heads, tv, kd});
+  const int vh = cx.add_op(layer, make_permute(v3, {1, 2, 0}), cx.add_op(layer, ir::ReshapeAttrs{}, vp, v3), {heads, vd, tv});
+  ir::MatMulAttrs scores;
+  scores.batch = heads, scores.m = tq, scores.k = kd, scores.n = tv;
+  ir::SoftmaxAttrs softmax;
+  softmax.axis = 2;
+  const int weights = cx.add_op(layer, softmax, add_multi_op(cx, layer, scores, {qh, kh}, {heads, tq, tv}), {heads, tq, tv});
+  ir::MatMulAttrs combine;
+  combine.batch = heads, combine.m = tq, combine.k = tv, combine.n = vd;
+  int o = add_multi_op(cx, layer, combine, {weights, vh}, {heads, tq, vd});
+  o = cx.add_op(layer, make_permute({heads, tq, vd}, {1, 0, 2}), o, {tq, heads, vd});
+  const int out = mha_dense(cx, layer, o, w, "attention_output", use_bias, tq, heads * vd, out_dim);
+  if (call_flag(layer, "return_attention_scores", false)) return {out, weights};
+  return {out};
 }
 
 }  // namespace kc2cpp::lower

@@ -119,13 +119,18 @@ void collect_refs(const json& v, std::vector<Ref>& out, int depth = 0) {
   }
 }
 
-// The tensors one call (one entry of inbound_nodes) reads. Tensors passed by keyword (a mask, an
-// initial state) are not supported.
+// The tensors one call (one entry of inbound_nodes) reads: the positional ones, then those passed
+// as value= and key= (attention layers; tf.keras 2 saves MultiHeadAttention's value that way), in
+// that order. Other tensors passed by keyword (a mask, an initial state) are not supported.
 std::vector<Ref> call_refs(const json& node) {
-  std::vector<Ref> refs, by_keyword;
+  std::vector<Ref> refs, value, key, by_keyword;
+  const auto keywords = [&](const json& kwargs) {
+    if (!kwargs.is_object()) return collect_refs(kwargs, by_keyword);
+    for (const auto& [k, v] : kwargs.items()) collect_refs(v, k == "value" ? value : k == "key" ? key : by_keyword);
+  };
   if (node.is_object() && node.contains("args")) {  // Keras 3
     collect_refs(node["args"], refs);
-    if (node.contains("kwargs")) collect_refs(node["kwargs"], by_keyword);
+    if (node.contains("kwargs")) keywords(node["kwargs"]);
   } else if (node.is_array()) {  // Keras 2: a list of [name, node, tensor, kwargs] (TFOpLambda: one, bare)
     Ref bare;
     const json one = json::array({node});
@@ -133,14 +138,16 @@ std::vector<Ref> call_refs(const json& node) {
       Ref r;
       if (!as_ref(e, r)) throw LayerProblem{"inbound node entry " + e.dump().substr(0, 200) + " is not a tensor reference"};
       refs.push_back(r);
-      if (e.size() > 3) collect_refs(e[3], by_keyword);
+      if (e.size() > 3) keywords(e[3]);
     }
   } else {
     throw LayerProblem{"inbound node " + node.dump().substr(0, 200) + " is neither a Keras 2 list nor a Keras 3 call"};
   }
   if (!by_keyword.empty())
     throw LayerProblem{"receives tensor '" + by_keyword[0].layer + "' as a keyword argument (a mask or an initial "
-                       "state); only positional tensor inputs are supported"};
+                       "state); only positional tensor inputs (and an attention layer's value and key) are supported"};
+  refs.insert(refs.end(), value.begin(), value.end());
+  refs.insert(refs.end(), key.begin(), key.end());
   return refs;
 }
 

@@ -86,6 +86,7 @@ constexpr Entry kLayers[] = {
     {"Dot", {nullptr, lower_dot}},
     {"Attention", {nullptr, lower_attention}},
     {"AdditiveAttention", {nullptr, lower_additive_attention}},
+    {"MultiHeadAttention", {nullptr, lower_multi_head_attention}},
     // preprocessing family
     {"Rescaling", lower_rescaling},
     {"Normalization", lower_normalization},

