@@ -35,6 +35,8 @@ void compile_file(const CompileOptions& opt);
 
 // What `kc2cpp inspect` prints. `weights_path`: as CompileOptions::weights.
 std::string inspect(const std::string& model_path, const std::string& weights_path = "", uint64_t max_memory = 0);
+// The same for a loaded model.
+std::string inspect_model(const load::KerasModel& model);
 
 // Runs the reference evaluator on .npy inputs ([N, ...] per input), writes .npy outputs.
 void eval_files(const std::string& model_path, const std::string& weights_path, const std::vector<std::string>& inputs,

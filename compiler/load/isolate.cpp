@@ -2,8 +2,9 @@
 // damaged file becomes an Error instead of killing the compiler.
 //
 // The child dies with its parent (PR_SET_PDEATHSIG, then a check that the parent is still the one
-// that forked it), has no core dumps and an address-space limit (RLIMIT_AS; not under sanitizers,
-// whose shadow memory needs terabytes of address space). It loads the model, then writes its answer
+// that forked it), has no core dumps and an address-space limit (RLIMIT_AS; under sanitizers, whose
+// shadow memory needs terabytes of address space, the parent kills a child whose resident memory
+// goes above the limit instead). It loads the model, then writes its answer
 // to a pipe and exits with _exit (no atexit handlers, no stdio flush of the parent's buffers):
 //   'L'         - loading finished (what follows is kc2cpp's own code, not libhdf5), then
 //   'M' model   - the loaded model (format below); or instead of both:
@@ -85,13 +86,15 @@ class PipeReader {
       n -= static_cast<size_t>(r);
     }
   }
-  // Waits until data (or EOF) is available; false if `deadline` passes first.
-  bool wait_until(std::chrono::steady_clock::time_point deadline) {
+  // Waits until data (or EOF) is available, looking at `stop()` every 50 ms; false if `deadline`
+  // passes or `stop()` returns true first.
+  template <typename Stop>
+  bool wait_until(std::chrono::steady_clock::time_point deadline, Stop stop) {
     for (;;) {
       auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
-      if (left.count() <= 0) return false;
+      if (left.count() <= 0 || stop()) return false;
       pollfd p{fd_, POLLIN, 0};
-      int n = ::poll(&p, 1, static_cast<int>(std::min<int64_t>(left.count(), 1 << 30)));
+      int n = ::poll(&p, 1, static_cast<int>(std::min<int64_t>(left.count(), 50)));
       if (n > 0) return true;
       if (n < 0 && errno != EINTR) return true;  // let the read report the problem
     }
@@ -188,6 +191,18 @@ void limit_address_space(uint64_t bytes) {
   if (now.rlim_max != RLIM_INFINITY && want > now.rlim_max) want = now.rlim_max;
   rlimit lim{want, want};
   ::setrlimit(RLIMIT_AS, &lim);
+}
+
+// Under sanitizers (no RLIMIT_AS) the parent watches the child's resident memory instead: true once
+// it is above `limit`.
+bool resident_above(pid_t pid, uint64_t limit) {
+  if (kLimitAddressSpace) return false;
+  std::FILE* f = std::fopen(("/proc/" + std::to_string(pid) + "/statm").c_str(), "r");
+  if (f == nullptr) return false;
+  unsigned long long pages = 0, resident = 0;
+  const bool read = std::fscanf(f, "%llu %llu", &pages, &resident) == 2;
+  std::fclose(f);
+  return read && resident * static_cast<uint64_t>(::sysconf(_SC_PAGESIZE)) > limit;
 }
 
 // A crash signal in the child while loading, with errno ENOMEM (a failed allocation that libhdf5
@@ -320,6 +335,12 @@ uint64_t memory_limit(uint64_t requested, const std::string& path) {
   return size > kDefaultMaxMemory / 4 ? 4 * size : kDefaultMaxMemory;
 }
 
+std::string memory_message(const std::string& path, uint64_t limit) {
+  return path + ": the file asks for more than " + gigabytes(limit) +
+         " GB of memory (the loader's limit); if the model really is that big, raise the limit with "
+         "--max-memory <GB> or the environment variable KC2CPP_MAX_MEMORY=<GB>";
+}
+
 // The message for a child that did not give a complete answer.
 std::string failure_message(const std::string& path, const std::string& ended, bool loaded) {
   if (loaded)
@@ -361,10 +382,12 @@ KerasModel load_model(const std::string& path, const std::string& weights, uint6
   KerasModel model;
   std::string error;
   bool complete = false, loaded = false;
-  if (!r.wait_until(deadline)) {
+  bool over_limit = false;
+  if (!r.wait_until(deadline, [&] { return over_limit = resident_above(pid, limit); })) {
     ::kill(pid, SIGKILL);
     ::close(fds[0]);
     wait_for(pid);
+    if (over_limit) throw Error(memory_message(hdf5_file, limit));
     throw Error(hdf5_file + ": the HDF5 library did not finish reading this file within " +
                 std::to_string(timeout.count() / 1000) +
                 " s; the file is probably damaged: copy it again or save the model again with "
@@ -387,10 +410,7 @@ KerasModel load_model(const std::string& path, const std::string& weights, uint6
   std::string ended = wait_for(pid);
   if (!ended.empty() || !complete)
     throw Error(failure_message(hdf5_file, ended.empty() ? std::string("incomplete answer") : ended, loaded));
-  if (tag == 'O')
-    throw Error(hdf5_file + ": the file asks for more than " + gigabytes(limit) +
-                " GB of memory (the loader's limit); if the model really is that big, raise the limit with "
-                "--max-memory <GB> or the environment variable KC2CPP_MAX_MEMORY=<GB>");
+  if (tag == 'O') throw Error(memory_message(hdf5_file, limit));
   if (tag == 'E') throw Error(error);
   return model;
 }

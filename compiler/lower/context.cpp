@@ -82,7 +82,16 @@ static std::string short_weight_name(const std::string& name) {
   return colon == std::string::npos ? s : s.substr(0, colon);
 }
 
+void Context::check_weight_budget(int64_t floats) const {
+  int64_t total = floats;
+  for (const ir::Weight& w : graph_.weights) total += static_cast<int64_t>(w.data.size());
+  if (floats < 0 || total > ir::kMaxWeightFloats)
+    throw LayerProblem{"its weights would take the model past " + std::to_string(ir::kMaxWeightFloats) +
+                       " floats (1 GiB) of weights, more than kc2cpp compiles; check the layer's configuration"};
+}
+
 int Context::add_weight(const Layer& layer, const load::NamedArray& a, ir::Shape shape) {
+  check_weight_budget(static_cast<int64_t>(a.data.size()));
   ir::Weight w;
   w.name = layer.name + "/" + short_weight_name(a.name);  // layer.name is scoped inside nested models
   w.shape = std::move(shape);
@@ -91,6 +100,7 @@ int Context::add_weight(const Layer& layer, const load::NamedArray& a, ir::Shape
 }
 
 int Context::add_param(const Layer& layer, const std::string& name, std::vector<float> data) {
+  check_weight_budget(static_cast<int64_t>(data.size()));
   ir::Weight w;
   w.name = layer.name + "/" + name;
   w.shape = {static_cast<int64_t>(data.size())};

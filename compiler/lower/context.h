@@ -45,6 +45,9 @@ class Context {
   // Checks an array's shape against what the config implies (throws LayerProblem).
   static void expect_shape(const load::NamedArray& a, const ir::Shape& want, const char* what);
 
+  // Throws LayerProblem if `floats` more would take the graph's weights past ir::kMaxWeightFloats;
+  // add_weight and add_param check it, a lowering that computes a big array checks it first.
+  void check_weight_budget(int64_t floats) const;
   int add_weight(const Layer& layer, const load::NamedArray& a, ir::Shape shape);
   int add_weight(const Layer& layer, const load::NamedArray& a) { return add_weight(layer, a, a.shape); }
   // A vector the lowering computed from the layer's parameters (e.g. BatchNorm's scale), named

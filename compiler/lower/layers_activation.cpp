@@ -50,6 +50,7 @@ int lower_prelu(Context& cx, const Layer& layer, int input) {
   const auto& w = cx.weights(layer, 1);
   Context::expect_shape(w[0], alpha_shape, "alpha");
   // Broadcast the shared axes at compile time: the op sees one alpha per element.
+  cx.check_weight_budget(ir::num_elements(shape));
   load::NamedArray full;
   full.name = w[0].name;
   full.shape = shape;
