@@ -1,5 +1,8 @@
 #include "driver/driver.h"
 
+#include <cmath>
+#include <cstdio>
+
 #include "driver/output.h"
 #include "emit/emit.h"
 #include "emit/naming.h"
@@ -19,6 +22,21 @@ std::string base_name(const std::string& path) {
 }
 
 }  // namespace
+
+std::vector<std::string> nonfinite_weights(const load::KerasModel& model) {
+  std::vector<std::string> out;
+  for (const load::LayerWeights& l : model.layers)
+    for (const load::NamedArray& a : l.arrays) {
+      size_t nan = 0, inf = 0;
+      for (float v : a.data) nan += std::isnan(v), inf += std::isinf(v);
+      if (nan + inf == 0) continue;
+      out.push_back(model.path + ": layer '" + l.layer + "': weight '" + a.name + "' holds " +
+                    (nan ? std::to_string(nan) + " NaN" : "") + (nan && inf ? " and " : "") +
+                    (inf ? std::to_string(inf) + " infinite" : "") + " value(s) of " + std::to_string(a.data.size()) +
+                    "; the generated code computes with them as they are (its outputs may be NaN): check the training");
+    }
+  return out;
+}
 
 std::string namespace_from_path(const std::string& path) {
   std::string stem = base_name(path);
@@ -44,10 +62,11 @@ Generated generate(const CompileOptions& opt) {
     throw Error(opt.model + ": --name '" + eo.ns + "' is not a valid C++ identifier; pass e.g. --name my_model");
   eo.source_name = base_name(opt.model) + (opt.weights.empty() ? "" : " with " + base_name(opt.weights));
   eo.header_name = opt.header.empty() ? "" : base_name(opt.header);
-  const ir::Graph g = compile_graph(load::load_model(opt.model, opt.weights, opt.max_memory), opt.fp);
+  const load::KerasModel model = load::load_model(opt.model, opt.weights, opt.max_memory);
+  const ir::Graph g = compile_graph(model, opt.fp);
   const plan::Plan plan = plan::make_plan(g);
   emit::Output out = emit::emit(g, plan, eo);
-  return {std::move(out.source), std::move(out.header)};
+  return {std::move(out.source), std::move(out.header), nonfinite_weights(model)};
 }
 
 void compile_file(const CompileOptions& opt) {
@@ -57,6 +76,7 @@ void compile_file(const CompileOptions& opt) {
   if (!opt.weights.empty()) read.push_back(opt.weights);
   check_outputs(read, paths);  // before the model is read: a bad output path fails fast
   Generated gen = generate(opt);
+  for (const std::string& w : gen.warnings) std::fprintf(stderr, "kc2cpp: warning: %s\n", w.c_str());
   std::vector<OutputFile> files = {{opt.output, std::move(gen.source)}};
   if (!opt.header.empty()) files.push_back({opt.header, std::move(gen.header)});
   write_outputs({opt.model}, files);

@@ -25,6 +25,7 @@ ir::Graph compile_graph(const load::KerasModel& model, ir::FpMode fp);
 // The generated source (and header) as text; nothing is written.
 struct Generated {
   std::string source, header;
+  std::vector<std::string> warnings;  // nonfinite_weights(); compile_file prints them ("kc2cpp: warning: ...")
 };
 Generated generate(const CompileOptions& opt);
 
@@ -41,6 +42,10 @@ std::string inspect_model(const load::KerasModel& model);
 // Runs the reference evaluator on .npy inputs ([N, ...] per input), writes .npy outputs.
 void eval_files(const std::string& model_path, const std::string& weights_path, const std::vector<std::string>& inputs,
                 const std::vector<std::string>& outputs, ir::FpMode fp, uint64_t max_memory = 0);
+
+// One message per weight array holding NaN or infinite values, naming the file, the layer and the array
+// (Keras saves them as trained; the compile goes on, the user is told).
+std::vector<std::string> nonfinite_weights(const load::KerasModel& model);
 
 // A valid C++ identifier derived from a file name ("my-net.cpp" -> "my_net").
 std::string namespace_from_path(const std::string& path);

@@ -172,6 +172,7 @@ struct Graph {
   std::string name;           // model name from the config
   std::string keras_version;  // as saved in the file
   std::string backend;
+  std::string source;         // the model file as the user named it, for messages ("" in unit tests)
   std::vector<Tensor> tensors;
   std::vector<Op> ops;        // topological order: an op reads only graph inputs and earlier ops' outputs
   std::vector<Weight> weights;

@@ -117,7 +117,7 @@ nlohmann::json parse_keras_json(const std::string& path, const std::string& text
     return nlohmann::json::parse(patched, restore_non_finite);
   } catch (const TooDeep&) {
     throw Error(path + ": " + what + " nests lists and objects more than " + std::to_string(kMaxJsonDepth) +
-                " deep, which no Keras model does; the file is damaged or was not written by Keras; " + advice);
+                " deep, which no Keras model does; " + advice);
   } catch (const nlohmann::json::out_of_range& e) {  // a number beyond double: "number overflow parsing '1e400'"
     throw Error(path + ": " + what + " holds a number out of range (" + parse_error_detail(e) + "); " + advice);
   } catch (const nlohmann::json::parse_error& e) {

@@ -1,6 +1,8 @@
 #include "lower/context.h"
 
 #include <algorithm>
+#include <cmath>
+#include <limits>
 #include <string>
 
 namespace kc2cpp::lower {
@@ -146,7 +148,10 @@ float get_float(const json& cfg, const char* key, float fallback) {
   auto it = cfg.find(key);
   if (it == cfg.end() || it->is_null()) return fallback;
   if (!it->is_number()) throw LayerProblem{std::string("config '") + key + "' is not a number"};
-  return static_cast<float>(it->get<double>());
+  const double v = it->get<double>();
+  if (std::isfinite(v) && std::fabs(v) > std::numeric_limits<float>::max())
+    throw LayerProblem{std::string("config '") + key + "' = " + it->dump() + " is out of float32's range"};
+  return static_cast<float>(v);
 }
 
 bool get_bool(const json& cfg, const char* key, bool fallback) {
@@ -154,6 +159,19 @@ bool get_bool(const json& cfg, const char* key, bool fallback) {
   if (it == cfg.end() || it->is_null()) return fallback;
   if (!it->is_boolean()) throw LayerProblem{std::string("config '") + key + "' is not a boolean"};
   return it->get<bool>();
+}
+
+std::string get_string(const json& cfg, const char* key, const std::string& fallback) {
+  auto it = cfg.find(key);
+  if (it == cfg.end() || it->is_null()) return fallback;
+  if (!it->is_string()) throw LayerProblem{std::string("config '") + key + "' is not a string"};
+  return it->get<std::string>();
+}
+
+std::string string_at(const json& v, const char* key) {
+  if (!v.is_object()) return "";
+  auto it = v.find(key);
+  return it != v.end() && it->is_string() ? it->get<std::string>() : "";
 }
 
 int normalize_axis(int64_t keras_axis, size_t rank) {
@@ -177,9 +195,8 @@ ParsedActivation parse_activation(const json& value, int keras_major) {
   if (value.is_null()) return {};
   if (value.is_string()) {
     name = value.get<std::string>();
-  } else if (value.is_object() && value.value("class_name", "") == "function" && value.contains("config") &&
-             value["config"].is_string()) {
-    name = value["config"].get<std::string>();
+  } else if (string_at(value, "class_name") == "function" && !string_at(value, "config").empty()) {
+    name = string_at(value, "config");
   } else {
     throw LayerProblem{"activation " + value.dump() + " is not a built-in activation; rebuild the model with a "
                        "built-in activation name"};

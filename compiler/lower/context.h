@@ -81,6 +81,9 @@ const json& require(const json& cfg, const char* key);
 int64_t get_int(const json& cfg, const char* key);
 float get_float(const json& cfg, const char* key, float fallback);
 bool get_bool(const json& cfg, const char* key, bool fallback);
+std::string get_string(const json& cfg, const char* key, const std::string& fallback);
+// Probing, never throws: the string at `key` if `v` is an object holding one there, else "".
+std::string string_at(const json& v, const char* key);
 // A negative axis counts from the end of a per-sample shape of `rank` dims (Keras axes count
 // the batch dimension: axis 1 is per-sample axis 0). Returns the per-sample axis.
 int normalize_axis(int64_t keras_axis, size_t rank);

@@ -410,7 +410,7 @@ int lower_resizing(Context& cx, const Layer& layer, int input) {
   r.width = positive(cfg, "width");
   r.channels_first = is_channels_first(cfg);
   r.crop = get_bool(cfg, "crop_to_aspect_ratio", false);
-  const std::string interp = cfg.value("interpolation", std::string("bilinear"));
+  const std::string interp = get_string(cfg, "interpolation", "bilinear");
   if (interp == "nearest") r.method = ir::ResizeMethod::Nearest;
   else if (interp != "bilinear")
     throw LayerProblem{"interpolation '" + interp + "' is not supported (nearest and bilinear are); save the model "

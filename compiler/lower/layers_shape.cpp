@@ -188,9 +188,9 @@ bool uses_mask(const std::string& cls) {
 void check_mask_unused(const Context& cx) {
   const json& layers = cx.model().config["config"]["layers"];
   for (const json& l : layers) {
-    const std::string cls = l.value("class_name", "");
+    const std::string cls = string_at(l, "class_name");
     if (uses_mask(cls))
-      throw LayerProblem{"mask_zero=True: layer '" + l.value("config", json::object()).value("name", std::string("?")) +
+      throw LayerProblem{"mask_zero=True: layer '" + string_at(l.is_object() ? l.value("config", json()) : l, "name") +
                          "' (" + cls + ") would use the mask, and kc2cpp does not compute masks yet; save the model "
                          "with mask_zero=False (the outputs then differ for padded steps) or without masked layers"};
   }
@@ -385,7 +385,7 @@ int lower_upsampling(Context& cx, const Layer& layer, int input) {
   expect_rank(in, n);
   const std::vector<int64_t> f = factors(require(cfg, "size"), n, "size");
   const bool first = n > 1 && channels_first(cfg);
-  const std::string interp = cfg.value("interpolation", std::string("nearest"));
+  const std::string interp = get_string(cfg, "interpolation", "nearest");
   if (interp == "bilinear" && n == 2) return bilinear(cx, layer, input, f, first);
   if (interp != "nearest")
     throw LayerProblem{"interpolation '" + interp + "' is not supported (nearest and bilinear are)"};
