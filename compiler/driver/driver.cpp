@@ -62,7 +62,7 @@ Generated generate(const CompileOptions& opt) {
     throw Error(opt.model + ": --name '" + eo.ns + "' is not a valid C++ identifier; pass e.g. --name my_model");
   eo.source_name = base_name(opt.model) + (opt.weights.empty() ? "" : " with " + base_name(opt.weights));
   eo.header_name = opt.header.empty() ? "" : base_name(opt.header);
-  const load::KerasModel model = load::load_model(opt.model, opt.weights, opt.max_memory);
+  const load::KerasModel model = load::load_model(opt.model, opt.weights, opt.max_memory, opt.load_timeout);
   const ir::Graph g = compile_graph(model, opt.fp);
   const plan::Plan plan = plan::make_plan(g);
   emit::Output out = emit::emit(g, plan, eo);

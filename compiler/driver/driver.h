@@ -17,6 +17,7 @@ struct CompileOptions {
   std::string name;    // namespace; empty: derived from the output file name
   ir::FpMode fp = ir::FpMode::Unfused;
   uint64_t max_memory = 0;  // the loader child's memory limit in bytes; 0: the default (load::load_model)
+  std::chrono::milliseconds load_timeout{0};  // the loader child's time; 0: the default (load::load_model)
 };
 
 // load -> lower -> passes: the optimised IR of a model file.

@@ -356,12 +356,14 @@ std::string failure_message(const std::string& path, const std::string& ended, b
 
 }  // namespace
 
-KerasModel load_model(const std::string& path, const std::string& weights, uint64_t max_memory) {
+KerasModel load_model(const std::string& path, const std::string& weights, uint64_t max_memory,
+                      std::chrono::milliseconds timeout_or_zero) {
   require_not_special(path);  // a FIFO would block the reading child until the timeout
   if (!weights.empty()) require_not_special(weights);
   const std::string& hdf5_file = weights.empty() ? path : weights;  // where libhdf5 reads
   const uint64_t limit = memory_limit(max_memory, hdf5_file);
-  const std::chrono::milliseconds timeout = load_timeout(path, weights);
+  const std::chrono::milliseconds timeout =
+      timeout_or_zero.count() > 0 ? timeout_or_zero : load_timeout(path, weights);
   auto deadline = std::chrono::steady_clock::now() + timeout;
   const pid_t parent = ::getpid();
   int fds[2];
@@ -420,7 +422,7 @@ KerasModel load_model(const std::string& path, const std::string& weights, uint6
 #else  // no fork(): load in process
 
 namespace kc2cpp::load {
-KerasModel load_model(const std::string& path, const std::string& weights, uint64_t) {
+KerasModel load_model(const std::string& path, const std::string& weights, uint64_t, std::chrono::milliseconds) {
   require_not_special(path);
   if (!weights.empty()) require_not_special(weights);
   return load_model_in_process(path, weights);

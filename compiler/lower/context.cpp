@@ -138,11 +138,16 @@ const json& require(const json& cfg, const char* key) {
   return *it;
 }
 
-int64_t get_int(const json& cfg, const char* key) {
-  const json& v = require(cfg, key);
-  if (!v.is_number_integer()) throw LayerProblem{std::string("config '") + key + "' is not an integer"};
+int64_t config_int(const json& v, const std::string& what) {
+  if (!v.is_number_integer()) throw LayerProblem{"config " + what + " = " + v.dump() + " is not an integer"};
+  const bool in_range = v.is_number_unsigned() ? v.get<uint64_t>() <= uint64_t{ir::kMaxElements}
+                                               : v.get<int64_t>() >= -ir::kMaxElements && v.get<int64_t>() <= ir::kMaxElements;
+  if (!in_range)
+    throw LayerProblem{"config " + what + " = " + v.dump() + " is out of range (kc2cpp accepts at most 2^30 in magnitude)"};
   return v.get<int64_t>();
 }
+
+int64_t get_int(const json& cfg, const char* key) { return config_int(require(cfg, key), std::string("'") + key + "'"); }
 
 float get_float(const json& cfg, const char* key, float fallback) {
   auto it = cfg.find(key);

@@ -76,6 +76,11 @@ class Context {
 // (`what`: "output", "input", for the message). Context::add_op checks every new tensor.
 void check_shape(const ir::Shape& shape, const char* what);
 
+// Every integer the lowering takes from a config: `v` must be an integer of magnitude at most
+// ir::kMaxElements (2^30), so that shape arithmetic on a few of them cannot overflow int64 (LayerProblem
+// naming `what` otherwise).
+int64_t config_int(const json& v, const std::string& what);
+
 // Config access with LayerProblem on missing/mistyped keys.
 const json& require(const json& cfg, const char* key);
 int64_t get_int(const json& cfg, const char* key);

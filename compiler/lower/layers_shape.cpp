@@ -65,7 +65,7 @@ void expect_rank(const ir::Shape& s, size_t spatial) {
 int64_t nonneg(const json& v, const char* key) {
   if (!v.is_number_integer() || v.get<int64_t>() < 0)
     throw LayerProblem{std::string("'") + key + "' holds " + v.dump() + ", not a non-negative integer"};
-  return v.get<int64_t>();
+  return config_int(v, std::string("'") + key + "'");
 }
 
 // Keras's padding/cropping amounts for n spatial axes: an int (all sides), a list of n ints
@@ -87,9 +87,9 @@ std::vector<std::pair<int64_t, int64_t>> amounts(const json& v, size_t n, const 
 // Keras's size / factors for n axes: an int (all axes) or a list of n positive ints.
 std::vector<int64_t> factors(const json& v, size_t n, const char* key) {
   std::vector<int64_t> out;
-  if (v.is_number_integer()) out.assign(n, v.get<int64_t>());
+  if (v.is_number_integer()) out.assign(n, config_int(v, std::string("'") + key + "'"));
   else if (v.is_array() && v.size() == n)
-    for (const json& a : v) out.push_back(a.is_number_integer() ? a.get<int64_t>() : 0);
+    for (const json& a : v) out.push_back(a.is_number_integer() ? config_int(a, std::string("'") + key + "'") : 0);
   for (int64_t f : out)
     if (f <= 0) out.clear();
   if (out.size() != n)

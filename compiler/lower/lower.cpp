@@ -50,10 +50,14 @@ ir::Shape sample_shape(const json& batch_shape, const Layer& where) {
   ir::Shape s;
   for (size_t i = 1; i < batch_shape.size(); ++i) {
     const json& d = batch_shape[i];
+    if (d.is_null())
+      throw LayerProblem{"input dimension " + std::to_string(i) + " of " + batch_shape.dump() +
+                         " is not fixed (None); kc2cpp needs static shapes: give the Input a fixed shape (layer '" +
+                         where.name + "')"};
     if (!d.is_number_integer() || d.get<int64_t>() <= 0)
       throw LayerProblem{"input dimension " + std::to_string(i) + " of " + batch_shape.dump() +
-                         " is not fixed; kc2cpp needs static shapes (layer '" + where.name + "')"};
-    s.push_back(d.get<int64_t>());
+                         " is not a positive integer; the file is damaged or was not written by Keras"};
+    s.push_back(config_int(d, "input dimension " + std::to_string(i)));
   }
   return s;
 }

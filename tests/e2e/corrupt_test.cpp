@@ -24,8 +24,12 @@
 
 #include <nlohmann/json.hpp>
 
+#include "driver/driver.h"
 #include "e2e_util.h"
+#include "emit/emit.h"
 #include "hostile_util.h"
+#include "load/keras_model.h"
+#include "plan/plan.h"
 
 namespace fs = std::filesystem;
 using nlohmann::json;
@@ -398,6 +402,52 @@ TEST(CorruptCorpus, WeightsOfTheWrongShapeOrTypeAreRefused) {
     SCOPED_TRACE(c.name);
     const std::string dir = case_dir(std::string("weights-") + c.name);
     expect_file_refused(dir, mutated_h5(dir, from, c.mutate), c.mentions);
+  }
+}
+
+// NaN and infinite weights are what training left: the file compiles, with a warning naming the layer
+// and the array.
+TEST(CorruptCorpus, NonFiniteWeightsCompileWithAWarning) {
+  const CountRuns count;
+  const std::string dir = case_dir("weights-nan");
+  const std::string model = mutated_h5(dir, std::string(kSequential) + ".h5", [](hid_t f) {
+    const hid_t d = H5Dopen2(f, kKernel, H5P_DEFAULT);
+    std::vector<float> v(96, 0.25f);
+    v[5] = std::nanf("");
+    v[7] = -INFINITY;
+    v[9] = INFINITY;
+    H5Dwrite(d, H5T_NATIVE_FLOAT, H5S_ALL, H5S_ALL, H5P_DEFAULT, v.data());
+    H5Dclose(d);
+  });
+  fs::create_directories(dir + "/out");
+  const Outcome r = run_kc2cpp({model, "-o", dir + "/out/m.cpp"}, dir + "/run");
+  ++g_cases;
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.err, "kc2cpp: warning: " + model + ": layer 'dense': weight 'sequential/dense/kernel' holds 1 NaN and 2 "
+                   "infinite value(s) of 96; the generated code computes with them as they are (its outputs may be "
+                   "NaN): check the training\n");
+  EXPECT_EQ(joined(tree(dir + "/out")), "[m.cpp]");
+}
+
+// The generated file's second line of defence: a workspace beyond int indices does not compile, even if
+// the planner's check were gone (the plan is forged here; make_plan refuses such a model itself).
+TEST(CorruptCorpus, GeneratedCodeStaticAssertsItsSizesFitInt) {
+  if (!have_program("g++")) GTEST_SKIP() << "SKIPPED: g++ not found";
+  const std::string dir = case_dir("static-assert");
+  const ir::Graph g = driver::compile_graph(load::load_model(source_dir() + "/" + kSequential + ".h5"),
+                                            ir::FpMode::Unfused);
+  plan::Plan plan = plan::make_plan(g);
+  for (const int64_t arena : {plan.arena_floats, int64_t{1} << 31, (int64_t{1} << 32) + 64}) {
+    SCOPED_TRACE(arena);
+    plan.arena_floats = arena;
+    write_file(dir + "/m.cpp", emit::emit(g, plan, {"m", "m.h5", ""}).source);
+    const RunResult r = run({"g++", "-std=c++17", "-fsyntax-only", dir + "/m.cpp"});
+    if (arena == (int64_t{1} << 31) || arena > (int64_t{1} << 31)) {
+      EXPECT_NE(r.exit_code, 0);
+      EXPECT_NE(r.err.find("the workspace fits int indices"), std::string::npos) << r.err;
+    } else {
+      EXPECT_EQ(r.exit_code, 0) << r.err;
+    }
   }
 }
 

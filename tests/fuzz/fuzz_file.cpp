@@ -10,6 +10,7 @@
 // still reach the log (fuzz_util.h). KC2CPP_FUZZ_IN_PROCESS=1 loads in process instead, to hunt bugs
 // in kc2cpp's own loader code while accepting that libhdf5's crashes end the run.
 #include <fcntl.h>
+#include <hdf5.h>
 #include <unistd.h>
 
 #include <cstdint>
@@ -43,6 +44,7 @@ bool write_all(const uint8_t* data, size_t size) {
 
 extern "C" int LLVMFuzzerInitialize(int*, char***) {
   kc2cpp::fuzz::init_loader_child();
+  H5open();  // once here rather than in every loader child
   g_in_process = std::getenv("KC2CPP_FUZZ_IN_PROCESS") != nullptr;
   const char* dir = std::getenv("TMPDIR");
   std::string tmpl = std::string(access("/dev/shm", W_OK) == 0 ? "/dev/shm" : dir ? dir : "/tmp") + "/kc2cpp-fuzz-XXXXXX";
@@ -63,6 +65,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     opt.model = g_path;
     opt.output = "fuzz.cpp";
     opt.header = "fuzz.h";
+    opt.load_timeout = std::chrono::seconds(2);  // libhdf5's endless loops: 2 s each, not 30
     if (g_in_process) {
       const kc2cpp::ir::Graph g = kc2cpp::driver::compile_graph(kc2cpp::load::load_model_in_process(g_path), opt.fp);
       kc2cpp::emit::emit(g, kc2cpp::plan::make_plan(g), {"fuzz", "model", "fuzz.h"});
