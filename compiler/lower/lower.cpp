@@ -57,7 +57,7 @@ ir::Shape sample_shape(const json& batch_shape, const Layer& where) {
     if (!d.is_number_integer() || d.get<int64_t>() <= 0)
       throw LayerProblem{"input dimension " + std::to_string(i) + " of " + batch_shape.dump() +
                          " is not a positive integer; the file is damaged or was not written by Keras"};
-    s.push_back(config_int(d, "input dimension " + std::to_string(i)));
+    s.push_back(d.get<int64_t>());  // graph_input checks the count (check_shape)
   }
   return s;
 }
