@@ -28,7 +28,7 @@ build_targets() {
     cmake -S "$root" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_CXX_COMPILER="$cxx" \
       -DCMAKE_C_COMPILER="$cc" -DKC2CPP_FUZZ=ON >/dev/null
   fi
-  cmake --build "$build" --target kc2cpp_fuzz_file kc2cpp_fuzz_config kc2cpp_fuzz_seeds
+  cmake --build "$build" --parallel "${KC2CPP_FUZZ_JOBS:-2}" --target kc2cpp_fuzz_file kc2cpp_fuzz_config kc2cpp_fuzz_seeds
   if [[ ! -d "$build/corpus/config" ]]; then
     "$build/tests/fuzz/kc2cpp_fuzz_seeds" "$build/corpus/file.new" "$build/corpus/config.new" \
       "$root/tests/fixtures/k3" "$root/tests/fixtures/k2"
