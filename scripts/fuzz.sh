@@ -9,9 +9,9 @@
 # Long runs (docs/fuzzing.md), in the background with a log, at the lowest priority:
 #   nice -n 19 scripts/fuzz.sh file 3700 > fuzz-file.log 2>&1 &
 #
-# The build (clang, ASan + UBSan, -DKC2CPP_FUZZ=ON) goes to $KC2CPP_FUZZ_BUILD_DIR (default
-# build-fuzz). The corpus grows in <build>/corpus/<target>, seeded from tests/fixtures (k3, k2) on
-# the first run; the committed regression inputs in tests/fuzz/regressions/<target> are run first,
+# The build (clang, ASan + UBSan, -DKC2CPP_FUZZ=ON; KC2CPP_FUZZ_JOBS parallel jobs, default 2) goes to
+# $KC2CPP_FUZZ_BUILD_DIR (default build-fuzz). The corpus grows in <build>/corpus/<target>, seeded
+# from tests/fixtures (k3, k2) on the first run; the committed regression inputs in tests/fuzz/regressions/<target> are run first,
 # every time. A finding (a crash, a sanitizer report, an exception other than kc2cpp::Error, a
 # timeout of 60 s, more than 4 GB) stops the run with exit status 1 and leaves the input in
 # <build>/artifacts/<target>/; without findings the exit status is 0. The last lines of the output
