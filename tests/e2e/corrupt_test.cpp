@@ -199,20 +199,32 @@ TEST(CorruptCorpus, BitFlippedFilesAreRefusedOrCompiled) {
   std::printf("[ corrupt  ] %d bit flips: %d refused, %d compiled (weight values)\n", flips, refused, flips - refused);
 }
 
-// ---- model configs -----------------------------------------------------------------------------
+// ---- cases of one kind ---------------------------------------------------------------------------
 
-struct ConfigCase {
+// `make`: what the case changes (a config edit, a config text, an HDF5 mutation, a file's bytes).
+template <class T>
+struct Case {
   const char* name;
-  std::function<void(json&)> edit;
+  T make;
   std::vector<std::string> mentions;  // the layer and what is wrong
 };
 
-void run_config_cases(const std::string& from, const std::vector<ConfigCase>& cases) {
-  for (const ConfigCase& c : cases) {
+// Each case made in a fresh directory "<prefix><name>" by `model_of(dir, case)`, then refused.
+template <class T, class F>
+void refuse_all(const std::string& prefix, const std::vector<Case<T>>& cases, F model_of) {
+  for (const Case<T>& c : cases) {
     SCOPED_TRACE(c.name);
-    const std::string dir = case_dir(std::string("config-") + c.name);
-    expect_file_refused(dir, with_config(dir, from, c.edit), c.mentions);
+    const std::string dir = case_dir(prefix + c.name);
+    expect_file_refused(dir, model_of(dir, c), c.mentions);
   }
+}
+
+// ---- model configs -----------------------------------------------------------------------------
+
+using ConfigCase = Case<std::function<void(json&)>>;
+
+void run_config_cases(const std::string& from, const std::vector<ConfigCase>& cases) {
+  refuse_all("config-", cases, [&](const std::string& dir, const ConfigCase& c) { return with_config(dir, from, c.make); });
 }
 
 json& layer(json& config, int i) { return config["config"]["layers"][i]; }
@@ -284,12 +296,7 @@ TEST(CorruptCorpus, ConfigTextsThatAreNotJsonAreRefused) {
   const CountRuns count;
   const std::string from = std::string(kSequential) + ".h5";
   const std::string good = model_config_of(from);
-  struct TextCase {
-    const char* name;
-    std::string text;
-    std::vector<std::string> mentions;
-  };
-  const std::vector<TextCase> cases = {
+  const std::vector<Case<std::string>> cases = {
       {"empty", "", {"the model_config attribute is empty"}},
       {"cut", good.substr(0, good.size() / 2), {"not valid JSON", "ends too early"}},
       {"number-1e400", std::string(R"({"class_name": "Sequential", "config": {"layers": [], "x": 1e400}})"), {"out of range"}},
@@ -303,11 +310,9 @@ TEST(CorruptCorpus, ConfigTextsThatAreNotJsonAreRefused) {
       {"nan-word", R"({"class_name": NaN, "config": {}})", {"class_name"}},
       {"trailing", good + "}", {"not valid JSON"}},
   };
-  for (const TextCase& c : cases) {
-    SCOPED_TRACE(c.name);
-    const std::string dir = case_dir(std::string("config-text-") + c.name);
-    expect_file_refused(dir, with_config_text(dir, from, c.text), c.mentions);
-  }
+  refuse_all("config-text-", cases, [&](const std::string& dir, const Case<std::string>& c) {
+    return with_config_text(dir, from, c.make);
+  });
 }
 
 // graph_merges: input_layer -> Dense a, b, c -> merges -> ... -> head.
@@ -351,11 +356,7 @@ TEST(CorruptCorpus, FunctionalConfigsWithBadGraphsAreRefused) {
 
 TEST(CorruptCorpus, WeightsOfTheWrongShapeOrTypeAreRefused) {
   const CountRuns count;
-  struct WeightCase {
-    const char* name;
-    std::function<void(hid_t)> mutate;
-    std::vector<std::string> mentions;
-  };
+  using WeightCase = Case<std::function<void(hid_t)>>;
   const std::string from = std::string(kSequential) + ".h5";
   const std::vector<WeightCase> cases = {
       {"kernel-shape", [](hid_t f) { replace_kernel(f, H5T_IEEE_F32LE, {4, 32}); }, {"layer 'dense'", "kernel"}},
@@ -398,11 +399,7 @@ TEST(CorruptCorpus, WeightsOfTheWrongShapeOrTypeAreRefused) {
        }, {"keras_version"}},
       {"model-config-missing", [](hid_t f) { H5Adelete(f, "model_config"); }, {"model_config"}},
   };
-  for (const WeightCase& c : cases) {
-    SCOPED_TRACE(c.name);
-    const std::string dir = case_dir(std::string("weights-") + c.name);
-    expect_file_refused(dir, mutated_h5(dir, from, c.mutate), c.mentions);
-  }
+  refuse_all("weights-", cases, [&](const std::string& dir, const WeightCase& c) { return mutated_h5(dir, from, c.make); });
 }
 
 // NaN and infinite weights are what training left: the file compiles, with a warning naming the layer
@@ -455,12 +452,7 @@ TEST(CorruptCorpus, GeneratedCodeStaticAssertsItsSizesFitInt) {
 
 TEST(CorruptCorpus, FilesThatAreNotModelsAreRefused) {
   const CountRuns count;
-  struct FileCase {
-    const char* name;
-    std::string bytes;
-    std::vector<std::string> mentions;
-  };
-  const std::vector<FileCase> cases = {
+  const std::vector<Case<std::string>> cases = {
       {"empty.h5", "", {"empty"}},
       {"text.h5", "hello\n", {"text file"}},
       {"png.h5", std::string("\x89PNG\r\n\x1a\n\0\0\0\rIHDR", 16), {"not an HDF5 file"}},
@@ -469,12 +461,10 @@ TEST(CorruptCorpus, FilesThatAreNotModelsAreRefused) {
       {"hdf5-signature-only.h5", std::string("\x89HDF\r\n\x1a\n", 8), {}},
       {"hdf5-signature-zeros.h5", std::string("\x89HDF\r\n\x1a\n", 8) + std::string(4096, '\0'), {}},
   };
-  for (const FileCase& c : cases) {
-    SCOPED_TRACE(c.name);
-    const std::string dir = case_dir(std::string("file-") + c.name);
-    write_file(dir + "/" + c.name, c.bytes);
-    expect_file_refused(dir, dir + "/" + c.name, c.mentions);
-  }
+  refuse_all("file-", cases, [](const std::string& dir, const Case<std::string>& c) {
+    write_file(dir + "/" + c.name, c.make);
+    return dir + "/" + c.name;
+  });
   const std::string dir = case_dir("file-missing");
   expect_file_refused(dir, dir + "/none.h5", {"file not found"});
   fs::create_directory(dir + "/model.h5");
