@@ -122,6 +122,16 @@ void set_string_attribute(hid_t obj, const char* name, const std::string& text) 
   H5Tclose(type);
 }
 
+// Replaces the attribute `name` of object `obj` by a scalar int32 (where Keras writes text).
+void set_int_attribute(hid_t obj, const char* name, int value) {
+  H5Adelete(obj, name);
+  const hid_t space = H5Screate(H5S_SCALAR);
+  const hid_t a = H5Acreate2(obj, name, H5T_STD_I32LE, space, H5P_DEFAULT, H5P_DEFAULT);
+  H5Awrite(a, H5T_NATIVE_INT, &value);
+  H5Aclose(a);
+  H5Sclose(space);
+}
+
 std::string model_config_of(const std::string& from) {
   const hid_t f = H5Fopen((source_dir() + "/" + from).c_str(), H5F_ACC_RDONLY, H5P_DEFAULT);
   const hid_t a = H5Aopen(f, "model_config", H5P_DEFAULT);
@@ -377,26 +387,12 @@ TEST(CorruptCorpus, WeightsOfTheWrongShapeOrTypeAreRefused) {
       {"kernel-missing", [](hid_t f) { H5Ldelete(f, kKernel, H5P_DEFAULT); }, {"kernel"}},
       {"weight-names-number", [](hid_t f) {
          const hid_t g = H5Gopen2(f, "/model_weights/dense", H5P_DEFAULT);
-         H5Adelete(g, "weight_names");
-         const hid_t space = H5Screate(H5S_SCALAR);
-         const hid_t a = H5Acreate2(g, "weight_names", H5T_STD_I32LE, space, H5P_DEFAULT, H5P_DEFAULT);
-         const int v = 7;
-         H5Awrite(a, H5T_NATIVE_INT, &v);
-         H5Aclose(a);
-         H5Sclose(space);
+         set_int_attribute(g, "weight_names", 7);
          H5Gclose(g);
        }, {"weight_names"}},
       {"layer-group-missing", [](hid_t f) { H5Ldelete(f, "/model_weights/dense", H5P_DEFAULT); }, {"dense"}},
       {"weights-group-missing", [](hid_t f) { H5Ldelete(f, "/model_weights", H5P_DEFAULT); }, {"model_weights"}},
-      {"keras-version-number", [](hid_t f) {
-         H5Adelete(f, "keras_version");
-         const hid_t space = H5Screate(H5S_SCALAR);
-         const hid_t a = H5Acreate2(f, "keras_version", H5T_STD_I32LE, space, H5P_DEFAULT, H5P_DEFAULT);
-         const int v = 3;
-         H5Awrite(a, H5T_NATIVE_INT, &v);
-         H5Aclose(a);
-         H5Sclose(space);
-       }, {"keras_version"}},
+      {"keras-version-number", [](hid_t f) { set_int_attribute(f, "keras_version", 3); }, {"keras_version"}},
       {"model-config-missing", [](hid_t f) { H5Adelete(f, "model_config"); }, {"model_config"}},
   };
   refuse_all("weights-", cases, [&](const std::string& dir, const WeightCase& c) { return mutated_h5(dir, from, c.make); });
