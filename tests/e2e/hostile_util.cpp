@@ -89,7 +89,7 @@ std::string joined(const std::vector<std::string>& v) {
 }
 
 void expect_refused(const Outcome& r, const std::string& at_fault, const std::vector<std::string>& mentions,
-                    const std::string& dir, const std::vector<std::string>& expected) {
+                    const std::string& dir, const std::vector<std::string>& expected, double max_seconds) {
   EXPECT_FALSE(r.timed_out) << "kc2cpp did not finish (blocked?)";
   EXPECT_EQ(r.exit_code, 1) << "signal " << r.signal << ", stderr:\n" << r.err;
   const std::string prefix = "kc2cpp: error: " + at_fault + ": ";
@@ -98,7 +98,7 @@ void expect_refused(const Outcome& r, const std::string& at_fault, const std::ve
     EXPECT_NE(r.err.find(m), std::string::npos) << "the message must mention '" << m << "', got:\n" << r.err;
   EXPECT_EQ(r.err.find("internal error"), std::string::npos) << r.err;
   EXPECT_EQ(r.out, "") << "nothing on stdout on error";
-  EXPECT_LT(r.seconds, kMaxSeconds);
+  EXPECT_LT(r.seconds, max_seconds);
   EXPECT_LT(r.max_resident_kb, kMaxResidentKb) << "peak resident memory in KiB";
   EXPECT_EQ(joined(tree(dir)), joined(expected)) << "files made or removed by a refused run";
   std::printf("[ hostile  ] exit %d in %.2f s: %s", r.exit_code, r.seconds, r.err.c_str());

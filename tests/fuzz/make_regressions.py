@@ -7,6 +7,8 @@ keras_version, model_config and the weight manifest) and tests/fuzz/regressions/
 legacy Keras HDF5 model file with that config, written with h5py; weights of the stated shapes,
 filled with a fixed pattern). Each must give kc2cpp a clean error (or compile), never a crash.
 Deterministic: rerunning writes the same bytes (h5py with track_order off, fixed values).
+Inputs that are damaged HDF5 structure rather than a config are committed as the fuzzer saved them:
+hdf5_endless_loop_h5hg_read.h5 makes libhdf5 1.10 loop forever in H5HG_read (the loader's timeout stops it).
 """
 import json
 import os
