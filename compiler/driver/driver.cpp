@@ -2,6 +2,7 @@
 
 #include <cmath>
 #include <cstdio>
+#include <new>
 
 #include "driver/output.h"
 #include "emit/emit.h"
@@ -55,7 +56,21 @@ ir::Graph compile_graph(const load::KerasModel& model, ir::FpMode fp) {
   return g;
 }
 
-Generated generate(const CompileOptions& opt) {
+namespace {
+
+// Runs `f`; running out of memory (a model too large for this machine) is reported as an Error
+// naming the file, not as an internal error.
+template <typename F>
+auto within_memory(const std::string& path, F&& f) {
+  try {
+    return f();
+  } catch (const std::bad_alloc&) {
+    throw Error(path + ": kc2cpp ran out of memory while compiling this model; it is too large for this machine's "
+                       "memory (see README, limits), or free memory and try again");
+  }
+}
+
+Generated generate_unchecked(const CompileOptions& opt) {
   emit::Options eo;
   eo.ns = opt.name.empty() ? namespace_from_path(opt.output) : opt.name;
   if (!emit::is_identifier(eo.ns))
@@ -67,6 +82,12 @@ Generated generate(const CompileOptions& opt) {
   const plan::Plan plan = plan::make_plan(g);
   emit::Output out = emit::emit(g, plan, eo);
   return {std::move(out.source), std::move(out.header), nonfinite_weights(model)};
+}
+
+}  // namespace
+
+Generated generate(const CompileOptions& opt) {
+  return within_memory(opt.model, [&] { return generate_unchecked(opt); });
 }
 
 void compile_file(const CompileOptions& opt) {
