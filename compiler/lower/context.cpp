@@ -152,11 +152,15 @@ int64_t get_int(const json& cfg, const char* key) { return config_int(require(cf
 float get_float(const json& cfg, const char* key, float fallback) {
   auto it = cfg.find(key);
   if (it == cfg.end() || it->is_null()) return fallback;
-  if (!it->is_number()) throw LayerProblem{std::string("config '") + key + "' is not a number"};
-  const double v = it->get<double>();
-  if (std::isfinite(v) && std::fabs(v) > std::numeric_limits<float>::max())
-    throw LayerProblem{std::string("config '") + key + "' = " + it->dump() + " is out of float32's range"};
-  return static_cast<float>(v);
+  return config_float(*it, std::string("'") + key + "'");
+}
+
+float config_float(const json& v, const std::string& what) {
+  if (!v.is_number() || v.is_boolean()) throw LayerProblem{"config " + what + " = " + v.dump() + " is not a number"};
+  const double d = v.get<double>();
+  if (std::isfinite(d) && std::fabs(d) > std::numeric_limits<float>::max())
+    throw LayerProblem{"config " + what + " = " + v.dump() + " is out of float32's range"};
+  return static_cast<float>(d);
 }
 
 bool get_bool(const json& cfg, const char* key, bool fallback) {

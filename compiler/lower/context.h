@@ -80,6 +80,8 @@ void check_shape(const ir::Shape& shape, const char* what);
 // ir::kMaxElements (2^30), so that shape arithmetic on a few of them cannot overflow int64 (LayerProblem
 // naming `what` otherwise).
 int64_t config_int(const json& v, const std::string& what);
+// Every float option: a number within float32's range (NaN and infinities pass as they are).
+float config_float(const json& v, const std::string& what);
 
 // Config access with LayerProblem on missing/mistyped keys.
 const json& require(const json& cfg, const char* key);

@@ -36,7 +36,7 @@ void parse_nested(const json& v, size_t depth, Param& p, const char* key) {
 
 Param parse_param(const json& cfg, const char* key) {
   const json* v = &require(cfg, key);
-  if (v->is_object() && v->value("class_name", "") == "__numpy__" && v->contains("config"))
+  if (string_at(*v, "class_name") == "__numpy__" && v->contains("config"))
     v = &require((*v)["config"], "value");
   Param p;
   parse_nested(*v, 0, p, key);
