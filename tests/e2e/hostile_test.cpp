@@ -5,9 +5,9 @@
 // hold; the loader's memory limit and its death with kc2cpp.
 //
 // Every refusal asserts: exit code 1, stderr "kc2cpp: error: <the path at fault>: ...", nothing on
-// stdout, no output or temporary file left, and a run time under 5 s. The hostile HDF5 files are
+// stdout, no output or temporary file left, under 5 s and 1 GiB (hostile_util.h). The hostile HDF5 files are
 // made at test time from a real fixture with the HDF5 C API, and each is first read back here to
-// prove it really does reach outside itself.
+// prove it really does reach outside itself. Damaged files and configs: corrupt_test.cpp.
 #include <gtest/gtest.h>
 
 #include <fcntl.h>
