@@ -16,11 +16,15 @@ namespace kc2cpp::fuzz {
 // Runs `f`; a kc2cpp::Error is the expected answer to a bad input, anything else that escapes
 // (the "internal error" of the command line, exit 3) is a finding: abort so that libFuzzer keeps
 // the input.
+// KC2CPP_FUZZ_PRINT_ERRORS=1 prints each Error's message (to look over the messages a corpus gives,
+// e.g. for nlohmann's "[json.exception...]" texts that name no key).
 template <typename F>
 void expect_only_errors(F&& f) {
+  static const bool print = std::getenv("KC2CPP_FUZZ_PRINT_ERRORS") != nullptr;
   try {
     f();
-  } catch (const Error&) {
+  } catch (const Error& e) {
+    if (print) std::fprintf(stderr, "kc2cpp fuzz: error: %s\n", e.what());
   } catch (const std::exception& e) {
     std::fprintf(stderr, "kc2cpp fuzz: an exception other than kc2cpp::Error escaped: %s\n", e.what());
     std::abort();
