@@ -9,7 +9,8 @@
 #   add_keras_model(TARGET <target> MODEL ...)   # the same
 #
 # Creates the library <target> from the generated source. The generated header's folder is a
-# PUBLIC include directory, so `#include "<name.h>"` works in whatever links <target>. The
+# PUBLIC include directory, so `#include "<name.h>"` works in whatever links <target>, and
+# install(TARGETS <target> ...) installs the header with the library (PUBLIC_HEADER: into include/). The
 # source is regenerated whenever the model file, the weights file or the kc2cpp executable changes.
 # Generated files go to ${CMAKE_CURRENT_BINARY_DIR}/kc2cpp/<target>/; the target's properties
 # KC2CPP_SOURCE, KC2CPP_HEADER, KC2CPP_MODEL, KC2CPP_WEIGHTS and KC2CPP_NAMESPACE name them.
@@ -139,6 +140,11 @@ function(add_keras_model target)
     VERBATIM)
 
   add_library(${target} ${type} "${source}" "${header}")
+  # The header belongs to the target: install(TARGETS <target>) installs it with the library, into
+  # include/ (a HEADER subfolder is not kept; install(TARGETS <target> ... PUBLIC_HEADER DESTINATION
+  # <dir>) to choose, needed as soon as other destinations are given).
+  # A PUBLIC_HEADER rather than a file set: install(TARGETS ... EXPORT) works unchanged.
+  set_target_properties(${target} PROPERTIES PUBLIC_HEADER "${header}")
   target_include_directories(${target} PUBLIC "$<BUILD_INTERFACE:${include_dir}>")
   # The generated source includes its header by file name.
   target_include_directories(${target} PRIVATE "${header_dir}")

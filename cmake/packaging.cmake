@@ -5,7 +5,9 @@
 #   bin/kc2cpp
 #   share/cmake/kc2cpp/        kc2cppConfig.cmake, kc2cppConfigVersion.cmake, kc2cppTargets*.cmake,
 #                              kc2cppFunctions.cmake (add_keras_model)
-#   share/doc/kc2cpp/          README.md, the docs/ folder, examples/
+#   share/doc/kc2cpp/          README.md, LICENSE, copyright (Debian's format), changelog.gz, the docs/
+#                              folder, examples/
+#   share/man/man1/kc2cpp.1.gz the manual page (packaging/kc2cpp.1.in)
 # The package files sit under share/ because they describe a build-machine tool, not a
 # library for the target: a cross-compiling project finds them through CMAKE_PREFIX_PATH whatever
 # its CMAKE_LIBRARY_ARCHITECTURE (ConfigVersion is ARCH_INDEPENDENT for the same reason).
@@ -51,7 +53,20 @@ file(COPY_FILE "${PROJECT_BINARY_DIR}/package/kc2cppConfigVersion.cmake"
 configure_file("${CMAKE_CURRENT_LIST_DIR}/kc2cppFunctions.cmake" "${PROJECT_BINARY_DIR}/kc2cppFunctions.cmake"
                COPYONLY)
 
-# Documentation and the examples, which build against the installed package.
+# Documentation and the examples, which build against the installed package. The changelog and
+# the manual page are compressed as Debian wants them (gzip -9n: no name, no timestamp).
+find_program(KC2CPP_GZIP gzip REQUIRED)
+configure_file(packaging/kc2cpp.1.in "${PROJECT_BINARY_DIR}/package/kc2cpp.1" @ONLY)
+add_custom_command(
+  OUTPUT "${PROJECT_BINARY_DIR}/package/kc2cpp.1.gz" "${PROJECT_BINARY_DIR}/package/changelog.gz"
+  COMMAND "${KC2CPP_GZIP}" -9nc "${PROJECT_BINARY_DIR}/package/kc2cpp.1" > "${PROJECT_BINARY_DIR}/package/kc2cpp.1.gz"
+  COMMAND "${KC2CPP_GZIP}" -9nc "${CMAKE_CURRENT_SOURCE_DIR}/packaging/changelog" > "${PROJECT_BINARY_DIR}/package/changelog.gz"
+  DEPENDS "${PROJECT_BINARY_DIR}/package/kc2cpp.1" "${CMAKE_CURRENT_SOURCE_DIR}/packaging/changelog"
+  COMMENT "Compressing the manual page and the changelog")
+add_custom_target(kc2cpp_package_docs ALL DEPENDS "${PROJECT_BINARY_DIR}/package/kc2cpp.1.gz"
+                                                  "${PROJECT_BINARY_DIR}/package/changelog.gz")
+install(FILES "${PROJECT_BINARY_DIR}/package/kc2cpp.1.gz" DESTINATION "${CMAKE_INSTALL_MANDIR}/man1")
+install(FILES "${PROJECT_BINARY_DIR}/package/changelog.gz" packaging/copyright DESTINATION "${CMAKE_INSTALL_DOCDIR}")
 install(FILES README.md LICENSE DESTINATION "${CMAKE_INSTALL_DOCDIR}" OPTIONAL)
 install(DIRECTORY docs/ DESTINATION "${CMAKE_INSTALL_DOCDIR}" OPTIONAL)
 install(DIRECTORY examples DESTINATION "${CMAKE_INSTALL_DOCDIR}" OPTIONAL
@@ -63,13 +78,17 @@ set(CPACK_PACKAGE_VERSION "${PROJECT_VERSION}")
 set(CPACK_PACKAGE_VENDOR "kc2cpp")
 set(CPACK_PACKAGE_DESCRIPTION_SUMMARY
     "ahead-of-time compiler from Keras model files to one standalone C++17 file")
-set(CPACK_PACKAGE_DESCRIPTION
-    "kc2cpp reads a trained Keras model (.h5) and writes one C++17 source file that computes its forward pass: weights baked in, no runtime library, no heap, bit-reproducible across ISAs. Includes the CMake package with add_keras_model().")
+string(CONCAT CPACK_PACKAGE_DESCRIPTION  # lines below 80 characters (lintian)
+    "kc2cpp reads a trained Keras model (.keras, .h5, or JSON with weights) and\n"
+    "writes one C++17 source file that computes its forward pass: weights baked in,\n"
+    "no runtime library, no heap, bit-reproducible across ISAs. Includes the CMake\n"
+    "package with add_keras_model(). Generated files may be used under any terms.")
 set(CPACK_PACKAGE_CONTACT "kc2cpp developers <kc2cpp@example.org>" CACHE STRING "Package maintainer")
 set(CPACK_PACKAGE_INSTALL_DIRECTORY kc2cpp)
 set(CPACK_STRIP_FILES ON)
 set(CPACK_GENERATOR "DEB;TGZ" CACHE STRING "CPack generators")
-set(CPACK_PACKAGING_INSTALL_PREFIX /usr)
+# /usr for the .deb only: the .tar.gz unpacks to kc2cpp-<version>-<system>/{bin,share} (packaging/cpack_options.cmake).
+set(CPACK_PROJECT_CONFIG_FILE "${CMAKE_CURRENT_SOURCE_DIR}/packaging/cpack_options.cmake")
 set(CPACK_DEBIAN_FILE_NAME DEB-DEFAULT)
 set(CPACK_DEBIAN_PACKAGE_SECTION devel)
 set(CPACK_DEBIAN_PACKAGE_SHLIBDEPS ON)  # Depends from dpkg-shlibdeps: libhdf5, libstdc++6, libc6 ...

@@ -12,4 +12,11 @@ class Error : public std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
+// A command-line argument that cannot mean anything (a malformed number, a data path without its
+// dataset): kc2cpp exits 2, as for CLI usage errors, with a hint to run --help.
+class UsageError : public Error {
+ public:
+  using Error::Error;
+};
+
 }  // namespace kc2cpp

@@ -1,5 +1,9 @@
 // kc2cpp runtime: ISA selection and floating-point environment checks.
 //
+// License: this runtime code and the file kc2cpp generated around it may be used, copied, modified,
+// distributed and sold under any terms, including in closed-source firmware, without attribution
+// (kc2cpp's LICENSE, "Generated files").
+//
 // Pasted at the top of every generated file, outside any namespace. Rules:
 // - Exactly one of KC2CPP_ISA_AVX512 / _AVX2 / _SSE2 / _NEON / _SCALAR is defined, chosen from the
 //   compiler's own target macros; -DKC2CPP_FORCE_SCALAR forces _SCALAR.
@@ -92,6 +96,14 @@
 #else
 #include <cstring>
 #define KC2CPP_MEMCPY std::memcpy
+#endif
+
+// KC2CPP_ALWAYS_INLINE: for kernel helpers that take register blocks (vf arrays) by reference;
+// out of line, those blocks would live in memory.
+#if defined(__GNUC__)
+#define KC2CPP_ALWAYS_INLINE __attribute__((always_inline))
+#else
+#define KC2CPP_ALWAYS_INLINE
 #endif
 
 // KC2CPP_OPAQUE(r): forgets how register value r was computed, so the compiler cannot fuse the

@@ -2,11 +2,13 @@
 // kMaxAcc, round_up, madd and the act:: functors), inside `namespace <model> { namespace kc {`.
 // Includes nothing.
 //
-// Operation order: exactly compiler/ir/ops_conv.h. Every output element is one sequential sum over
-// the valid taps in (kh, kw, c) order starting from +0 (padded taps are skipped, no operation),
-// then + bias, then the activation. Vectors run across output channels; register blocks of P
-// output pixels x NB vectors of channels give the instruction-level parallelism. Neither the block
-// shape nor kLanes ever changes an output's sequence of operations.
+// Operation order: exactly compiler/ir/ops_conv.h. A convolution's output element is a blocked sum
+// over the valid taps in (kh, kw, c) order: the terms of each block of kConvBlock consecutive
+// kernel positions summed in order from +0, the block sums added in order (padded taps are skipped,
+// no operation), then + bias, then the activation; pooling and depthwise sums are sequential.
+// Vectors run across output channels; register blocks of P output pixels x NB vectors of channels
+// give the instruction-level parallelism. Neither the register block shape nor kLanes ever changes
+// an output's sequence of operations.
 //
 // Memory: outputs live in the arena (kPad floats of slack); conv weights are packed by
 // plan/pack_conv.cpp with rows padded to kPad (zeros), biases as [groups][round_up(F/G, kPad)]. The
@@ -52,14 +54,14 @@ inline void store_first(float* p, vf a, int n) {
 constexpr int conv_nb(int nv) { return nv < 4 ? nv : 4; }
 constexpr int conv_p(int nb) { return kMaxAcc / nb < 8 ? kMaxAcc / nb : 8; }
 
-// One tap for P pixels: acc[p][v] += x[xo[p] + c] * w[c*LDW + v*kLanes] for c = 0, 1, ..., CIN-1.
-template <int CIN, int LDW, int NB, int P, bool Fused>
-inline void conv_tap(const float* x, const int (&xo)[P], const float* w, vf (&acc)[P][NB]) {
+// Terms c = 0, 1, ..., n-1 for P pixels: acc[p][v] += x[xo[p] + c0 + c] * w[c*LDW + v*kLanes].
+template <int LDW, int NB, int P, bool Fused>
+KC2CPP_ALWAYS_INLINE inline void conv_tap(const float* x, const int (&xo)[P], int c0, const float* w, int n, vf (&acc)[P][NB]) {
 #pragma GCC unroll 1
-  for (int c = 0; c < CIN; ++c) {
+  for (int c = 0; c < n; ++c) {
     vf xs[P];
 #pragma GCC unroll 8
-    for (int p = 0; p < P; ++p) xs[p] = vsplat(x[xo[p] + c]);
+    for (int p = 0; p < P; ++p) xs[p] = vsplat(x[xo[p] + c0 + c]);
 #pragma GCC unroll 8
     for (int v = 0; v < NB; ++v) {
       const vf wv = vload(w + c * LDW + v * kLanes);
@@ -68,6 +70,95 @@ inline void conv_tap(const float* x, const int (&xo)[P], const float* w, vf (&ac
     }
   }
 }
+
+// Kernel positions per block of a convolution's blocked sum (ir::kConvBlock, compiler/ir/ops_conv.h).
+constexpr int kConvBlock = 64;
+
+// The blocked sum of P output pixels x NB vectors of channels: acc holds the current block's sum.
+// The sum of the blocks before it is kept in registers (tot) when there are registers for it, else
+// in the outputs y + yo[p] (raw: no bias, no activation) from the first flush on. Loads and stores
+// of a partial last vector (tail = its lanes, 0: full) touch only this output's own lanes.
+// Single: the kernel has at most kConvBlock positions (one block: the sum is acc alone).
+template <int NB, int P, bool Fused, bool Single>
+struct ConvSum {
+  static constexpr bool InReg = 2 * P * NB <= kMaxAcc;
+  vf acc[P][NB];
+  vf tot[InReg ? P : 1][InReg ? NB : 1];
+  float* y;
+  const int (&yo)[P];
+  int tail;
+  int cur = -1;        // block of the terms in acc; -1: none yet
+  bool have = false;   // tot (or y) holds the earlier blocks' total
+
+  KC2CPP_ALWAYS_INLINE ConvSum(float* y_, const int (&yo_)[P], int tail_) : y(y_), yo(yo_), tail(tail_) {
+#pragma GCC unroll 8
+    for (int p = 0; p < P; ++p)
+#pragma GCC unroll 8
+      for (int v = 0; v < NB; ++v) acc[p][v] = vzero();
+    if constexpr (InReg) {
+#pragma GCC unroll 8
+      for (int p = 0; p < P; ++p)
+#pragma GCC unroll 8
+        for (int v = 0; v < NB; ++v) tot[p][v] = vzero();
+    }
+  }
+
+  KC2CPP_ALWAYS_INLINE vf load_y(int p, int v) const {
+    const float* q = y + yo[p] + v * kLanes;
+    return tail > 0 && v == NB - 1 ? load_first(q, tail) : vload(q);
+  }
+
+  // acc into the total (= acc for the first block, else total + acc); acc restarts at +0.
+  KC2CPP_ALWAYS_INLINE void flush() {
+#pragma GCC unroll 8
+    for (int p = 0; p < P; ++p)
+#pragma GCC unroll 8
+      for (int v = 0; v < NB; ++v) {
+        if constexpr (InReg) {
+          tot[p][v] = have ? add(tot[p][v], acc[p][v]) : acc[p][v];
+        } else {
+          const vf t = have ? add(load_y(p, v), acc[p][v]) : acc[p][v];
+          float* q = y + yo[p] + v * kLanes;
+          if (tail > 0 && v == NB - 1) store_first(q, t, tail);
+          else vstore(q, t);
+        }
+        acc[p][v] = vzero();
+      }
+    have = true;
+  }
+
+  // Kernel positions [r, r + N), contiguous in x (from xo[p]) and in w (rows of LDW floats).
+  template <int LDW, int N>
+  KC2CPP_ALWAYS_INLINE void terms(const float* x, const int (&xo)[P], const float* w, int r) {
+    if (Single || (r / kConvBlock == cur && (r + N - 1) / kConvBlock == cur)) {  // inside the current block
+      conv_tap<LDW, NB, P, Fused>(x, xo, 0, w, N, acc);
+      return;
+    }
+    for (int c0 = 0, n = N; n > 0;) {
+      const int b = r / kConvBlock;
+      if (b != cur) {
+        if (cur >= 0) flush();
+        cur = b;
+      }
+      const int m = (b + 1) * kConvBlock - r < n ? (b + 1) * kConvBlock - r : n;
+      conv_tap<LDW, NB, P, Fused>(x, xo, c0, w, m, acc);
+      r += m, c0 += m, n -= m, w += m * LDW;
+    }
+  }
+
+  // The total: the earlier blocks' sum plus acc. Every pixel's y is read before any is written
+  // (a whole last vector stored for pixel p may spill into pixel p + 1's partial total).
+  KC2CPP_ALWAYS_INLINE void total() {
+    if (Single || !have) return;
+#pragma GCC unroll 8
+    for (int p = 0; p < P; ++p)
+#pragma GCC unroll 8
+      for (int v = 0; v < NB; ++v) {
+        if constexpr (InReg) acc[p][v] = add(tot[p][v], acc[p][v]);
+        else acc[p][v] = add(load_y(p, v), acc[p][v]);
+      }
+  }
+};
 
 // acc[p][v] for v < NB + bias, activation, stored at y + yo[p] + v*kLanes; when TAIL > 0 the last
 // vector stores only its first TAIL lanes (another block or group already wrote what follows).
@@ -97,6 +188,7 @@ struct Conv {
   // Pixels are written in raster order, so a whole last vector only spills into outputs written
   // later, unless an earlier block of channels (or group) of the next pixel was written already.
   static constexpr int TAIL = (FG % kLanes != 0 && (GROUPS > 1 || NV > NB)) ? FG % kLanes : 0;
+  static constexpr bool SINGLE = G::KH * G::KW * CG <= kConvBlock;  // one block of the blocked sum
 
   // Output pixels (input offsets xo of their tap (0,0), possibly negative; output offsets yo)
   // sharing the valid tap ranges kh x kw.
@@ -113,18 +205,18 @@ struct Conv {
   template <int N, int PP, int T, class Act>
   static void block(const float* x, const float* wg, const float* b, float* y, const int (&xo)[PP],
                     const int (&yo)[PP], TapRange kh, TapRange kw, int g, int j, Act f) {
-    vf acc[PP][N];
+    int yt[PP];
 #pragma GCC unroll 8
-    for (int p = 0; p < PP; ++p)
-#pragma GCC unroll 8
-      for (int v = 0; v < N; ++v) acc[p][v] = vzero();
+    for (int p = 0; p < PP; ++p) yt[p] = yo[p] + g * FG + j * kLanes;
+    ConvSum<N, PP, Fused, SINGLE> s(y, yt, j == JLAST ? FG % kLanes : 0);
+    const float* wj = wg + j * kLanes;
     for (int i = kh.lo; i < kh.hi; ++i) {
       int xt[PP];
       if constexpr (GROUPS == 1 && G::DW == 1) {
         if (kw.full(G::KW)) {  // the row's taps (kw, c) are contiguous in x and w: one run of KW*C
 #pragma GCC unroll 8
           for (int p = 0; p < PP; ++p) xt[p] = xo[p] + i * G::DH * G::W * G::C;
-          conv_tap<G::KW * CG, LDW, N, PP, Fused>(x, xt, wg + i * G::KW * CG * LDW + j * kLanes, acc);
+          s.template terms<LDW, G::KW * CG>(x, xt, wj + i * G::KW * CG * LDW, i * G::KW * CG);
           continue;
         }
       }
@@ -132,13 +224,11 @@ struct Conv {
         const int off = (i * G::DH * G::W + k * G::DW) * G::C;
 #pragma GCC unroll 8
         for (int p = 0; p < PP; ++p) xt[p] = xo[p] + off;
-        conv_tap<CG, LDW, N, PP, Fused>(x, xt, wg + (i * G::KW + k) * CG * LDW + j * kLanes, acc);
+        s.template terms<LDW, CG>(x, xt, wj + (i * G::KW + k) * CG * LDW, (i * G::KW + k) * CG);
       }
     }
-    int yt[PP];
-#pragma GCC unroll 8
-    for (int p = 0; p < PP; ++p) yt[p] = yo[p] + g * FG + j * kLanes;
-    conv_store<N, PP, T, HasBias>(acc, HasBias ? b + g * LDW + j * kLanes : nullptr, y, yt, f);
+    s.total();
+    conv_store<N, PP, T, HasBias>(s.acc, HasBias ? b + g * LDW + j * kLanes : nullptr, y, yt, f);
   }
 
   template <class Act>
@@ -185,6 +275,7 @@ struct ConvTranspose {
   static constexpr int LDW = round_up(G::OC, kPad);
   static constexpr int NV = (G::OC + kLanes - 1) / kLanes;
   static constexpr int NB = NV < kMaxAcc ? NV : kMaxAcc, REM = NV % NB;
+  static constexpr bool SINGLE = G::KH * G::KW * G::C <= kConvBlock;  // one block of the blocked sum
 
   // Valid taps of output o along one axis, in ascending k, with their input index.
   static int taps(int o, int S, int P, int D, int K, int N, int* k_out, int* i_out) {
@@ -200,16 +291,16 @@ struct ConvTranspose {
   template <int N, class Act>
   static void block(const float* x, const float* w, const float* b, float* y, int nh, const int* kh, const int* ih,
                     int nw, const int* kw, const int* iw, int j, Act f) {
-    vf acc[1][N];
-#pragma GCC unroll 24
-    for (int v = 0; v < N; ++v) acc[0][v] = vzero();
+    const int yo[1] = {j * kLanes};
+    ConvSum<N, 1, Fused, SINGLE> s(y, yo, j + N == NV ? G::OC % kLanes : 0);
     for (int a = 0; a < nh; ++a)
       for (int c = 0; c < nw; ++c) {
         const int xo[1] = {(ih[a] * G::W + iw[c]) * G::C};
-        conv_tap<G::C, LDW, N, 1, Fused>(x, xo, w + (kh[a] * G::KW + kw[c]) * G::C * LDW + j * kLanes, acc);
+        const int r = (kh[a] * G::KW + kw[c]) * G::C;
+        s.template terms<LDW, G::C>(x, xo, w + r * LDW + j * kLanes, r);
       }
-    const int yo[1] = {j * kLanes};
-    conv_store<N, 1, 0, HasBias>(acc, HasBias ? b + j * kLanes : nullptr, y, yo, f);
+    s.total();
+    conv_store<N, 1, 0, HasBias>(s.acc, HasBias ? b + j * kLanes : nullptr, y, yo, f);
   }
 
   template <class Act>

@@ -10,7 +10,9 @@
 #   kc2cpp inspect   (arena against one buffer per tensor)
 #   kc2cpp eval      on the 8 inputs; the evaluator against Keras within the README bound
 #                    |ours - keras| <= 100 * 2^-23 * max|keras| per sample (worst epsilons printed),
-#                    and both kc2cpp and Keras against Keras's float64 evaluation (applications.py --f64)
+#                    and both kc2cpp and Keras against Keras's float64 evaluation (applications.py
+#                    --f64); beyond 100, the deep-network bound: kc2cpp's error against float64 at
+#                    most 1.5x Keras's own in RMS and 2x in the worst sample
 # and builds the generated file for each configuration in $BUILDS (default: all of
 #   gcc_avx512   g++ -O2 -march=native          (AVX-512 on this machine)
 #   clang_avx2   clang++ -O2 -march=x86-64-v3
@@ -82,6 +84,19 @@ for o, k in zip(ours.reshape(len(ours), -1), ref.reshape(len(ref), -1)):
     worst = max(worst, np.abs(o - k).max() / (eps * scale) if scale > 0 else np.inf)
 print(f"{worst:.1f} {int(np.all(np.isfinite(ours)) and worst <= 100)} {np.abs(ref).max():.3g}")'
 
+# deep OURS KERAS KERAS64: the deep-network criterion of tests/e2e/reference_test.cpp (the README
+# bound): against Keras's float64 outputs, kc2cpp's error (epsilons of max|keras64| per sample) is at
+# most 1.5x Keras's float32 error in RMS over all elements and 2x in the worst sample. Prints
+# "<ours rms> <keras rms> <ours worst> <keras worst> <1 if met>".
+deep='import sys, numpy as np
+ours, keras, exact = (np.load(p).astype(np.float64) for p in sys.argv[1:4])
+def dev(a):
+    a, b = a.reshape(len(a), -1), exact.reshape(len(exact), -1)
+    e = np.abs(a - b) / (2.0 ** -23 * np.abs(b).max(axis=1, keepdims=True))
+    return np.sqrt(np.mean(e ** 2)), e.max()
+(orms, omax), (krms, kmax) = dev(ours), dev(keras)
+print(f"{orms:.1f} {krms:.1f} {omax:.1f} {kmax:.1f} {int(orms <= 1.5 * krms and omax <= 2 * kmax)}")'
+
 # time_to FILE CMD...: runs CMD under /usr/bin/time; FILE gets "<seconds> <peak KB>".
 time_to() { local f="$1"; shift; nice -n 10 /usr/bin/time -o "$f" -f '%e %M' "$@"; }
 
@@ -118,20 +133,24 @@ for app in "${apps[@]}"; do
   fi
   read -r eval_s _ < "$app.eval.time"
   read -r worst_eps within max_keras <<< "$(pyhelp "$bound" "$app.eval.y0.npy" "$app.keras.y0.npy")"
-  [[ $within == 1 ]] || failed+=("$app:keras-bound")
+  verdict=$([[ $within == 1 ]] && echo ok || echo EXCEEDED)
   f64_note="no float64 outputs"
   if [[ -f "$app.keras64.y0.npy" ]]; then
-    read -r ours64 _ _ <<< "$(pyhelp "$bound" "$app.eval.y0.npy" "$app.keras64.y0.npy")"
-    read -r keras64 _ _ <<< "$(pyhelp "$bound" "$app.keras.y0.npy" "$app.keras64.y0.npy")"
-    f64_note="against Keras in float64: kc2cpp $ours64, Keras $keras64 epsilons"
+    read -r orms krms omax kmax deep_ok <<< "$(pyhelp "$deep" "$app.eval.y0.npy" "$app.keras.y0.npy" "$app.keras64.y0.npy")"
+    f64_note="against Keras in float64 (RMS / worst): kc2cpp $orms / $omax, Keras $krms / $kmax epsilons"
+    if [[ $within == 0 ]]; then
+      within=$deep_ok
+      verdict="deep network: $([[ $deep_ok == 1 ]] && echo "within 1.5x / 2x of Keras's own error: ok" || echo "beyond 1.5x / 2x of Keras's own error: EXCEEDED")"
+    fi
   fi
+  [[ $within == 1 ]] || failed+=("$app:keras-bound")
   pyhelp "$to_raw" "$app.x0.npy" "$app.x0.f32"
   printf '#include "%s.h"\n#define KC2CPP_HARNESS_MODELS(X) X(%s)\n' "$app" "$app" > harness_models.h
 
   printf '  params %s; arena %s bytes (one buffer per tensor: %s); kc2cpp %s s, %s MB peak; %s.cpp %s MB\n' \
     "$params" "$arena_b" "$unshared_b" "$kc_s" "$((kc_kb / 1024))" "$app" "$cpp_mb"
   printf '  kc2cpp eval: %s s; vs Keras: worst %s epsilons of max|keras| = %s (bound 100): %s; %s\n' \
-    "$eval_s" "$worst_eps" "$max_keras" "$([[ $within == 1 ]] && echo ok || echo EXCEEDED)" "$f64_note"
+    "$eval_s" "$worst_eps" "$max_keras" "$verdict" "$f64_note"
   printf '  | build | command | isa | compile s | peak MB | ns/inference | vs scalar | bit-exact vs eval |\n'
   printf '  |---|---|---|---|---|---|---|---|\n'
   declare -A ns_of=()

@@ -62,4 +62,16 @@ for v in "${versions[@]}"; do
   fi
   echo "make_fixtures: $v with $dir" >&2
   KERAS_BACKEND=jax PYTHONHASHSEED=0 "$dir/bin/python" "$fixtures/gen_fixtures.py" ${gen_args[@]+"${gen_args[@]}"}
+  # The application fixtures also carry Keras's float64 outputs (<name>.keras64.y0.npy: the deep
+  # networks' accuracy bound in tests/e2e/reference_test.cpp), written by applications.py --f64
+  # in its own process (JAX's x64 mode is chosen at import) when missing or older than the inputs.
+  apps=()
+  for x in "$fixtures/$v"/app_*.x0.npy; do
+    [[ -f "$x" ]] || continue
+    base="${x%.x0.npy}"
+    [[ "$base.keras64.y0.npy" -nt "$x" ]] || apps+=("${base##*/}")
+  done
+  if ((${#apps[@]})); then
+    KERAS_BACKEND=jax PYTHONHASHSEED=0 "$dir/bin/python" "$fixtures/applications.py" --f64 --out "$fixtures/$v" "${apps[@]}"
+  fi
 done

@@ -18,6 +18,7 @@ PACKAGES=(
   libstdc++-arm-none-eabi-newlib qemu-system-arm
   hdf5-tools                                                    # h5dump, for looking into fixtures
   dpkg-dev file make                                            # CPack .deb (dpkg-shlibdeps), Makefile-generator tests
+  lintian                                                       # the .deb's packaging test
 )
 
 missing=()

@@ -5,11 +5,10 @@
 #include <new>
 
 #include "driver/output.h"
+#include "driver/stages.h"
 #include "emit/emit.h"
 #include "emit/naming.h"
 #include "error.h"
-#include "eval/eval.h"
-#include "load/npy.h"
 #include "lower/lower.h"
 #include "passes/passes.h"
 #include "plan/plan.h"
@@ -77,10 +76,15 @@ Generated generate_unchecked(const CompileOptions& opt) {
     throw Error(opt.model + ": --name '" + eo.ns + "' is not a valid C++ identifier; pass e.g. --name my_model");
   eo.source_name = base_name(opt.model) + (opt.weights.empty() ? "" : " with " + base_name(opt.weights));
   eo.header_name = opt.header.empty() ? "" : base_name(opt.header);
+  Stages stages(opt.verbose);
   const load::KerasModel model = load::load_model(opt.model, opt.weights, opt.max_memory, opt.load_timeout);
+  stages.done("load " + opt.model);
   const ir::Graph g = compile_graph(model, opt.fp);
+  stages.done("lower and optimise (" + std::to_string(g.ops.size()) + " ops)");
   const plan::Plan plan = plan::make_plan(g);
+  stages.done("plan the arena");
   emit::Output out = emit::emit(g, plan, eo);
+  stages.done("emit (" + std::to_string(out.source.size() / 1024) + " KiB)");
   return {std::move(out.source), std::move(out.header), nonfinite_weights(model)};
 }
 
@@ -91,50 +95,26 @@ Generated generate(const CompileOptions& opt) {
 }
 
 void compile_file(const CompileOptions& opt) {
-  std::vector<std::string> paths = {opt.output};
+  const bool to_stdout = opt.output == "-";
+  std::vector<std::string> paths;
+  if (!to_stdout) paths.push_back(opt.output);
   if (!opt.header.empty()) paths.push_back(opt.header);
   std::vector<std::string> read = {opt.model};
   if (!opt.weights.empty()) read.push_back(opt.weights);
   check_outputs(read, paths);  // before the model is read: a bad output path fails fast
-  Generated gen = generate(opt);
+  CompileOptions named = opt;
+  if (to_stdout && named.name.empty()) named.output = namespace_from_path(opt.model) + ".cpp";
+  Generated gen = generate(named);
   for (const std::string& w : gen.warnings) std::fprintf(stderr, "kc2cpp: warning: %s\n", w.c_str());
-  std::vector<OutputFile> files = {{opt.output, std::move(gen.source)}};
-  if (!opt.header.empty()) files.push_back({opt.header, std::move(gen.header)});
-  write_outputs({opt.model}, files);
-}
-
-void eval_files(const std::string& model_path, const std::string& weights_path, const std::vector<std::string>& inputs,
-                const std::vector<std::string>& outputs, ir::FpMode fp, uint64_t max_memory) {
-  std::vector<std::string> read = {model_path};
-  if (!weights_path.empty()) read.push_back(weights_path);
-  read.insert(read.end(), inputs.begin(), inputs.end());
-  check_outputs(read, outputs);  // before anything is read: a bad output path fails fast
-  const ir::Graph g = compile_graph(load::load_model(model_path, weights_path, max_memory), fp);
-  if (inputs.size() != g.inputs.size() || outputs.size() != g.outputs.size())
-    throw Error(model_path + ": the model has " + std::to_string(g.inputs.size()) + " input(s) and " +
-                std::to_string(g.outputs.size()) + " output(s); pass one --input and one --output for each");
-  std::vector<std::vector<float>> xs;
-  int64_t batch = -1;
-  for (size_t k = 0; k < inputs.size(); ++k) {
-    load::NpyArray a = load::read_npy(inputs[k]);
-    const int64_t per = ir::num_elements(g.tensors[g.inputs[k]].shape);
-    const int64_t n = a.shape.empty() ? 0 : a.shape[0];
-    if (n <= 0 || static_cast<int64_t>(a.data.size()) != n * per || (batch >= 0 && n != batch))
-      throw Error(inputs[k] + ": expected [N, ...] samples of " + std::to_string(per) + " values for input " +
-                  std::to_string(k) + " " + ir::to_string(g.tensors[g.inputs[k]].shape));
-    batch = n;
-    xs.push_back(std::move(a.data));
-  }
-  const auto ys = eval::evaluate(g, xs, static_cast<int>(batch));
   std::vector<OutputFile> files;
-  for (size_t k = 0; k < outputs.size(); ++k) {
-    load::NpyArray a;
-    a.shape = {batch};
-    for (int64_t d : g.tensors[g.outputs[k]].shape) a.shape.push_back(d);
-    a.data = ys[k];
-    files.push_back({outputs[k], load::encode_npy(outputs[k], a)});
-  }
+  if (!to_stdout) files.push_back({opt.output, std::move(gen.source)});
+  if (!opt.header.empty()) files.push_back({opt.header, std::move(gen.header)});
+  Stages stages(opt.verbose);
   write_outputs(read, files);
+  if (to_stdout && (std::fwrite(gen.source.data(), 1, gen.source.size(), stdout) != gen.source.size() ||
+                    std::fflush(stdout) != 0))
+    throw Error("-: cannot write the generated source to standard output");
+  stages.done("write");
 }
 
 }  // namespace kc2cpp::driver

@@ -285,11 +285,13 @@ Output emit(const ir::Graph& g, const plan::Plan& plan, const Options& opt) {
   banner(p, g, plan, opt);
   p.blank();
   runtime(p, embedded::kPrelude);
-  if (g.fp == ir::FpMode::Fused)
+  // --fp fused without a hardware FMA: one #error, and the rest of the file is skipped (no cascade).
+  const bool fused = g.fp == ir::FpMode::Fused;
+  if (fused)
     p.emit(R"cc(
       #if !defined(KC2CPP_HAS_FMA)
-      #error "generated with --fp fused: this target has no hardware FMA; regenerate with --fp unfused"
-      #endif
+      #error "kc2cpp: this file was generated with --fp fused and needs a hardware FMA, which this target lacks: build for an FMA target (x86-64: -march=x86-64-v3, or -march=native on an FMA CPU; Cortex-M4F: -mcpu=cortex-m4 -mfpu=fpv4-sp-d16 -mfloat-abi=hard; every aarch64 target has one), or regenerate with --fp unfused"
+      #else  // KC2CPP_HAS_FMA: the rest of the file
     )cc");
   p.blank();
   if (!opt.header_name.empty()) {
@@ -326,6 +328,7 @@ Output emit(const ir::Graph& g, const plan::Plan& plan, const Options& opt) {
   step_function(p, plan, names);
   p.blank();
   p.line("}  // namespace " + opt.ns);
+  if (fused) p.line("#endif  // KC2CPP_HAS_FMA");
   out.source = p.str();
   return out;
 }

@@ -49,6 +49,34 @@ float pool_combine(ir::PoolKind kind, float s, float x) {
 
 }  // namespace
 
+// The blocked sum of compiler/ir/ops_conv.h for one output pixel's n channels: add(r, ...) for
+// the valid kernel positions r in ascending order, then done().
+class BlockedSum {
+ public:
+  BlockedSum(size_t n, ir::FpMode fp) : total_(n, 0.0f), part_(n, 0.0f), fp_(fp) {}
+
+  // The term x * w[j] for every channel j at kernel position r.
+  void add(int64_t r, float x, const float* w) {
+    const int64_t b = r / ir::kConvBlock;
+    if (b != block_) flush(), block_ = b;
+    accumulate(x, w, part_.data(), part_.size(), fp_);
+  }
+  const float* done() {
+    flush();
+    return total_.data();
+  }
+
+ private:
+  void flush() {
+    if (block_ < 0) return;
+    for (size_t j = 0; j < total_.size(); ++j) total_[j] = rt::add(total_[j], part_[j]);
+    std::fill(part_.begin(), part_.end(), 0.0f);
+  }
+  std::vector<float> total_, part_;
+  ir::FpMode fp_;
+  int64_t block_ = -1;
+};
+
 void run(const ir::ConvAttrs& a, const OpContext& c) {
   const ir::ConvGeom& g = a.geom;
   const std::vector<float>& x = c.x();
@@ -57,11 +85,10 @@ void run(const ir::ConvAttrs& a, const OpContext& c) {
   const int64_t cg = g.in_c / a.groups, fg = g.out_c / a.groups, taps = g.k_h * g.k_w;
   std::vector<float>& y = c.y();
   y.assign(static_cast<size_t>(g.out_h * g.out_w * g.out_c), 0.0f);
-  std::vector<float> acc(static_cast<size_t>(fg));
   for (int64_t oh = 0; oh < g.out_h; ++oh)
     for (int64_t ow = 0; ow < g.out_w; ++ow)
       for (int64_t gr = 0; gr < a.groups; ++gr) {
-        std::fill(acc.begin(), acc.end(), 0.0f);
+        BlockedSum sum(static_cast<size_t>(fg), c.g.fp);
         for (int64_t kh = 0; kh < g.k_h; ++kh) {
           const int64_t ih = tap_input(oh, kh, g.stride_h, g.pad_top, g.dil_h, g.in_h);
           if (ih < 0) continue;
@@ -69,12 +96,13 @@ void run(const ir::ConvAttrs& a, const OpContext& c) {
             const int64_t iw = tap_input(ow, kw, g.stride_w, g.pad_left, g.dil_w, g.in_w);
             if (iw < 0) continue;
             const float* xp = &x[static_cast<size_t>((ih * g.in_w + iw) * g.in_c + gr * cg)];
-            const float* wp = &k[static_cast<size_t>((gr * taps + kh * g.k_w + kw) * cg * fg)];
-            for (int64_t ch = 0; ch < cg; ++ch) accumulate(xp[ch], wp + ch * fg, acc.data(), acc.size(), c.g.fp);
+            const int64_t r = (kh * g.k_w + kw) * cg;
+            const float* wp = &k[static_cast<size_t>((gr * taps * cg + r) * fg)];
+            for (int64_t ch = 0; ch < cg; ++ch) sum.add(r + ch, xp[ch], wp + ch * fg);
           }
         }
-        epilogue(acc.data(), bias, static_cast<size_t>(gr * fg), a.act, c.g.fp,
-                 &y[static_cast<size_t>((oh * g.out_w + ow) * g.out_c + gr * fg)], acc.size());
+        epilogue(sum.done(), bias, static_cast<size_t>(gr * fg), a.act, c.g.fp,
+                 &y[static_cast<size_t>((oh * g.out_w + ow) * g.out_c + gr * fg)], static_cast<size_t>(fg));
       }
 }
 
@@ -122,10 +150,9 @@ void run(const ir::ConvTransposeAttrs& a, const OpContext& c) {
   const size_t f = static_cast<size_t>(g.out_c);
   std::vector<float>& y = c.y();
   y.assign(static_cast<size_t>(g.out_h * g.out_w) * f, 0.0f);
-  std::vector<float> acc(f);
   for (int64_t oh = 0; oh < g.out_h; ++oh)
     for (int64_t ow = 0; ow < g.out_w; ++ow) {
-      std::fill(acc.begin(), acc.end(), 0.0f);
+      BlockedSum sum(f, c.g.fp);
       for (int64_t kh = 0; kh < g.k_h; ++kh) {
         const int64_t ih = transpose_tap_input(oh, kh, g.stride_h, g.pad_top, g.dil_h, g.in_h);
         if (ih < 0) continue;
@@ -133,12 +160,12 @@ void run(const ir::ConvTransposeAttrs& a, const OpContext& c) {
           const int64_t iw = transpose_tap_input(ow, kw, g.stride_w, g.pad_left, g.dil_w, g.in_w);
           if (iw < 0) continue;
           const float* xp = &x[static_cast<size_t>((ih * g.in_w + iw) * g.in_c)];
-          const float* wp = &k[static_cast<size_t>((kh * g.k_w + kw) * g.in_c) * f];
-          for (int64_t ch = 0; ch < g.in_c; ++ch)
-            accumulate(xp[ch], wp + static_cast<size_t>(ch) * f, acc.data(), f, c.g.fp);
+          const int64_t r = (kh * g.k_w + kw) * g.in_c;
+          const float* wp = &k[static_cast<size_t>(r) * f];
+          for (int64_t ch = 0; ch < g.in_c; ++ch) sum.add(r + ch, xp[ch], wp + static_cast<size_t>(ch) * f);
         }
       }
-      epilogue(acc.data(), bias, 0, a.act, c.g.fp, &y[static_cast<size_t>(oh * g.out_w + ow) * f], f);
+      epilogue(sum.done(), bias, 0, a.act, c.g.fp, &y[static_cast<size_t>(oh * g.out_w + ow) * f], f);
     }
 }
 

@@ -12,13 +12,25 @@
 // 0 * w - so padding never changes a result's bits beyond leaving that term out.
 //
 // Reduction order (the determinism contract shared by eval/ops_conv.cpp and
-// runtime_min/kc2cpp_kernels_conv.h): every output element is ONE sequential sum
-//   s = +0; for kh ascending, kw ascending (valid taps only), c ascending: s = s + x * w
-//   (the product rounded, then the sum: FpMode::Unfused; s = fma(x, w, s): FpMode::Fused);
+// runtime_min/kc2cpp_kernels_conv.h). Convolutions (ConvAttrs, ConvTransposeAttrs) sum in blocks:
+// number the kernel positions r = (kh * k_w + kw) * C + c (C: input channels per group); block
+// b holds the positions r in [b * kConvBlock, (b + 1) * kConvBlock). For each output element
+//   s = +0; for each block b ascending that holds a valid tap:
+//     p = +0; for its valid positions r ascending: p = p + x * w
+//       (the product rounded, then the sum: FpMode::Unfused; p = fma(x, w, p): FpMode::Fused);
+//     s = s + p
 //   y = act(s + bias)            (no bias: y = act(s))
-// There is no accumulator split: the kernels get their instruction-level parallelism from
-// register blocks of output pixels x output channels, which never changes an output's sum.
+// A block sum is never -0 (it starts at +0), so the first block's s = +0 + p = p exactly; with at
+// most kConvBlock positions (e.g. 3x3 kernels over 7 channels) the sum is one sequential chain.
+// Blocks bound the rounding error of deep sums: ResNet50's 3x3x512 kernels sum 72 blocks of 64
+// terms, not one chain of 4,608. DepthwiseConvAttrs (at most k_h * k_w terms) and PoolAttrs sum
+// sequentially: s = +0 (pooling: the first valid tap), then the valid taps in (kh, kw) order.
+// The kernels get their instruction-level parallelism from register blocks of output pixels x
+// output channels, which never changes an output's sum.
 #pragma once
+
+// Kernel positions per block of a convolution's sum (above; kc2cpp_kernels_conv.h's kConvBlock).
+constexpr int64_t kConvBlock = 64;
 
 struct ConvGeom {
   int64_t in_h = 1, in_w = 1, in_c = 1;     // input viewed as [in_h][in_w][in_c]

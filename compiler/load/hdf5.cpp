@@ -516,4 +516,7 @@ Array read_dataset(const File& file, hid_t loc, const std::string& name) {
   return out;
 }
 
+void check_storage(hid_t dcpl, const std::string& what) { check_stored_inside(dcpl, what); }
+float to_float32(double d) { return double_to_float(d); }
+
 }  // namespace kc2cpp::load::h5

@@ -9,7 +9,7 @@
 #include <cmath>
 #include <cstring>
 #include <fstream>
-#include <iterator>
+#include <istream>
 #include <limits>
 
 #include "error.h"
@@ -158,40 +158,71 @@ uint64_t element_count(const std::vector<int64_t>& shape, const std::string& pat
 
 }  // namespace
 
-NpyArray read_npy(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) fail(path, std::string("cannot open the .npy file (") + std::strerror(errno) + ")");
-  std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  if (bytes.compare(0, kMagic.size(), kMagic) != 0 || bytes.size() < 10)
+uint64_t npy_item_size(const std::string& descr) {
+  if (descr.size() < 3 || std::string("<>|=").find(descr[0]) == std::string::npos ||
+      std::string("fiu").find(descr[1]) == std::string::npos)
+    return 0;
+  const std::string width = descr.substr(2);
+  if (width == "1" || width == "2" || width == "4" || width == "8") return static_cast<uint64_t>(width[0] - '0');
+  return 0;
+}
+
+NpyHeader read_npy_header(const std::string& path, std::istream& in, uint64_t file_size) {
+  std::string head(12, '\0');
+  in.read(head.data(), 12);
+  head.resize(static_cast<size_t>(in.gcount()));
+  if (head.compare(0, kMagic.size(), kMagic) != 0 || head.size() < 10)
     fail(path, "not a NumPy .npy file (no \\x93NUMPY signature); write it with numpy.save");
-  const auto* u = reinterpret_cast<const unsigned char*>(bytes.data());
+  const auto* u = reinterpret_cast<const unsigned char*>(head.data());
   int major = u[6], minor = u[7];
   if (major < 1 || major > 3 || minor != 0)
     fail(path, "unsupported .npy format version " + std::to_string(major) + "." + std::to_string(minor) +
                    "; kc2cpp reads versions 1.0, 2.0 and 3.0");
-  size_t len_size = major == 1 ? 2 : 4;
-  if (bytes.size() < 8 + len_size) fail(path, "the .npy file is truncated inside its header");
-  size_t header_len = read_le(u + 8, len_size);
-  size_t data_start = 8 + len_size + header_len;
-  if (data_start > bytes.size()) fail(path, "the .npy file is truncated inside its header");
+  const size_t len_size = major == 1 ? 2 : 4;
+  if (head.size() < 8 + len_size) fail(path, "the .npy file is truncated inside its header");
+  const uint64_t header_len = read_le(u + 8, len_size);
+  const uint64_t data_start = 8 + len_size + header_len;
+  if (data_start > file_size) fail(path, "the .npy file is truncated inside its header");
+  std::string text = head.substr(8 + len_size);
+  text.resize(static_cast<size_t>(header_len));
+  const size_t have = head.size() - 8 - len_size;
+  if (header_len > have) in.read(text.data() + have, static_cast<std::streamsize>(header_len - have));
+  if (!in) fail(path, "the .npy file is truncated inside its header");
 
-  Header h = HeaderParser(bytes.substr(8 + len_size, header_len), path).parse();
+  Header h = HeaderParser(text, path).parse();
   if (h.fortran_order)
     fail(path, "fortran_order arrays are not supported; save a C-ordered array (numpy.ascontiguousarray)");
-  size_t item = item_size(h.descr);
+  const uint64_t item = npy_item_size(h.descr);
+  if (item == 0)
+    fail(path, "dtype '" + h.descr + "' is not supported; kc2cpp reads integer and floating-point arrays");
+  uint64_t n = element_count(h.shape, path);
+  uint64_t data = file_size - data_start;
+  if (data != n * item)
+    fail(path, "the shape " + shape_repr(h.shape) + " with dtype '" + h.descr + "' needs " +
+                   std::to_string(n * item) + " bytes of data but the file has " + std::to_string(data) +
+                   (data < n * item ? "; the file is truncated" : ""));
+  return {h.descr, h.shape, data_start};
+}
+
+NpyArray read_npy(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) fail(path, std::string("cannot open the .npy file (") + std::strerror(errno) + ")");
+  in.seekg(0, std::ios::end);
+  const uint64_t size = static_cast<uint64_t>(in.tellg());
+  in.seekg(0);
+  const NpyHeader h = read_npy_header(path, in, size);
+  const size_t item = item_size(h.descr);
   if (item == 0)
     fail(path, "dtype '" + h.descr + "' is not supported; kc2cpp reads little-endian float32 ('<f4'), "
                    "float64 ('<f8'), int32 ('<i4') and int64 ('<i8') arrays");
-  uint64_t n = element_count(h.shape, path);
-  uint64_t have = bytes.size() - data_start;
-  if (have != n * item)
-    fail(path, "the shape " + shape_repr(h.shape) + " with dtype '" + h.descr + "' needs " +
-                   std::to_string(n * item) + " bytes of data but the file has " + std::to_string(have) +
-                   (have < n * item ? "; the file is truncated" : ""));
+  std::string bytes(size - h.data_offset, '\0');
+  in.read(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+  if (!in) fail(path, std::string("cannot read the .npy file (") + std::strerror(errno) + ")");
+  const auto* u = reinterpret_cast<const unsigned char*>(bytes.data());
   NpyArray out;
   out.shape = h.shape;
-  out.data.resize(n);
-  for (uint64_t i = 0; i < n; ++i) out.data[i] = decode(u + data_start + i * item, h.descr);
+  out.data.resize(bytes.size() / item);
+  for (uint64_t i = 0; i < out.data.size(); ++i) out.data[i] = decode(u + i * item, h.descr);
   return out;
 }
 

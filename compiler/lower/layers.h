@@ -37,6 +37,8 @@ int lower_time_distributed(Context&, const Layer&, int input);
 int lower_embedding(Context&, const Layer&, int input);
 int lower_batch_norm(Context&, const Layer&, int input);
 int lower_layer_norm(Context&, const Layer&, int input);
+int lower_unit_norm(Context&, const Layer&, int input);
+int lower_group_norm(Context&, const Layer&, int input);
 int lower_permute(Context&, const Layer&, int input);
 int lower_repeat_vector(Context&, const Layer&, int input);
 int lower_zero_padding(Context&, const Layer&, int input);  // ZeroPadding1D/2D/3D

@@ -1,5 +1,5 @@
 // Embedding, normalization and shape layers: Embedding, BatchNormalization, LayerNormalization,
-// Permute, RepeatVector, ZeroPadding1D/2D/3D, Cropping1D/2D/3D, UpSampling1D/2D/3D.
+// UnitNormalization, GroupNormalization, Permute, RepeatVector, ZeroPadding1D/2D/3D, Cropping1D/2D/3D, UpSampling1D/2D/3D.
 // (Flatten and Reshape are views: layers_core.cpp.) The op semantics are in ir/ops_shape.h.
 #include <algorithm>
 #include <cmath>
@@ -239,6 +239,29 @@ ir::Shape permuted(const ir::Shape& in, const std::vector<int>& perm) {
   return out;
 }
 
+namespace {
+
+// Runs `op(tensor, shape, n)` on `input` with the (sorted) `axes` moved to the end, in order, n
+// being the number of elements over them; moves them back after. No Permute when they are trailing.
+template <class Op>
+int with_axes_last(Context& cx, const Layer& layer, int input, const std::vector<int>& axes, Op op) {
+  const ir::Shape in = cx.shape_of(input);
+  int64_t n = 1;
+  for (int ax : axes) n *= in[static_cast<size_t>(ax)];
+  if (contiguous(axes) && axes.back() + 1 == static_cast<int>(in.size())) return op(input, in, n);
+  std::vector<int> perm;
+  for (int i = 0; i < static_cast<int>(in.size()); ++i)
+    if (!std::binary_search(axes.begin(), axes.end(), i)) perm.push_back(i);
+  perm.insert(perm.end(), axes.begin(), axes.end());
+  std::vector<int> back(perm.size());
+  for (size_t i = 0; i < perm.size(); ++i) back[static_cast<size_t>(perm[i])] = static_cast<int>(i);
+  const ir::Shape moved = permuted(in, perm);
+  const int t = op(cx.add_op(layer, make_permute(in, perm), input, moved), moved, n);
+  return cx.add_op(layer, make_permute(moved, back), t, in);
+}
+
+}  // namespace
+
 int lower_embedding(Context& cx, const Layer& layer, int input) {
   const json& cfg = *layer.config;
   const int64_t input_dim = get_int(cfg, "input_dim"), output_dim = get_int(cfg, "output_dim");
@@ -327,18 +350,66 @@ int lower_layer_norm(Context& cx, const Layer& layer, int input) {
     return cx.add_op(layer, a, input, in);
   }
   // Other axis sets: move the normalised axes to the end (in order), normalise, move them back.
-  std::vector<int> perm;
-  for (int i = 0; i < static_cast<int>(in.size()); ++i)
-    if (!std::binary_search(axes.begin(), axes.end(), i)) perm.push_back(i);
-  perm.insert(perm.end(), axes.begin(), axes.end());
-  std::vector<int> back(perm.size());
-  for (size_t i = 0; i < perm.size(); ++i) back[static_cast<size_t>(perm[i])] = static_cast<int>(i);
-  const ir::Shape moved = permuted(in, perm);
-  int t = cx.add_op(layer, make_permute(in, perm), input, moved);
-  a.outer = ir::num_elements(moved) / a.n;
-  a.inner = 1;
-  t = cx.add_op(layer, a, t, moved);
-  return cx.add_op(layer, make_permute(moved, back), t, in);
+  return with_axes_last(cx, layer, input, axes, [&](int t, const ir::Shape& moved, int64_t) {
+    a.outer = ir::num_elements(moved) / a.n;
+    return cx.add_op(layer, a, t, moved);
+  });
+}
+
+// UnitNormalization: x * rsqrt(max(s, floor)) with s the sum of squares over `axis` (an int or a
+// list). Keras 3 computes ops.normalize(x, order=2, epsilon=1e-12) = x * min(rsqrt(s), 1e12), i.e.
+// the floor 1e-24; tf.keras 2 tf.linalg.l2_normalize(x, axis, epsilon=1e-12): the floor 1e-12.
+int lower_unit_norm(Context& cx, const Layer& layer, int input) {
+  const std::vector<int> axes = axes_of(layer.config->value("axis", json(-1)), cx.shape_of(input).size());
+  const float floor = cx.keras_major() == 2 ? 1e-12f : 1e-24f;
+  return with_axes_last(cx, layer, input, axes, [&](int t, const ir::Shape& s, int64_t n) {
+    return cx.add_op(layer, ir::L2NormalizeAttrs{ir::num_elements(s) / n, n, floor}, t, s);
+  });
+}
+
+// GroupNormalization(groups, axis): the C channels of `axis` in `groups` groups of C/G; each group
+// normalised over its channels and every other per-sample axis, then gamma/beta per channel.
+// Lowered as: a view [outer][G][C/G * inner] (outer, inner: the axes before and after `axis`), the
+// group axis moved first (a Permute, unless outer is 1), LayerNorm over each group without
+// gamma/beta (ir::LayerNormAttrs, Affine form), moved back, then y * gamma[c] + beta[c]
+// (ir::ChannelMapAttrs, MulAdd). Keras computes inv = rsqrt(var + eps) * gamma
+// and x * inv + (beta - mean * inv): the same terms, gamma applied after instead of folded into inv.
+int lower_group_norm(Context& cx, const Layer& layer, int input) {
+  const json& cfg = *layer.config;
+  const ir::Shape in = cx.shape_of(input);
+  const std::vector<int> axes = axes_of(cfg.value("axis", json(-1)), in.size());
+  if (axes.size() != 1) throw LayerProblem{"axis must be one axis"};
+  const size_t ax = static_cast<size_t>(axes[0]);
+  const int64_t groups = get_int(cfg, "groups"), c = in[ax];
+  if (groups <= 0 || c % groups != 0)
+    throw LayerProblem{"groups=" + std::to_string(groups) + " does not divide the " + std::to_string(c) +
+                       " channels of axis " + std::to_string(ax + 1)};
+  const bool scale = get_bool(cfg, "scale", true), center = get_bool(cfg, "center", true);
+  const auto& w = cx.weights(layer, (scale ? 1 : 0) + (center ? 1 : 0));
+  const int64_t outer = product(in, 0, ax), inner = product(in, ax + 1, in.size()), per = c / groups * inner;
+  ir::LayerNormAttrs ln;
+  ln.epsilon = static_cast<float>(epsilon_of(cfg));
+  ln.n = outer * per;
+  ln.outer = groups;
+  int t = input;
+  if (outer == 1) {
+    t = cx.add_op(layer, ln, cx.add_op(layer, ir::ReshapeAttrs{}, t, {groups, per}), {groups, per});
+  } else {
+    const ir::Shape view = {outer, groups, per}, moved = {groups, outer, per};
+    t = cx.add_op(layer, make_permute(view, {1, 0, 2}), cx.add_op(layer, ir::ReshapeAttrs{}, t, view), moved);
+    t = cx.add_op(layer, make_permute(moved, {1, 0, 2}), cx.add_op(layer, ln, t, moved), view);
+  }
+  t = cx.add_op(layer, ir::ReshapeAttrs{}, t, in);
+  if (!scale && !center) return t;
+  ir::ChannelMapAttrs affine;  // MulAdd: y * gamma[c] + beta[c]
+  affine.outer = outer, affine.channels = c, affine.inner = inner;
+  std::vector<float> gamma(static_cast<size_t>(c), 1.0f), beta(static_cast<size_t>(c), 0.0f);
+  size_t k = 0;
+  if (scale) expect_count(w[k], c, "gamma"), gamma = w[k++].data;
+  if (center) expect_count(w[k], c, "beta"), beta = w[k++].data;
+  affine.a = cx.add_param(layer, "gamma", std::move(gamma));
+  affine.b = cx.add_param(layer, "beta", std::move(beta));
+  return cx.add_op(layer, affine, t, in);
 }
 
 int lower_permute(Context& cx, const Layer& layer, int input) {

@@ -58,6 +58,8 @@ constexpr Entry kLayers[] = {
     {"Embedding", lower_embedding},
     {"BatchNormalization", lower_batch_norm},
     {"LayerNormalization", lower_layer_norm},
+    {"UnitNormalization", lower_unit_norm},
+    {"GroupNormalization", lower_group_norm},
     {"Permute", lower_permute},
     {"RepeatVector", lower_repeat_vector},
     {"ZeroPadding1D", lower_zero_padding},

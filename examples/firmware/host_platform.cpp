@@ -6,4 +6,5 @@
 
 extern "C" void platform_write(const char* text) { std::fputs(text, stdout); }
 
+extern "C" long platform_ticks(void) { return -1; }
 extern "C" long platform_stack_used(void) { return -1; }

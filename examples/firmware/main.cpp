@@ -61,10 +61,19 @@ int main() {
 
   float x[walkthrough::kInput0Size];
   float y[walkthrough::kOutput0Size];
+  long ticks = 0;
   for (long s = 0; s < kInputsRows; ++s) {
     std::memcpy(x, &kInputsBits[s * kInputsCols], sizeof x);
+    const long t0 = platform_ticks();
     walkthrough::predict(x, y, workspace);
+    ticks += (platform_ticks() - t0) & 0xFFFFFF;
     print_outputs(s, y);
+  }
+  if (platform_ticks() >= 0) {
+    char line[64];
+    char* p = put_decimal(put_text(line, "ticks per predict: "), static_cast<unsigned long>(ticks / kInputsRows));
+    put_text(p, "\n")[0] = '\0';
+    platform_write(line);
   }
 
   const long stack = platform_stack_used();

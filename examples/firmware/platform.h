@@ -10,6 +10,9 @@ extern "C" {
 /* Writes a NUL-terminated string to the console. */
 void platform_write(const char* text);
 
+/* A 24-bit tick counter that counts up (differences modulo 2^24), or -1 where there is none. */
+long platform_ticks(void);
+
 /* Bytes of stack used so far (high-water mark), or -1 where it is not measured. */
 long platform_stack_used(void);
 

@@ -1,6 +1,7 @@
-/* Bare-metal startup for a Cortex-M4F under qemu's mps2-an386 board: vector table, reset handler
- * (FPU on, .data copied, .bss zeroed, stack painted), console output and exit over ARM
- * semihosting (qemu -semihosting-config enable=on,target=native). No heap, no newlib stdio. */
+/* Bare-metal startup for a Cortex-M4F (qemu's mps2-an386 board) or a Cortex-M3 (mps2-an385):
+ * vector table, reset handler (FPU on where there is one, .data copied, .bss zeroed, stack
+ * painted, SysTick counting), console output and exit over ARM semihosting (qemu
+ * -semihosting-config enable=on,target=native). No heap, no newlib stdio. */
 #include <stdint.h>
 
 #include "platform.h"
@@ -31,6 +32,12 @@ static void __attribute__((noreturn)) platform_exit(int status) {
   }
 }
 
+/* SysTick as a free-running 24-bit down-counter on the processor clock (a cycle counter on real
+ * parts; under qemu -icount shift=0 the mps2 boards' 25 MHz clock ticks once per 40 instructions). */
+static volatile uint32_t* const kSysTick = (volatile uint32_t*)0xE000E010u; /* CSR, RVR, CVR */
+
+long platform_ticks(void) { return (long)(0xFFFFFFu - (kSysTick[2] & 0xFFFFFFu)); }
+
 long platform_stack_used(void) {
   const uint32_t* p = _sstack;
   while (p < _estack && *p == kStackPaint) ++p;
@@ -43,10 +50,15 @@ void _fini(void) {}
 
 /* ---- reset and faults ---- */
 void Reset_Handler(void) {
+#if defined(__ARM_FP)
   /* Full access to the FPU (CP10, CP11) before any floating-point instruction runs. */
   volatile uint32_t* const cpacr = (volatile uint32_t*)0xE000ED88u;
   *cpacr |= 0xFu << 20;
   __asm__ volatile("dsb\n\tisb" ::: "memory");
+#endif
+  kSysTick[1] = 0xFFFFFFu; /* reload */
+  kSysTick[2] = 0;         /* clear */
+  kSysTick[0] = 0x5u;      /* enable, processor clock, no interrupt */
 
   for (uint32_t *src = _sidata, *dst = _sdata; dst < _edata;) *dst++ = *src++;
   for (uint32_t* dst = _sbss; dst < _ebss;) *dst++ = 0;

@@ -223,5 +223,137 @@ TEST(CliErrors, InvalidName) {
     expect_rejected(std::string("--name '") + name + "'", {model, {"--name", name}, {name}});
 }
 
+// ---------------------------------------------------------------------------------------------
+// Conventions: exit codes, --version, --help, -o -, -v
+
+// `kc2cpp <args>`, checked as a usage error: exit 2, "kc2cpp: error: " and a --help hint on stderr,
+// nothing on stdout, no file created in the working directory.
+void expect_usage_error(const std::vector<std::string>& args, const std::string& mention, const std::string& hint) {
+  const std::string dir = work_dir() + "/cli/usage";
+  make_clean_dir(dir);
+  std::vector<std::string> cmd = {kc2cpp_bin()};
+  cmd.insert(cmd.end(), args.begin(), args.end());
+  const RunResult r = run(cmd, dir);
+  SCOPED_TRACE(command_line(cmd));
+  EXPECT_EQ(r.exit_code, 2) << r.err;
+  EXPECT_EQ(r.err.rfind("kc2cpp: error: ", 0), 0u) << r.err;
+  EXPECT_NE(r.err.find(mention), std::string::npos) << "must mention '" << mention << "':\n" << r.err;
+  EXPECT_NE(r.err.find("Run '" + hint + " --help' for usage."), std::string::npos) << r.err;
+  EXPECT_EQ(r.out, "");
+  EXPECT_TRUE(list_dir(dir).empty()) << "created " << list_dir(dir).front();
+}
+
+TEST(CliConventions, UsageErrorsExitTwoWithAHelpHint) {
+  const std::string model = fixture_path("k3/summary_walkthrough.h5");
+  expect_usage_error({}, "no model given", "kc2cpp");
+  expect_usage_error({model, "--no-such-option"}, "--no-such-option", "kc2cpp");
+  expect_usage_error({model, "--fp", "fastest"}, "--fp 'fastest': choose 'unfused' or 'fused'", "kc2cpp");
+  expect_usage_error({model, "--max-memory", "0.001"}, "--max-memory", "kc2cpp");
+  expect_usage_error({"eval", model, "--output", "y.npy"}, "--input", "kc2cpp eval");
+  expect_usage_error({"check", "--input", "x.npy"}, "model", "kc2cpp check");
+  // Compile options before a subcommand would be ignored there: refused, naming the option.
+  expect_usage_error({"-o", "x.cpp", "inspect", model}, "--output before 'inspect' applies to compiling", "kc2cpp inspect");
+  expect_usage_error({"--header", "x.h", "eval", model, "--input", "x.npy", "--output", "y.npy"},
+                     "--header before 'eval'", "kc2cpp eval");
+}
+
+TEST(CliConventions, VersionIsNamed) {
+  const RunResult r = run({kc2cpp_bin(), "--version"});
+  EXPECT_EQ(r.exit_code, 0);
+  EXPECT_EQ(r.out, std::string("kc2cpp ") + KC2CPP_VERSION + "\n");
+}
+
+// --help of the tool and of each subcommand: exit 0 on stdout, the subcommand's own usage line, and
+// no CLI11 internals (type names, validator descriptions).
+TEST(CliConventions, HelpIsCleanForEverySubcommand) {
+  for (const std::string& sub : {std::string(), std::string("inspect"), std::string("eval"), std::string("check")}) {
+    std::vector<std::string> cmd = {kc2cpp_bin()};
+    if (!sub.empty()) cmd.push_back(sub);
+    cmd.push_back("--help");
+    const RunResult r = run(cmd);
+    SCOPED_TRACE(command_line(cmd));
+    EXPECT_EQ(r.exit_code, 0);
+    EXPECT_EQ(r.err, "");
+    EXPECT_NE(r.out.find("Usage: kc2cpp" + (sub.empty() ? "" : " " + sub)), std::string::npos) << r.out;
+    for (const char* noise : {"ENUM", "TEXT", "PATH(", "FLOAT", "INT", "->", "{"})
+      EXPECT_EQ(r.out.find(noise), std::string::npos) << "help shows '" << noise << "':\n" << r.out;
+  }
+  EXPECT_NE(run({kc2cpp_bin(), "check", "--help"}).out.find("--labels"), std::string::npos);
+}
+
+TEST(CliConventions, DashOutputWritesTheSourceToStdout) {
+  const std::string dir = case_dir("stdout");
+  const std::string model = fixture_path("k3/summary_walkthrough.h5");
+  const RunResult file = run({kc2cpp_bin(), model, "-o", "net.cpp", "--name", "net"}, dir);
+  ASSERT_EQ(file.exit_code, 0) << file.err;
+  const RunResult piped = run({kc2cpp_bin(), model, "-o", "-", "--name", "net"}, dir);
+  ASSERT_EQ(piped.exit_code, 0) << piped.err;
+  EXPECT_TRUE(piped.out == read_file(dir + "/net.cpp")) << "-o - must write exactly the file's bytes";
+  EXPECT_EQ(list_dir(dir), std::vector<std::string>{"net.cpp"}) << "no file named '-'";
+  // With --header the header is a file and the source on stdout includes it.
+  const RunResult with_header = run({kc2cpp_bin(), model, "-o", "-", "--header", "net.h"}, dir);
+  ASSERT_EQ(with_header.exit_code, 0) << with_header.err;
+  EXPECT_NE(with_header.out.find("#include \"net.h\""), std::string::npos);
+  EXPECT_TRUE(file_exists(dir + "/net.h"));
+  // A failure writes nothing to stdout.
+  const RunResult bad = run({kc2cpp_bin(), dir + "/none.h5", "-o", "-"}, dir);
+  EXPECT_EQ(bad.exit_code, 1);
+  EXPECT_EQ(bad.out, "");
+}
+
+TEST(CliConventions, VerbosePrintsStagesWithTimes) {
+  const std::string dir = case_dir("verbose");
+  const RunResult r = run({kc2cpp_bin(), "-v", fixture_path("k3/summary_walkthrough.h5"), "-o", dir + "/m.cpp"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  for (const char* stage : {"kc2cpp: load ", "kc2cpp: lower and optimise", "kc2cpp: plan the arena: ", "kc2cpp: emit (",
+                            "kc2cpp: write: "})
+    EXPECT_NE(r.err.find(stage), std::string::npos) << "missing stage '" << stage << "':\n" << r.err;
+  size_t lines = 0, timed = 0;
+  for (size_t at = 0; (at = r.err.find('\n', at)) != std::string::npos; ++at, ++lines)
+    if (at >= 2 && r.err.compare(at - 2, 2, " s") == 0) ++timed;
+  EXPECT_EQ(timed, lines) << "every stage line ends with its time in seconds:\n" << r.err;
+  const RunResult quiet = run({kc2cpp_bin(), fixture_path("k3/summary_walkthrough.h5"), "-o", dir + "/m.cpp"});
+  EXPECT_EQ(quiet.err, "") << "without -v kc2cpp is silent";
+}
+
+// `check` draws a progress bar only on a terminal (script(1) provides one).
+TEST(CliConventions, CheckProgressBarOnATerminalOnly) {
+  if (!have_program("script")) GTEST_SKIP() << "SKIPPED: script(1) is not installed";
+  const std::string data = fixture_path("k3/mnist_hdf5matrix.data.h5");
+  const std::string cmd = command_line({kc2cpp_bin(), "check", fixture_path("k3/mnist_hdf5matrix.h5"), "--input",
+                                        data + ":/image", "--scale", "1/255", "--labels", data + ":/label"});
+  const RunResult tty = run({"script", "-qec", cmd, "/dev/null"});
+  EXPECT_EQ(tty.exit_code, 0) << tty.out;
+  EXPECT_NE(tty.out.find("24/24 samples"), std::string::npos) << "no progress bar on a terminal:\n" << tty.out;
+  const RunResult pipe = run({"sh", "-c", cmd});
+  EXPECT_EQ(pipe.err.find("samples"), std::string::npos) << pipe.err;
+}
+
+// --fp fused built for a target without FMA: one #error that names the flags, nothing else.
+TEST(CliConventions, FusedWithoutFmaIsOneClearError) {
+#if !defined(__x86_64__)
+  GTEST_SKIP() << "SKIPPED: the default target of this host's compilers may have an FMA";
+#endif
+  const std::string dir = case_dir("fused-no-fma");
+  const RunResult gen = run({kc2cpp_bin(), fixture_path("k3/summary_walkthrough.h5"), "--fp", "fused", "-o", dir + "/m.cpp"});
+  ASSERT_EQ(gen.exit_code, 0) << gen.err;
+  int compilers = 0;
+  for (const char* cxx : {"g++", "clang++"}) {
+    if (!have_program(cxx)) continue;
+    ++compilers;
+    const RunResult r = run({cxx, "-std=c++17", "-fsyntax-only", dir + "/m.cpp"});
+    SCOPED_TRACE(cxx);
+    EXPECT_NE(r.exit_code, 0);
+    size_t errors = 0;
+    for (size_t at = 0; (at = r.err.find("error:", at)) != std::string::npos; at += 6) ++errors;
+    EXPECT_NE(r.err.find("-march=x86-64-v3"), std::string::npos) << r.err;
+    EXPECT_NE(r.err.find("--fp unfused"), std::string::npos) << r.err;
+    EXPECT_EQ(errors, 1u) << "one #error, no cascade:\n" << r.err;
+    const RunResult ok = run({cxx, "-std=c++17", "-march=x86-64-v3", "-fsyntax-only", dir + "/m.cpp"});
+    EXPECT_EQ(ok.exit_code, 0) << "with FMA it compiles:\n" << ok.err;
+  }
+  if (compilers == 0) GTEST_SKIP() << "SKIPPED: no g++ or clang++";
+}
+
 }  // namespace
 }  // namespace kc2cpp::e2e

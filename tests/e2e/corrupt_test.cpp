@@ -515,7 +515,7 @@ TEST(CorruptCorpus, UsageErrorsExitTwo) {
       {"--no-such-option", model},
       {model, "-o"},
       {model, "-o", dir + "/out/m.cpp", "--fp", "sloppy"},
-      {model, "-o", dir + "/out/m.cpp", "--max-memory", "0"},
+      {model, "-o", dir + "/out/m.cpp", "--max-memory", "-1"},
       {model, "-o", dir + "/out/m.cpp", "--max-memory", "lots"},
       {model, model, "-o", dir + "/out/m.cpp"},
       {"inspect"},

@@ -261,4 +261,17 @@ std::string compare_bits(const std::vector<float>& got, const std::vector<float>
          ", expected " + describe_float(want[first]);
 }
 
+double worst_epsilons(const Array& ours, const Array& keras) {
+  const size_t n = static_cast<size_t>(ours.shape.at(0)), per = n ? ours.data.size() / n : 0;
+  double worst = 0;
+  for (size_t s = 0; s < n; ++s) {
+    double scale = 0;
+    for (size_t i = 0; i < per; ++i) scale = std::max(scale, std::fabs(static_cast<double>(keras.data[s * per + i])));
+    scale = std::max(scale, std::ldexp(1.0, -100)) * std::ldexp(1.0, -23);
+    for (size_t i = 0; i < per; ++i)
+      worst = std::max(worst, std::fabs(static_cast<double>(ours.data[s * per + i]) - keras.data[s * per + i]) / scale);
+  }
+  return worst;
+}
+
 }  // namespace kc2cpp::e2e

@@ -83,6 +83,10 @@ void make_clean_dir(const std::string& dir);                 // rm -rf, then mkd
 // Returns "" when equal, else a message naming the first differing element.
 std::string compare_bits(const std::vector<float>& got, const std::vector<float>& want, const std::string& what);
 
+// The largest per-sample error of `ours` against `keras` ([N, ...] each) in float32 epsilons of the
+// sample's largest |keras| value: the README's bound is 100 (tests/e2e/reference_test.cpp).
+double worst_epsilons(const Array& ours, const Array& keras);
+
 // "0x3f800000 (1)" for messages.
 std::string describe_float(float v);
 

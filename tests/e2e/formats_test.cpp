@@ -172,20 +172,6 @@ TEST(Formats, NestedWeightsOnlyCompile) {
   }
 }
 
-// |ours - keras| <= 100 * 2^-23 * max|keras| per sample (README, tests/e2e/reference_test.cpp).
-double worst_epsilons(const Array& ours, const Array& keras) {
-  const size_t n = static_cast<size_t>(ours.shape.at(0)), per = n ? ours.data.size() / n : 0;
-  double worst = 0;
-  for (size_t s = 0; s < n; ++s) {
-    double scale = 0;
-    for (size_t i = 0; i < per; ++i) scale = std::max(scale, std::fabs(static_cast<double>(keras.data[s * per + i])));
-    scale = std::max(scale, std::ldexp(1.0, -100)) * std::ldexp(1.0, -23);
-    for (size_t i = 0; i < per; ++i)
-      worst = std::max(worst, std::fabs(static_cast<double>(ours.data[s * per + i]) - keras.data[s * per + i]) / scale);
-  }
-  return worst;
-}
-
 TEST(Formats, WeightsOnlyEvalWithinKerasBound) {
   const std::string dir = case_dir("eval");
   for (const WeightsOnly& w : weights_only_fixtures()) {

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# CPack .deb: builds it from the enclosing build, inspects its control data and contents, checks
+# CPack .deb: builds it from the enclosing build, runs lintian on it (no error, no warning),
+# inspects its control data and contents (copyright, changelog, manual page), checks
 # that every shared library kc2cpp links directly comes from a package its Depends names (so
 # apt pulls them onto a clean system), then unpacks it into a scratch root and uses it from
 # there: kc2cpp compiles a model, and the desktop example shipped in the package builds against
@@ -26,11 +27,20 @@ log "Depends: $depends"
 
 dpkg-deb -c "$deb" | awk '{print $NF}' >"$work/contents.txt"
 for f in ./usr/bin/kc2cpp ./usr/share/cmake/kc2cpp/kc2cppConfig.cmake ./usr/share/cmake/kc2cpp/kc2cppFunctions.cmake \
-  ./usr/share/doc/kc2cpp/cmake.md ./usr/share/doc/kc2cpp/examples/desktop/CMakeLists.txt \
+  ./usr/share/doc/kc2cpp/copyright ./usr/share/doc/kc2cpp/changelog.gz ./usr/share/man/man1/kc2cpp.1.gz \
+  ./usr/share/doc/kc2cpp/LICENSE ./usr/share/doc/kc2cpp/cmake.md ./usr/share/doc/kc2cpp/examples/desktop/CMakeLists.txt \
   ./usr/share/doc/kc2cpp/examples/firmware/CMakeLists.txt; do
   grep -qx -- "$f" "$work/contents.txt" || die "the package lacks $f"
 done
 if grep -v '^\./usr/\|^\./$' "$work/contents.txt"; then die "the package installs outside /usr"; fi
+
+if command -v lintian >/dev/null; then
+  lintian --fail-on error,warning "$deb" >"$work/lintian.log" 2>&1 || { cat "$work/lintian.log"; die "lintian reports errors or warnings"; }
+  grep -E '^[EW]: ' "$work/lintian.log" && die "lintian reports errors or warnings"
+  log "lintian: no errors or warnings"
+else
+  log "SKIPPED lintian: not installed (scripts/setup.sh installs it)"
+fi
 
 root=$work/root
 dpkg-deb -x "$deb" "$root"
@@ -51,7 +61,10 @@ for needed in $(objdump -p "$kc2cpp" | awk '$1 == "NEEDED" {print $2}'); do
 done
 log "every NEEDED library of kc2cpp comes from a package in Depends"
 
-"$kc2cpp" --version >/dev/null || die "the packaged kc2cpp does not run"
+[[ $("$kc2cpp" --version) == "kc2cpp $(field Version)" ]] || die "kc2cpp --version does not print 'kc2cpp $(field Version)'"
+zcat "$root/usr/share/doc/kc2cpp/changelog.gz" | head -1 | grep -q "^kc2cpp ($(field Version))" ||
+  die "the changelog's latest entry is not version $(field Version)"
+grep -q "The files kc2cpp generates" "$root/usr/share/doc/kc2cpp/copyright" || die "the copyright file does not state the terms of generated files"
 "$kc2cpp" "$src/tests/fixtures/k3/dense_relu_softmax.h5" -o "$work/m.cpp" --header "$work/m.h" --name m ||
   die "the packaged kc2cpp cannot compile a model"
 c++ -std=c++17 -c -Wall -Wextra -I"$work" "$work/m.cpp" -o "$work/m.o" || die "its output does not compile"

@@ -18,6 +18,10 @@ expect=(
   share/cmake/kc2cpp/kc2cppTargets.cmake
   share/cmake/kc2cpp/kc2cppFunctions.cmake
   share/doc/kc2cpp/cmake.md
+  share/doc/kc2cpp/LICENSE
+  share/doc/kc2cpp/copyright
+  share/doc/kc2cpp/changelog.gz
+  share/man/man1/kc2cpp.1.gz
   share/doc/kc2cpp/examples/desktop/CMakeLists.txt
   share/doc/kc2cpp/examples/desktop/README.md
   share/doc/kc2cpp/examples/desktop/model.h5

@@ -41,6 +41,12 @@ configure "$src/tests/packaging/projects/api_forms" "$b" "Unix Makefiles" -DCMAK
   -DWEIGHTS="$work/fmt_conv_bn.weights.h5"
 build "$b"
 "$b/api_forms" || die "api_forms failed"
+# install(TARGETS) of add_keras_model() libraries brings their generated headers along.
+cmake --install "$b" --prefix "$work/api_install" >"$b.install.log" 2>&1 || { cat "$b.install.log"; die "cmake --install of api_forms failed"; }
+for f in include/dense-net.h include/models/other_net.h include/pair_net.h lib/libdense-net.a lib/libpair_net.a; do
+  [[ -f $work/api_install/$f ]] || { (cd "$work/api_install" && find . -type f); die "install(TARGETS) did not install $f"; }
+done
+log "install(TARGETS) of add_keras_model() libraries installs their generated headers"
 # Touching the weights file (not the JSON) regenerates pair_net's source, and only that.
 gen=$b/kc2cpp/pair_net/pair_net.cpp
 before=$(mtime "$gen")

@@ -206,6 +206,24 @@ TEST(ConvEval, PaddedTapsAreSkippedNotMultipliedByZero) {
   EXPECT_EQ(eval::evaluate(g, {{3.0f}}, 1)[0][0], 6.0f);
 }
 
+TEST(ConvEval, SumsInBlocksOfKConvBlockPositions) {
+  // 1x1 kernel over 2 * kConvBlock channels: position 0 is 2^24, every other one 1. One sequential
+  // chain would stay at 2^24 (2^24 + 1 rounds back to it); in blocks, the second block's 64 ones
+  // sum exactly and 2^24 + 64 is a float.
+  static_assert(ir::kConvBlock == 64, "the expected value below assumes blocks of 64");
+  const int64_t c = 2 * ir::kConvBlock;
+  ir::ConvAttrs a;
+  a.geom = geom(1, 1, c, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0);
+  ir::Graph g = one_op({1, 1, c}, {1, 1, 1}, a);
+  std::vector<float> k(static_cast<size_t>(c), 1.0f);
+  k[0] = 16777216.0f;
+  std::get<ir::ConvAttrs>(g.ops[0].attrs).kernel = g.add_weight({"k", {c, 1}, k});
+  for (ir::FpMode fp : {ir::FpMode::Unfused, ir::FpMode::Fused}) {
+    g.fp = fp;
+    EXPECT_EQ(eval::evaluate(g, {std::vector<float>(static_cast<size_t>(c), 1.0f)}, 1)[0][0], 16777280.0f);
+  }
+}
+
 TEST(ConvEval, MaxPoolPropagatesNaNAndAveragePoolCountsValidTaps) {
   ir::PoolAttrs p;
   p.geom = geom(1, 3, 1, 1, 2, 1, 1, 2, 1, 2, 1, 1, 0, 1);  // windows {pad, x0}, {x1, x2}
@@ -297,6 +315,15 @@ TEST(ConvKernels, ConvMatchesEvaluatorOnHostIsa) {
   EXPECT_EQ((conv_case<Geo<2, 2, 2, 2, 2, 3, 3, 3, 1, 1, 5, 5, 6, 6>, 1>(8)), "");     // pixels with no valid tap
   EXPECT_EQ((conv_case<Geo<3, 4, 3, 7, 10, 17, 3, 2, 2, 3, 1, 1, 1, 0>, 1, true>(9)), "");   // transposed
   EXPECT_EQ((conv_case<Geo<4, 4, 5, 6, 8, 8, 3, 3, 1, 2, 2, 1, 1, 0>, 1, true>(10)), "");    // transposed, dilation
+  // Sums of several blocks (ir::kConvBlock): totals kept in registers or in the output, blocks
+  // ending inside a tap and inside a row, partial last vectors, padded taps.
+  EXPECT_EQ((conv_case<Geo<5, 9, 100, 5, 9, 20, 3, 3, 1, 1, 1, 1, 1, 1>, 1>(11)), "");   // 900 terms
+  EXPECT_EQ((conv_case<Geo<6, 11, 8, 6, 11, 70, 3, 3, 1, 1, 1, 1, 1, 1>, 1>(12)), "");   // 72 terms, 70 filters
+  EXPECT_EQ((conv_case<Geo<4, 20, 130, 4, 20, 3, 1, 1, 1, 1, 1, 1, 0, 0>, 1>(13)), "");  // 1x1, 130 channels
+  EXPECT_EQ((conv_case<Geo<5, 6, 96, 3, 4, 34, 3, 3, 1, 1, 1, 1, 0, 0>, 2>(14)), "");    // groups of 48 channels
+  EXPECT_EQ((conv_case<Geo<1, 30, 24, 1, 30, 40, 1, 9, 1, 1, 1, 1, 0, 4>, 1>(15)), "");  // 1-D, 216 terms
+  EXPECT_EQ((conv_case<Geo<4, 5, 40, 9, 11, 4, 3, 3, 2, 2, 1, 1, 1, 0>, 1, true>(16)), "");  // transposed, 360 terms
+  EXPECT_EQ((conv_case<Geo<3, 3, 30, 5, 5, 33, 3, 3, 1, 1, 1, 1, 0, 0>, 1, true>(17)), "");  // transposed, 270 terms
 }
 
 TEST(ConvKernels, PoolingAndDepthwiseMatchEvaluatorOnHostIsa) {

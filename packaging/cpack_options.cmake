@@ -1,0 +1,6 @@
+# CPACK_PROJECT_CONFIG_FILE: read by cpack once per generator.
+if(CPACK_GENERATOR STREQUAL "DEB")
+  set(CPACK_PACKAGING_INSTALL_PREFIX /usr)
+else()
+  set(CPACK_PACKAGING_INSTALL_PREFIX /)
+endif()
