@@ -9,6 +9,7 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
 PACKAGES=(
   cmake ninja-build g++ clang                                   # build
+  clang-14 libclang-rt-14-dev                                   # libFuzzer + ASan/UBSan runtimes (tests/fuzz)
   libhdf5-dev nlohmann-json3-dev libcli11-dev libxsimd-dev      # the compiler's libraries
   libeigen3-dev libzip-dev pkgconf                              # pkgconf: CMake finds libzip (.keras) with it
   libgtest-dev libbenchmark-dev                                 # tests, benchmarks

@@ -1,6 +1,8 @@
 #include "driver/driver.h"
 
+#include <cmath>
 #include <cstdio>
+#include <new>
 
 #include "driver/output.h"
 #include "driver/stages.h"
@@ -21,6 +23,21 @@ std::string base_name(const std::string& path) {
 
 }  // namespace
 
+std::vector<std::string> nonfinite_weights(const load::KerasModel& model) {
+  std::vector<std::string> out;
+  for (const load::LayerWeights& l : model.layers)
+    for (const load::NamedArray& a : l.arrays) {
+      size_t nan = 0, inf = 0;
+      for (float v : a.data) nan += std::isnan(v), inf += std::isinf(v);
+      if (nan + inf == 0) continue;
+      out.push_back(model.path + ": layer '" + l.layer + "': weight '" + a.name + "' holds " +
+                    (nan ? std::to_string(nan) + " NaN" : "") + (nan && inf ? " and " : "") +
+                    (inf ? std::to_string(inf) + " infinite" : "") + " value(s) of " + std::to_string(a.data.size()) +
+                    "; the generated code computes with them as they are (its outputs may be NaN): check the training");
+    }
+  return out;
+}
+
 std::string namespace_from_path(const std::string& path) {
   std::string stem = base_name(path);
   const size_t dot = stem.find('.');
@@ -38,7 +55,21 @@ ir::Graph compile_graph(const load::KerasModel& model, ir::FpMode fp) {
   return g;
 }
 
-Generated generate(const CompileOptions& opt) {
+namespace {
+
+// Runs `f`; running out of memory (a model too large for this machine) is reported as an Error
+// naming the file, not as an internal error.
+template <typename F>
+auto within_memory(const std::string& path, F&& f) {
+  try {
+    return f();
+  } catch (const std::bad_alloc&) {
+    throw Error(path + ": kc2cpp ran out of memory while compiling this model; it is too large for this machine's "
+                       "memory (see README, limits), or free memory and try again");
+  }
+}
+
+Generated generate_unchecked(const CompileOptions& opt) {
   emit::Options eo;
   eo.ns = opt.name.empty() ? namespace_from_path(opt.output) : opt.name;
   if (!emit::is_identifier(eo.ns))
@@ -46,7 +77,7 @@ Generated generate(const CompileOptions& opt) {
   eo.source_name = base_name(opt.model) + (opt.weights.empty() ? "" : " with " + base_name(opt.weights));
   eo.header_name = opt.header.empty() ? "" : base_name(opt.header);
   Stages stages(opt.verbose);
-  const load::KerasModel model = load::load_model(opt.model, opt.weights, opt.max_memory);
+  const load::KerasModel model = load::load_model(opt.model, opt.weights, opt.max_memory, opt.load_timeout);
   stages.done("load " + opt.model);
   const ir::Graph g = compile_graph(model, opt.fp);
   stages.done("lower and optimise (" + std::to_string(g.ops.size()) + " ops)");
@@ -54,7 +85,13 @@ Generated generate(const CompileOptions& opt) {
   stages.done("plan the arena");
   emit::Output out = emit::emit(g, plan, eo);
   stages.done("emit (" + std::to_string(out.source.size() / 1024) + " KiB)");
-  return {std::move(out.source), std::move(out.header)};
+  return {std::move(out.source), std::move(out.header), nonfinite_weights(model)};
+}
+
+}  // namespace
+
+Generated generate(const CompileOptions& opt) {
+  return within_memory(opt.model, [&] { return generate_unchecked(opt); });
 }
 
 void compile_file(const CompileOptions& opt) {
@@ -68,6 +105,7 @@ void compile_file(const CompileOptions& opt) {
   CompileOptions named = opt;
   if (to_stdout && named.name.empty()) named.output = namespace_from_path(opt.model) + ".cpp";
   Generated gen = generate(named);
+  for (const std::string& w : gen.warnings) std::fprintf(stderr, "kc2cpp: warning: %s\n", w.c_str());
   std::vector<OutputFile> files;
   if (!to_stdout) files.push_back({opt.output, std::move(gen.source)});
   if (!opt.header.empty()) files.push_back({opt.header, std::move(gen.header)});

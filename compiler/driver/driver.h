@@ -17,6 +17,7 @@ struct CompileOptions {
   std::string name;    // namespace; empty: derived from the output file name
   ir::FpMode fp = ir::FpMode::Unfused;
   uint64_t max_memory = 0;  // the loader child's memory limit in bytes; 0: the default (load::load_model)
+  std::chrono::milliseconds load_timeout{0};  // the loader child's time; 0: the default (load::load_model)
   bool verbose = false;     // -v: each stage and its time on stderr
 };
 
@@ -26,6 +27,7 @@ ir::Graph compile_graph(const load::KerasModel& model, ir::FpMode fp);
 // The generated source (and header) as text; nothing is written.
 struct Generated {
   std::string source, header;
+  std::vector<std::string> warnings;  // nonfinite_weights(); compile_file prints them ("kc2cpp: warning: ...")
 };
 Generated generate(const CompileOptions& opt);
 
@@ -36,6 +38,8 @@ void compile_file(const CompileOptions& opt);
 
 // What `kc2cpp inspect` prints. `weights_path`: as CompileOptions::weights.
 std::string inspect(const std::string& model_path, const std::string& weights_path = "", uint64_t max_memory = 0);
+// The same for a loaded model.
+std::string inspect_model(const load::KerasModel& model);
 
 // Where eval and check read their samples: one data file (data/data.h) per model input, rows
 // [start, end) of each, and the --scale/--offset transform. The data's shape must be the model
@@ -86,6 +90,10 @@ struct CheckReport {
 };
 // Runs every sample through the reference evaluator and compares with the labels and Keras's outputs.
 CheckReport check(const CheckOptions& opt);
+
+// One message per weight array holding NaN or infinite values, naming the file, the layer and the array
+// (Keras saves them as trained; the compile goes on, the user is told).
+std::vector<std::string> nonfinite_weights(const load::KerasModel& model);
 
 // A valid C++ identifier derived from a file name ("my-net.cpp" -> "my_net").
 std::string namespace_from_path(const std::string& path);

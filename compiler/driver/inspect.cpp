@@ -45,7 +45,10 @@ std::string activation_of(const nlohmann::json& cfg) {
 }  // namespace
 
 std::string inspect(const std::string& model_path, const std::string& weights_path, uint64_t max_memory) {
-  const load::KerasModel model = load::load_model(model_path, weights_path, max_memory);
+  return inspect_model(load::load_model(model_path, weights_path, max_memory));
+}
+
+std::string inspect_model(const load::KerasModel& model) {
   lower::ModelSummary summary;
   lower::lower(model, &summary);  // validates, and gives every layer's output shape and inputs
   const ir::Graph g = compile_graph(model, ir::FpMode::Unfused);
@@ -56,8 +59,10 @@ std::string inspect(const std::string& model_path, const std::string& weights_pa
   for (const nlohmann::json& layer : cfg["layers"]) {
     auto c = layer.find("config");
     if (c == layer.end() || !c->is_object()) continue;
-    auto n = layer.find("name");
-    config_of[n != layer.end() && n->is_string() ? n->get<std::string>() : c->value("name", "")] = &*c;
+    // The name where lower::layer_of takes it: the entry's "name", else its config's.
+    const nlohmann::json& named = layer.contains("name") && layer["name"].is_string() ? layer : *c;
+    auto n = named.find("name");
+    if (n != named.end() && n->is_string()) config_of[n->get<std::string>()] = &*c;
   }
   static const nlohmann::json kNoConfig = nlohmann::json::object();
   const std::string title = cfg.value("name", nlohmann::json("model")).is_string() ? cfg.value("name", std::string("model")) : "model";
@@ -78,7 +83,7 @@ std::string inspect(const std::string& model_path, const std::string& weights_pa
         for (int64_t d : a.shape) n *= d;
         params += n;
         // Non-trainable: a frozen layer's, BatchNormalization's moving statistics, Normalization's adapted ones.
-        if (!lc.value("trainable", true) || a.name.find("moving_") != std::string::npos || cls == "Normalization")
+        if (lc.value("trainable", nlohmann::json(true)) == false || a.name.find("moving_") != std::string::npos || cls == "Normalization")
           non_trainable += n;
         if (keras2 && cls == "Normalization" && a.name.find("count") != std::string::npos) wide += n;
       }

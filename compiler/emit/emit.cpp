@@ -113,6 +113,7 @@ void api(Printer& p, const ir::Graph& g, const plan::Plan& plan) {
                using $kind$$k$Type = $type$;
                inline constexpr int k$kind$$k$Size = $n$;
                inline constexpr int k$kind$$k$Shape[] = {$dims$};
+               static_assert(k$kind$$k$Size == $n$LL, "the size fits int");
              )cc");
       sizes += (k ? ", " : "") + std::to_string(ir::num_elements(t.shape));
     }
@@ -129,6 +130,8 @@ void api(Printer& p, const ir::Graph& g, const plan::Plan& plan) {
 
            // Scratch memory of one inference; one per thread. Plain data: put it anywhere.
            inline constexpr int kArenaFloats = $arena$;
+           // The planner checks these too; a second line of defence for the arena offsets in int.
+           static_assert(kArenaFloats == $arena$LL && $arena$LL <= 2147483647LL - 16, "the workspace fits int indices");
            struct Workspace {
              alignas(64) float arena[kArenaFloats];
            };

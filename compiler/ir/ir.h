@@ -22,6 +22,9 @@ int64_t num_elements(const Shape& s);
 // Limits the IR keeps (the generated code indexes with int): every dimension >= 1, at most
 // kMaxElements elements per tensor. Lowering checks each new tensor with checked_elements.
 inline constexpr int64_t kMaxElements = int64_t{1} << 30;
+// All the weights of a model together, in floats (1 GiB; VGG16 has 138 M): the lowering refuses more,
+// including weights it computes (PReLU's broadcast alpha), before allocating them.
+inline constexpr int64_t kMaxWeightFloats = int64_t{1} << 28;
 // The element count of `s`, or -1 if a dimension is below 1 or the count exceeds kMaxElements
 // (computed without overflow).
 int64_t checked_elements(const Shape& s);
@@ -169,6 +172,7 @@ struct Graph {
   std::string name;           // model name from the config
   std::string keras_version;  // as saved in the file
   std::string backend;
+  std::string source;         // the model file as the user named it, for messages ("" in unit tests)
   std::vector<Tensor> tensors;
   std::vector<Op> ops;        // topological order: an op reads only graph inputs and earlier ops' outputs
   std::vector<Weight> weights;

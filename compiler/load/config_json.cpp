@@ -76,7 +76,15 @@ size_t original_position(size_t patched, const std::vector<Edit>& edits) {
   return patched - last->patched_end + last->original_end;
 }
 
-bool restore_non_finite(int, nlohmann::json::parse_event_t event, nlohmann::json& value) {
+// Deeper nesting is refused while parsing: nlohmann's copy, dump and CBOR encoding recurse once per
+// level (a 30,000-deep list overflowed the stack); a Keras config nests a few dozen levels.
+constexpr int kMaxJsonDepth = 1000;
+
+struct TooDeep {};
+
+// The parse callback: refuses nesting beyond kMaxJsonDepth and turns the markers back into numbers.
+bool restore_non_finite(int depth, nlohmann::json::parse_event_t event, nlohmann::json& value) {
+  if (depth > kMaxJsonDepth) throw TooDeep{};
   if (event != nlohmann::json::parse_event_t::value || !value.is_string()) return true;
   const std::string& s = value.get_ref<const std::string&>();
   if (s.empty() || s[0] != '\0') return true;
@@ -90,11 +98,13 @@ bool restore_non_finite(int, nlohmann::json::parse_event_t event, nlohmann::json
 
 // nlohmann's description without its "[json.exception...] parse error at line L, column C: " prefix,
 // whose position refers to the patched text.
-std::string parse_error_detail(const nlohmann::json::parse_error& e) {
+std::string parse_error_detail(const nlohmann::json::exception& e) {
   std::string what = e.what();
   size_t at = what.find("parse error");
   size_t colon = at == std::string::npos ? std::string::npos : what.find(": ", at);
-  return colon == std::string::npos ? what : what.substr(colon + 2);
+  if (colon != std::string::npos) return what.substr(colon + 2);
+  const size_t bracket = what.find("] ");
+  return bracket == std::string::npos ? what : what.substr(bracket + 2);
 }
 
 }  // namespace
@@ -104,12 +114,17 @@ nlohmann::json parse_keras_json(const std::string& path, const std::string& text
   std::vector<Edit> edits;
   std::string patched = patch_non_finite(text, edits);
   try {
-    if (edits.empty()) return nlohmann::json::parse(patched);
     return nlohmann::json::parse(patched, restore_non_finite);
+  } catch (const TooDeep&) {
+    throw Error(path + ": " + what + " nests lists and objects more than " + std::to_string(kMaxJsonDepth) +
+                " deep, which no Keras model does; " + advice);
+  } catch (const nlohmann::json::out_of_range& e) {  // a number beyond double: "number overflow parsing '1e400'"
+    throw Error(path + ": " + what + " holds a number out of range (" + parse_error_detail(e) + "); " + advice);
   } catch (const nlohmann::json::parse_error& e) {
-    size_t byte = original_position(e.byte == 0 ? 0 : e.byte - 1, edits) + 1;  // nlohmann counts from 1
-    throw Error(path + ": " + what + " is not valid JSON: at byte " + std::to_string(byte) + " of " +
-                std::to_string(text.size()) + ": " + parse_error_detail(e) + "; " + advice);
+    const size_t byte = original_position(e.byte == 0 ? 0 : e.byte - 1, edits) + 1;  // nlohmann counts from 1
+    const std::string where = byte > text.size() ? "it ends too early (after byte " + std::to_string(text.size()) + ")"
+                                                 : "at byte " + std::to_string(byte) + " of " + std::to_string(text.size());
+    throw Error(path + ": " + what + " is not valid JSON: " + where + ": " + parse_error_detail(e) + "; " + advice);
   }
 }
 

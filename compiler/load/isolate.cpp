@@ -2,8 +2,9 @@
 // damaged file becomes an Error instead of killing the compiler.
 //
 // The child dies with its parent (PR_SET_PDEATHSIG, then a check that the parent is still the one
-// that forked it), has no core dumps and an address-space limit (RLIMIT_AS; not under sanitizers,
-// whose shadow memory needs terabytes of address space). It loads the model, then writes its answer
+// that forked it), has no core dumps and an address-space limit (RLIMIT_AS; under sanitizers, whose
+// shadow memory needs terabytes of address space, the parent kills a child whose resident memory
+// goes above the limit instead). It loads the model, then writes its answer
 // to a pipe and exits with _exit (no atexit handlers, no stdio flush of the parent's buffers):
 //   'L'         - loading finished (what follows is kc2cpp's own code, not libhdf5), then
 //   'M' model   - the loaded model (format below); or instead of both:
@@ -21,6 +22,10 @@
 
 #if defined(__unix__) || defined(__APPLE__)
 #include <poll.h>
+#if defined(__linux__)
+#include <link.h>
+#include <ucontext.h>
+#endif
 #if defined(__linux__)
 #include <sys/prctl.h>
 #endif
@@ -85,13 +90,15 @@ class PipeReader {
       n -= static_cast<size_t>(r);
     }
   }
-  // Waits until data (or EOF) is available; false if `deadline` passes first.
-  bool wait_until(std::chrono::steady_clock::time_point deadline) {
+  // Waits until data (or EOF) is available, looking at `stop()` every 50 ms; false if `deadline`
+  // passes or `stop()` returns true first.
+  template <typename Stop>
+  bool wait_until(std::chrono::steady_clock::time_point deadline, Stop stop) {
     for (;;) {
       auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
-      if (left.count() <= 0) return false;
+      if (left.count() <= 0 || stop()) return false;
       pollfd p{fd_, POLLIN, 0};
-      int n = ::poll(&p, 1, static_cast<int>(std::min<int64_t>(left.count(), 1 << 30)));
+      int n = ::poll(&p, 1, static_cast<int>(std::min<int64_t>(left.count(), 50)));
       if (n > 0) return true;
       if (n < 0 && errno != EINTR) return true;  // let the read report the problem
     }
@@ -190,16 +197,74 @@ void limit_address_space(uint64_t bytes) {
   ::setrlimit(RLIMIT_AS, &lim);
 }
 
+// Under sanitizers (no RLIMIT_AS) the parent watches the child's resident memory instead: true once
+// it is above `limit`.
+bool resident_above(pid_t pid, uint64_t limit) {
+  if (kLimitAddressSpace) return false;
+  std::FILE* f = std::fopen(("/proc/" + std::to_string(pid) + "/statm").c_str(), "r");
+  if (f == nullptr) return false;
+  unsigned long long pages = 0, resident = 0;
+  const bool read = std::fscanf(f, "%llu %llu", &pages, &resident) == 2;
+  std::fclose(f);
+  return read && resident * static_cast<uint64_t>(::sysconf(_SC_PAGESIZE)) > limit;
+}
+
 // A crash signal in the child while loading, with errno ENOMEM (a failed allocation that libhdf5
 // did not check, or a stack that could not grow under the limit) reports 'O' instead of a crash.
-// Async-signal-safe: reads errno, write, _exit, signal, raise. Runs on its own stack.
+// Any other crash first says where it happened, from the faulting instruction's address: 'H' in
+// the file-format libraries (libhdf5, zlib, libzip, szip), 'K' in kc2cpp itself, 'U' elsewhere
+// (libc, libstdc++: called by either). Async-signal-safe: reads errno and memory, write, _exit,
+// signal, raise. Runs on its own stack.
 volatile sig_atomic_t g_answer_fd = -1;  // the pipe while nothing has been written to it, else -1
 
-extern "C" void on_child_crash(int sig) {
+#if defined(__linux__)
+struct CodeRange {
+  uintptr_t begin = 0, end = 0;
+  char where = 'U';
+};
+CodeRange g_ranges[32];
+int g_range_count = 0;
+
+// The executable segments of kc2cpp and of the file-format libraries (dl_iterate_phdr, before any crash).
+int note_code_ranges(dl_phdr_info* info, size_t, void*) {
+  const char* name = info->dlpi_name ? info->dlpi_name : "";
+  char where = 'U';
+  if (name[0] == '\0') where = 'K';  // the main program
+  for (const char* lib : {"libhdf5", "libz.", "libzip", "libsz", "libaec"})
+    if (std::strstr(name, lib) != nullptr) where = 'H';
+  if (where == 'U') return 0;
+  for (int i = 0; i < info->dlpi_phnum && g_range_count < 32; ++i) {
+    const ElfW(Phdr)& ph = info->dlpi_phdr[i];
+    if (ph.p_type != PT_LOAD || !(ph.p_flags & PF_X)) continue;
+    const uintptr_t begin = info->dlpi_addr + ph.p_vaddr;
+    g_ranges[g_range_count++] = {begin, begin + ph.p_memsz, where};
+  }
+  return 0;
+}
+
+char where_crashed(const void* context) {
+  uintptr_t pc = 0;
+#if defined(__x86_64__)
+  pc = static_cast<uintptr_t>(static_cast<const ucontext_t*>(context)->uc_mcontext.gregs[REG_RIP]);
+#elif defined(__aarch64__)
+  pc = static_cast<uintptr_t>(static_cast<const ucontext_t*>(context)->uc_mcontext.pc);
+#endif
+  for (int i = 0; i < g_range_count; ++i)
+    if (pc >= g_ranges[i].begin && pc < g_ranges[i].end) return g_ranges[i].where;
+  return 'U';
+}
+#else
+char where_crashed(const void*) { return 0; }  // unknown: the parent's message blames libhdf5
+#endif
+
+extern "C" void on_child_crash(int sig, siginfo_t*, void* context) {
   const int fd = g_answer_fd;
   if (errno == ENOMEM && fd >= 0) {
     const char answer[1 + sizeof(uint64_t)] = {'O'};  // tag, then an empty text
     if (::write(fd, answer, sizeof answer) == static_cast<ssize_t>(sizeof answer)) ::_exit(0);
+  }
+  if (const char where = where_crashed(context); fd >= 0 && where != 0) {
+    [[maybe_unused]] const ssize_t w = ::write(fd, &where, 1);  // if it fails, the parent blames libhdf5
   }
   ::signal(sig, SIG_DFL);
   ::raise(sig);
@@ -213,9 +278,12 @@ void report_memory_crashes(int fd) {
   ss.ss_size = sizeof alt_stack;
   if (::sigaltstack(&ss, nullptr) != 0) return;
   g_answer_fd = fd;
+#if defined(__linux__)
+  dl_iterate_phdr(note_code_ranges, nullptr);
+#endif
   struct sigaction act {};
-  act.sa_handler = on_child_crash;
-  act.sa_flags = SA_ONSTACK | SA_RESETHAND;
+  act.sa_sigaction = on_child_crash;
+  act.sa_flags = SA_ONSTACK | SA_RESETHAND | SA_SIGINFO;
   for (int sig : {SIGSEGV, SIGBUS, SIGABRT}) ::sigaction(sig, &act, nullptr);
 }
 
@@ -320,11 +388,26 @@ uint64_t memory_limit(uint64_t requested, const std::string& path) {
   return size > kDefaultMaxMemory / 4 ? 4 * size : kDefaultMaxMemory;
 }
 
-// The message for a child that did not give a complete answer.
-std::string failure_message(const std::string& path, const std::string& ended, bool loaded) {
+std::string memory_message(const std::string& path, uint64_t limit) {
+  return path + ": the file asks for more than " + gigabytes(limit) +
+         " GB of memory (the loader's limit); if the model really is that big, raise the limit with "
+         "--max-memory <GB> or the environment variable KC2CPP_MAX_MEMORY=<GB>";
+}
+
+// The message for a child that did not give a complete answer. `where`: the crash tag ('H', 'K', 'U'),
+// or 0 if the child sent none (no handler under sanitizers, or not a crash).
+std::string failure_message(const std::string& path, const std::string& ended, bool loaded, char where) {
   if (loaded)
     return path + ": kc2cpp failed while passing the loaded model on (" + ended +
            "); this is a bug in kc2cpp, not a problem of the file: please report it";
+  if (where == 'K')
+    return path + ": kc2cpp's own reading code crashed on this file (" + ended +
+           "); this is a bug in kc2cpp: please report it with the file. The file is probably damaged too: "
+           "copy it again or save the model again with model.save('model.h5')";
+  if (where == 'U')
+    return path + ": the process reading this file crashed (" + ended +
+           ", in a system library called by libhdf5 or by kc2cpp); the file is probably damaged: copy it again "
+           "or save the model again with model.save('model.h5')";
   if (ended.rfind("signal " + std::to_string(SIGKILL) + " ", 0) == 0)
     return path + ": the process reading this file was killed (" + ended +
            "; the system's out-of-memory killer does this when memory runs out); if the model is very large, "
@@ -335,12 +418,14 @@ std::string failure_message(const std::string& path, const std::string& ended, b
 
 }  // namespace
 
-KerasModel load_model(const std::string& path, const std::string& weights, uint64_t max_memory) {
+KerasModel load_model(const std::string& path, const std::string& weights, uint64_t max_memory,
+                      std::chrono::milliseconds timeout_or_zero) {
   require_not_special(path);  // a FIFO would block the reading child until the timeout
   if (!weights.empty()) require_not_special(weights);
   const std::string& hdf5_file = weights.empty() ? path : weights;  // where libhdf5 reads
   const uint64_t limit = memory_limit(max_memory, hdf5_file);
-  const std::chrono::milliseconds timeout = load_timeout(path, weights);
+  const std::chrono::milliseconds timeout =
+      timeout_or_zero.count() > 0 ? timeout_or_zero : load_timeout(path, weights);
   auto deadline = std::chrono::steady_clock::now() + timeout;
   const pid_t parent = ::getpid();
   int fds[2];
@@ -361,17 +446,21 @@ KerasModel load_model(const std::string& path, const std::string& weights, uint6
   KerasModel model;
   std::string error;
   bool complete = false, loaded = false;
-  if (!r.wait_until(deadline)) {
+  bool over_limit = false;
+  if (!r.wait_until(deadline, [&] { return over_limit = resident_above(pid, limit); })) {
     ::kill(pid, SIGKILL);
     ::close(fds[0]);
     wait_for(pid);
+    if (over_limit) throw Error(memory_message(hdf5_file, limit));
     throw Error(hdf5_file + ": the HDF5 library did not finish reading this file within " +
                 std::to_string(timeout.count() / 1000) +
                 " s; the file is probably damaged: copy it again or save the model again with "
                 "model.save('model.h5')");
   }
+  char crash = 0;  // where the child crashed, if it said so
   try {
     tag = r.pod<char>();
+    if (tag == 'H' || tag == 'K' || tag == 'U') crash = tag;
     if (tag == 'L') {
       loaded = true;
       tag = r.pod<char>();
@@ -386,11 +475,8 @@ KerasModel load_model(const std::string& path, const std::string& weights, uint6
   ::close(fds[0]);
   std::string ended = wait_for(pid);
   if (!ended.empty() || !complete)
-    throw Error(failure_message(hdf5_file, ended.empty() ? std::string("incomplete answer") : ended, loaded));
-  if (tag == 'O')
-    throw Error(hdf5_file + ": the file asks for more than " + gigabytes(limit) +
-                " GB of memory (the loader's limit); if the model really is that big, raise the limit with "
-                "--max-memory <GB> or the environment variable KC2CPP_MAX_MEMORY=<GB>");
+    throw Error(failure_message(hdf5_file, ended.empty() ? std::string("incomplete answer") : ended, loaded, crash));
+  if (tag == 'O') throw Error(memory_message(hdf5_file, limit));
   if (tag == 'E') throw Error(error);
   return model;
 }
@@ -400,7 +486,7 @@ KerasModel load_model(const std::string& path, const std::string& weights, uint6
 #else  // no fork(): load in process
 
 namespace kc2cpp::load {
-KerasModel load_model(const std::string& path, const std::string& weights, uint64_t) {
+KerasModel load_model(const std::string& path, const std::string& weights, uint64_t, std::chrono::milliseconds) {
   require_not_special(path);
   if (!weights.empty()) require_not_special(weights);
   return load_model_in_process(path, weights);

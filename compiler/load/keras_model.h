@@ -2,6 +2,7 @@
 // The loader knows file formats only; it never interprets layer math.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -53,10 +54,12 @@ struct KerasModel {
 //   - may use at most `max_memory` bytes of address space (RLIMIT_AS); 0 means the environment
 //     variable KC2CPP_MAX_MEMORY (gigabytes of 2^30 bytes, e.g. "16") or else the default,
 //     kDefaultMaxMemory or 4 times the file's size, whichever is larger;
-//   - must answer within 30 s + 1 s per 20 MB of file.
+//   - must answer within 30 s + 1 s per 20 MB of file (`timeout`, if not zero, instead: the fuzz target
+//     gives libhdf5's endless loops 2 s).
 // The error then says which happened: libhdf5 crashed (a signal while reading), the file asked for
 // more memory than the limit (and how to raise it), the time ran out, or kc2cpp itself failed.
-KerasModel load_model(const std::string& path, const std::string& weights = "", uint64_t max_memory = 0);
+KerasModel load_model(const std::string& path, const std::string& weights = "", uint64_t max_memory = 0,
+                      std::chrono::milliseconds timeout = {});
 inline constexpr uint64_t kDefaultMaxMemory = uint64_t{8} << 30;
 
 // load_model_in_process ran out of memory (std::bad_alloc, or libhdf5 failing to allocate).

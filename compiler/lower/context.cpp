@@ -1,6 +1,8 @@
 #include "lower/context.h"
 
 #include <algorithm>
+#include <cmath>
+#include <limits>
 #include <string>
 
 namespace kc2cpp::lower {
@@ -82,7 +84,16 @@ static std::string short_weight_name(const std::string& name) {
   return colon == std::string::npos ? s : s.substr(0, colon);
 }
 
+void Context::check_weight_budget(int64_t floats) const {
+  int64_t total = floats;
+  for (const ir::Weight& w : graph_.weights) total += static_cast<int64_t>(w.data.size());
+  if (floats < 0 || total > ir::kMaxWeightFloats)
+    throw LayerProblem{"its weights would take the model past " + std::to_string(ir::kMaxWeightFloats) +
+                       " floats (1 GiB) of weights, more than kc2cpp compiles; check the layer's configuration"};
+}
+
 int Context::add_weight(const Layer& layer, const load::NamedArray& a, ir::Shape shape) {
+  check_weight_budget(static_cast<int64_t>(a.data.size()));
   ir::Weight w;
   w.name = layer.name + "/" + short_weight_name(a.name);  // layer.name is scoped inside nested models
   w.shape = std::move(shape);
@@ -91,6 +102,7 @@ int Context::add_weight(const Layer& layer, const load::NamedArray& a, ir::Shape
 }
 
 int Context::add_param(const Layer& layer, const std::string& name, std::vector<float> data, ir::Shape shape) {
+  check_weight_budget(static_cast<int64_t>(data.size()));
   ir::Weight w;
   w.name = layer.name + "/" + name;
   w.shape = shape.empty() ? ir::Shape{static_cast<int64_t>(data.size())} : std::move(shape);
@@ -126,17 +138,29 @@ const json& require(const json& cfg, const char* key) {
   return *it;
 }
 
-int64_t get_int(const json& cfg, const char* key) {
-  const json& v = require(cfg, key);
-  if (!v.is_number_integer()) throw LayerProblem{std::string("config '") + key + "' is not an integer"};
+int64_t config_int(const json& v, const std::string& what) {
+  if (!v.is_number_integer()) throw LayerProblem{"config " + what + " = " + v.dump() + " is not an integer"};
+  const bool in_range = v.is_number_unsigned() ? v.get<uint64_t>() <= uint64_t{ir::kMaxElements}
+                                               : v.get<int64_t>() >= -ir::kMaxElements && v.get<int64_t>() <= ir::kMaxElements;
+  if (!in_range)
+    throw LayerProblem{"config " + what + " = " + v.dump() + " is out of range (kc2cpp accepts at most 2^30 in magnitude)"};
   return v.get<int64_t>();
 }
+
+int64_t get_int(const json& cfg, const char* key) { return config_int(require(cfg, key), std::string("'") + key + "'"); }
 
 float get_float(const json& cfg, const char* key, float fallback) {
   auto it = cfg.find(key);
   if (it == cfg.end() || it->is_null()) return fallback;
-  if (!it->is_number()) throw LayerProblem{std::string("config '") + key + "' is not a number"};
-  return static_cast<float>(it->get<double>());
+  return config_float(*it, std::string("'") + key + "'");
+}
+
+float config_float(const json& v, const std::string& what) {
+  if (!v.is_number() || v.is_boolean()) throw LayerProblem{"config " + what + " = " + v.dump() + " is not a number"};
+  const double d = v.get<double>();
+  if (std::isfinite(d) && std::fabs(d) > std::numeric_limits<float>::max())
+    throw LayerProblem{"config " + what + " = " + v.dump() + " is out of float32's range"};
+  return static_cast<float>(d);
 }
 
 bool get_bool(const json& cfg, const char* key, bool fallback) {
@@ -144,6 +168,19 @@ bool get_bool(const json& cfg, const char* key, bool fallback) {
   if (it == cfg.end() || it->is_null()) return fallback;
   if (!it->is_boolean()) throw LayerProblem{std::string("config '") + key + "' is not a boolean"};
   return it->get<bool>();
+}
+
+std::string get_string(const json& cfg, const char* key, const std::string& fallback) {
+  auto it = cfg.find(key);
+  if (it == cfg.end() || it->is_null()) return fallback;
+  if (!it->is_string()) throw LayerProblem{std::string("config '") + key + "' is not a string"};
+  return it->get<std::string>();
+}
+
+std::string string_at(const json& v, const char* key) {
+  if (!v.is_object()) return "";
+  auto it = v.find(key);
+  return it != v.end() && it->is_string() ? it->get<std::string>() : "";
 }
 
 int normalize_axis(int64_t keras_axis, size_t rank) {
@@ -167,9 +204,8 @@ ParsedActivation parse_activation(const json& value, int keras_major) {
   if (value.is_null()) return {};
   if (value.is_string()) {
     name = value.get<std::string>();
-  } else if (value.is_object() && value.value("class_name", "") == "function" && value.contains("config") &&
-             value["config"].is_string()) {
-    name = value["config"].get<std::string>();
+  } else if (string_at(value, "class_name") == "function" && !string_at(value, "config").empty()) {
+    name = string_at(value, "config");
   } else {
     throw LayerProblem{"activation " + value.dump() + " is not a built-in activation; rebuild the model with a "
                        "built-in activation name"};

@@ -45,6 +45,9 @@ class Context {
   // Checks an array's shape against what the config implies (throws LayerProblem).
   static void expect_shape(const load::NamedArray& a, const ir::Shape& want, const char* what);
 
+  // Throws LayerProblem if `floats` more would take the graph's weights past ir::kMaxWeightFloats;
+  // add_weight and add_param check it, a lowering that computes a big array checks it first.
+  void check_weight_budget(int64_t floats) const;
   int add_weight(const Layer& layer, const load::NamedArray& a, ir::Shape shape);
   int add_weight(const Layer& layer, const load::NamedArray& a) { return add_weight(layer, a, a.shape); }
   // An array the lowering computed from the layer's parameters (e.g. BatchNorm's scale), named
@@ -73,11 +76,21 @@ class Context {
 // (`what`: "output", "input", for the message). Context::add_op checks every new tensor.
 void check_shape(const ir::Shape& shape, const char* what);
 
+// Every integer the lowering takes from a config: `v` must be an integer of magnitude at most
+// ir::kMaxElements (2^30), so that shape arithmetic on a few of them cannot overflow int64 (LayerProblem
+// naming `what` otherwise).
+int64_t config_int(const json& v, const std::string& what);
+// Every float option: a number within float32's range (NaN and infinities pass as they are).
+float config_float(const json& v, const std::string& what);
+
 // Config access with LayerProblem on missing/mistyped keys.
 const json& require(const json& cfg, const char* key);
 int64_t get_int(const json& cfg, const char* key);
 float get_float(const json& cfg, const char* key, float fallback);
 bool get_bool(const json& cfg, const char* key, bool fallback);
+std::string get_string(const json& cfg, const char* key, const std::string& fallback);
+// Probing, never throws: the string at `key` if `v` is an object holding one there, else "".
+std::string string_at(const json& v, const char* key);
 // A negative axis counts from the end of a per-sample shape of `rank` dims (Keras axes count
 // the batch dimension: axis 1 is per-sample axis 0). Returns the per-sample axis.
 int normalize_axis(int64_t keras_axis, size_t rank);

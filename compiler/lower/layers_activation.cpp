@@ -50,6 +50,13 @@ int lower_prelu(Context& cx, const Layer& layer, int input) {
   const auto& w = cx.weights(layer, 1);
   Context::expect_shape(w[0], alpha_shape, "alpha");
   // Broadcast the shared axes at compile time: the op sees one alpha per element.
+  // Broadcast weights come from the config, not the file: a small file must not make a huge .cpp.
+  constexpr int64_t kMaxBroadcast = int64_t{1} << 24;
+  if (ir::num_elements(shape) > kMaxBroadcast)
+    throw LayerProblem{"its alpha, broadcast to the input shape " + ir::to_string(shape) + ", would be " +
+                       std::to_string(ir::num_elements(shape)) + " floats, more than kc2cpp computes (2^24); "
+                       "share more axes (shared_axes) or use a smaller input"};
+  cx.check_weight_budget(ir::num_elements(shape));
   load::NamedArray full;
   full.name = w[0].name;
   full.shape = shape;

@@ -49,12 +49,9 @@ std::vector<int64_t> spatial_ints(const json& cfg, const char* key, int rank, in
     return std::vector<int64_t>(static_cast<size_t>(rank), fallback);
   }
   if (it->is_number_integer()) {
-    v.assign(static_cast<size_t>(rank), it->get<int64_t>());
+    v.assign(static_cast<size_t>(rank), config_int(*it, std::string("'") + key + "'"));
   } else if (it->is_array() && it->size() == static_cast<size_t>(rank)) {
-    for (const json& d : *it) {
-      if (!d.is_number_integer()) throw LayerProblem{std::string("config '") + key + "' holds a non-integer"};
-      v.push_back(d.get<int64_t>());
-    }
+    for (const json& d : *it) v.push_back(config_int(d, std::string("'") + key + "'"));
   } else {
     throw LayerProblem{std::string("config '") + key + "' = " + it->dump() + " is not " + std::to_string(rank) +
                        " integer(s)"};
@@ -302,9 +299,8 @@ int lower_conv_transpose(Context& cx, const Layer& layer, int input) {
     const json& o = cfg["output_padding"];
     for (int i = 0; i < rank; ++i) {
       const json& v = o.is_array() ? o.at(static_cast<size_t>(i)) : o;
-      if (!v.is_number_integer() || v.get<int64_t>() < 0)
-        throw LayerProblem{"output_padding " + o.dump() + " is not non-negative integers"};
-      op[static_cast<size_t>(i)] = v.get<int64_t>();
+      op[static_cast<size_t>(i)] = config_int(v, "'output_padding'");
+      if (op[static_cast<size_t>(i)] < 0) throw LayerProblem{"output_padding " + o.dump() + " is not non-negative integers"};
     }
   }
   g.padding = padding_of(cfg, false);

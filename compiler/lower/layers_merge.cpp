@@ -48,7 +48,7 @@ bool number_argument(const Layer& layer, float& c, bool& c_first) {
   for (size_t k = 0; k < 2; ++k) {
     const json& v = (*args)[k];
     if (v.is_number() && !v.is_boolean()) {
-      c = static_cast<float>(v.get<double>());
+      c = config_float(v, "the number argument");
       c_first = k == 0;
       return true;
     }
@@ -115,10 +115,10 @@ std::vector<int> lower_tf_op(Context& cx, const Layer& layer, const std::vector<
   const json* y = nullptr;
   if (entry && entry->is_array() && entry->size() > 3 && (*entry)[3].is_object() && (*entry)[3].contains("y"))
     y = &(*entry)[3]["y"];
-  if (op == std::end(kOps) || inputs.size() != 1 || !y || !y->is_number() || y->is_boolean())
+  if (op == std::end(kOps) || inputs.size() != 1 || !y || !y->is_number())
     throw LayerProblem{"TensorFlow operation 'tf." + name + "' is not supported (tf.keras 2 arithmetic of a tensor and "
                        "a number is: add, subtract, multiply, truediv, maximum, minimum); use Keras layers instead"};
-  return {cx.add_op(layer, ir::ScalarOpAttrs{op->second, static_cast<float>(y->get<double>()), false}, inputs[0],
+  return {cx.add_op(layer, ir::ScalarOpAttrs{op->second, config_float(*y, "'y'"), false}, inputs[0],
                     cx.shape_of(inputs[0]))};
 }
 

@@ -36,7 +36,7 @@ void parse_nested(const json& v, size_t depth, Param& p, const char* key) {
 
 Param parse_param(const json& cfg, const char* key) {
   const json* v = &require(cfg, key);
-  if (v->is_object() && v->value("class_name", "") == "__numpy__" && v->contains("config"))
+  if (string_at(*v, "class_name") == "__numpy__" && v->contains("config"))
     v = &require((*v)["config"], "value");
   Param p;
   parse_nested(*v, 0, p, key);
@@ -410,7 +410,7 @@ int lower_resizing(Context& cx, const Layer& layer, int input) {
   r.width = positive(cfg, "width");
   r.channels_first = is_channels_first(cfg);
   r.crop = get_bool(cfg, "crop_to_aspect_ratio", false);
-  const std::string interp = cfg.value("interpolation", std::string("bilinear"));
+  const std::string interp = get_string(cfg, "interpolation", "bilinear");
   if (interp == "nearest") r.method = ir::ResizeMethod::Nearest;
   else if (interp != "bilinear")
     throw LayerProblem{"interpolation '" + interp + "' is not supported (nearest and bilinear are); save the model "

@@ -120,7 +120,7 @@ int lower_gru(Context& cx, const Layer& layer, int input) { return lower_plain(c
 
 int lower_rnn(Context& cx, const Layer& layer, int input) {
   const json& cell = require(*layer.config, "cell");
-  if (cell.is_array() || (cell.is_object() && cell.value("class_name", "") == "StackedRNNCells"))
+  if (cell.is_array() || string_at(cell, "class_name") == "StackedRNNCells")
     throw LayerProblem{"RNN over several stacked cells is not supported; use one recurrent layer per cell"};
   const json& c = nested(*layer.config, "cell");
   const RnnConfig rc{cell_kind(c["class_name"].get<std::string>(), "the cell"), layer.config, &c["config"]};

@@ -57,7 +57,7 @@ void expect_rank(const ir::Shape& s, size_t spatial) {
 int64_t nonneg(const json& v, const char* key) {
   if (!v.is_number_integer() || v.get<int64_t>() < 0)
     throw LayerProblem{std::string("'") + key + "' holds " + v.dump() + ", not a non-negative integer"};
-  return v.get<int64_t>();
+  return config_int(v, std::string("'") + key + "'");
 }
 
 // Keras's padding/cropping amounts for n spatial axes: an int (all sides), a list of n ints
@@ -79,9 +79,9 @@ std::vector<std::pair<int64_t, int64_t>> amounts(const json& v, size_t n, const 
 // Keras's size / factors for n axes: an int (all axes) or a list of n positive ints.
 std::vector<int64_t> factors(const json& v, size_t n, const char* key) {
   std::vector<int64_t> out;
-  if (v.is_number_integer()) out.assign(n, v.get<int64_t>());
+  if (v.is_number_integer()) out.assign(n, config_int(v, std::string("'") + key + "'"));
   else if (v.is_array() && v.size() == n)
-    for (const json& a : v) out.push_back(a.is_number_integer() ? a.get<int64_t>() : 0);
+    for (const json& a : v) out.push_back(a.is_number_integer() ? config_int(a, std::string("'") + key + "'") : 0);
   for (int64_t f : out)
     if (f <= 0) out.clear();
   if (out.size() != n)
@@ -180,9 +180,9 @@ bool uses_mask(const std::string& cls) {
 void check_mask_unused(const Context& cx) {
   const json& layers = cx.model().config["config"]["layers"];
   for (const json& l : layers) {
-    const std::string cls = l.value("class_name", "");
+    const std::string cls = string_at(l, "class_name");
     if (uses_mask(cls))
-      throw LayerProblem{"mask_zero=True: layer '" + l.value("config", json::object()).value("name", std::string("?")) +
+      throw LayerProblem{"mask_zero=True: layer '" + string_at(l.is_object() ? l.value("config", json()) : l, "name") +
                          "' (" + cls + ") would use the mask, and kc2cpp does not compute masks yet; save the model "
                          "with mask_zero=False (the outputs then differ for padded steps) or without masked layers"};
   }
@@ -457,7 +457,7 @@ int lower_upsampling(Context& cx, const Layer& layer, int input) {
   expect_rank(in, n);
   const std::vector<int64_t> f = factors(require(cfg, "size"), n, "size");
   const bool first = n > 1 && channels_first(cfg);
-  const std::string interp = cfg.value("interpolation", std::string("nearest"));
+  const std::string interp = get_string(cfg, "interpolation", "nearest");
   if (interp == "bilinear" && n == 2) return bilinear(cx, layer, input, f, first);
   if (interp != "nearest")
     throw LayerProblem{"interpolation '" + interp + "' is not supported (nearest and bilinear are)"};

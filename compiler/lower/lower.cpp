@@ -50,10 +50,14 @@ ir::Shape sample_shape(const json& batch_shape, const Layer& where) {
   ir::Shape s;
   for (size_t i = 1; i < batch_shape.size(); ++i) {
     const json& d = batch_shape[i];
+    if (d.is_null())
+      throw LayerProblem{"input dimension " + std::to_string(i) + " of " + batch_shape.dump() +
+                         " is not fixed (None); kc2cpp needs static shapes: give the Input a fixed shape (layer '" +
+                         where.name + "')"};
     if (!d.is_number_integer() || d.get<int64_t>() <= 0)
       throw LayerProblem{"input dimension " + std::to_string(i) + " of " + batch_shape.dump() +
-                         " is not fixed; kc2cpp needs static shapes (layer '" + where.name + "')"};
-    s.push_back(d.get<int64_t>());
+                         " is not a positive integer; the file is damaged or was not written by Keras"};
+    s.push_back(d.get<int64_t>());  // graph_input checks the count (check_shape)
   }
   return s;
 }
@@ -73,7 +77,8 @@ ir::DType check_input_dtype(const Layer& l) {
   if (it == l.config->end() || it->is_null()) return ir::DType::F32;
   std::string dtype;
   if (it->is_string()) dtype = it->get<std::string>();
-  else if (it->is_object()) dtype = it->value("config", json::object()).value("name", "float32");
+  else if (it->is_object()) dtype = string_at(it->value("config", json()), "name");
+  else throw LayerProblem{"input dtype " + it->dump().substr(0, 100) + " is neither a name nor a DTypePolicy"};
   if (dtype.empty() || dtype == "float32") return ir::DType::F32;
   for (const char* i : {"int8", "int16", "int32", "int64", "uint8", "uint16", "uint32"})
     if (dtype == i) return ir::DType::I32;
@@ -94,7 +99,7 @@ struct Ref {
 bool as_ref(const json& v, Ref& r) {
   const json* h = &v;
   if (v.is_object()) {
-    if (v.value("class_name", "") != "__keras_tensor__") return false;
+    if (string_at(v, "class_name") != "__keras_tensor__") return false;
     auto c = v.find("config");
     if (c == v.end() || !c->is_object() || !c->contains("keras_history")) return false;
     h = &(*c)["keras_history"];
@@ -214,7 +219,7 @@ class Lowerer {
   // The top-level model: its inputs become the graph's inputs, its outputs the graph's outputs.
   void top() {
     const json& root = model_.config;
-    const std::string cls = root.value("class_name", "");
+    const std::string cls = string_at(root, "class_name");
     if (!is_model_class(cls))
       throw Error(model_.path + ": model class '" + cls + "' is not supported; save a Sequential or Functional model");
     if (summary_) {
@@ -516,6 +521,7 @@ ir::Graph lower(const load::KerasModel& model, ModelSummary* summary) {
   const json& name = model.config["config"].value("name", json("model"));
   g.name = name.is_string() ? name.get<std::string>() : "model";
   g.keras_version = model.keras_version;
+  g.source = model.path;
   g.backend = model.backend;
   Context cx(model, g);
   Lowerer(model, cx, problems, summary).top();

@@ -170,8 +170,9 @@ Plan make_plan(const ir::Graph& g) {
   std::vector<Interval> iv = live_intervals(g, st);
   plan.arena_floats = assign_offsets(iv);
   if (plan.arena_floats > std::numeric_limits<int32_t>::max() - kPad)
-    throw Error(g.name + ": the model needs a workspace of " + std::to_string(plan.arena_floats) + " floats, more than "
-                "the generated code indexes (2^31 - 1)");
+    throw Error((g.source.empty() ? g.name : g.source) + ": the model needs a workspace of " +
+                std::to_string(plan.arena_floats) + " floats, more than the generated code indexes (2^31 - 1); "
+                "check the layers' sizes in the config (kc2cpp compiles models whose tensors fit one int-indexed arena)");
   for (const Interval& i : iv) plan.unshared_floats += i.size;
   plan.where.assign(g.tensors.size(), Location{});
   for (const Interval& i : iv) plan.where[i.tensor] = {Location::Arena, i.offset};

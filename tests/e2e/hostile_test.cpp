@@ -5,9 +5,9 @@
 // hold; the loader's memory limit and its death with kc2cpp.
 //
 // Every refusal asserts: exit code 1, stderr "kc2cpp: error: <the path at fault>: ...", nothing on
-// stdout, no output or temporary file left, and a run time under 5 s. The hostile HDF5 files are
+// stdout, no output or temporary file left, under 5 s and 1 GiB (hostile_util.h). The hostile HDF5 files are
 // made at test time from a real fixture with the HDF5 C API, and each is first read back here to
-// prove it really does reach outside itself.
+// prove it really does reach outside itself. Damaged files and configs: corrupt_test.cpp.
 #include <gtest/gtest.h>
 
 #include <fcntl.h>
@@ -31,127 +31,16 @@
 #include <vector>
 
 #include "e2e_util.h"
+#include "hostile_util.h"
 
 namespace fs = std::filesystem;
 
 namespace kc2cpp::e2e {
 namespace {
 
-constexpr double kMaxSeconds = 5.0;
-const char* const kModelFixture = "tests/fixtures/k3/summary_walkthrough.h5";
 const char* const kBigFixture = "tests/fixtures/k3/mnist_hdf5matrix.h5";  // 17 MB: a 75 MB .cpp in ~1 s
 const char* const kMidFixture = "tests/fixtures/k3/conv_stack_dense4d.h5";  // a 1.7 MB .cpp in ~0.1 s
 const char* const kKernel = "/model_weights/dense/sequential/dense/kernel";  // float32 [3, 32]
-
-std::string case_dir(const std::string& name) {
-  const std::string dir = work_dir() + "/hostile/" + name;
-  make_clean_dir(dir);
-  return dir;
-}
-
-// ---- running kc2cpp -------------------------------------------------------------------------
-
-struct Outcome {
-  int exit_code = -1;  // -1: killed by a signal
-  int signal = 0;
-  bool timed_out = false;
-  double seconds = 0;
-  std::string out, err;
-};
-
-struct RunOptions {
-  uid_t uid = 0;                            // non-zero: run as this user (the test runs as root)
-  std::function<void(pid_t)> while_running;  // called once after the start, e.g. to send a signal
-  double timeout = 20;                      // then SIGKILL: a refusal that blocks fails, never hangs
-  rlim_t max_file_size = RLIM_INFINITY;     // RLIMIT_FSIZE: writes beyond it fail with EFBIG
-};
-
-// Runs kc2cpp with `args`; stdout and stderr go to files beside `scratch`.
-Outcome run_kc2cpp(const std::vector<std::string>& args, const std::string& scratch, const RunOptions& opt = {}) {
-  const std::string out_file = scratch + ".stdout", err_file = scratch + ".stderr";
-  std::vector<std::string> argv = {kc2cpp_bin()};
-  argv.insert(argv.end(), args.begin(), args.end());
-  const auto start = std::chrono::steady_clock::now();
-  const pid_t pid = ::fork();
-  if (pid == 0) {
-    const int o = ::open(out_file.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    const int e = ::open(err_file.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    if (o < 0 || e < 0 || ::dup2(o, 1) < 0 || ::dup2(e, 2) < 0) ::_exit(126);
-    if (opt.uid != 0 && (::setgid(opt.uid) != 0 || ::setuid(opt.uid) != 0)) ::_exit(126);
-    if (opt.max_file_size != RLIM_INFINITY) {
-      const rlimit lim{opt.max_file_size, opt.max_file_size};
-      ::signal(SIGXFSZ, SIG_IGN);  // ignored, not fatal: write() then fails with EFBIG
-      if (::setrlimit(RLIMIT_FSIZE, &lim) != 0) ::_exit(126);
-    }
-    std::vector<char*> cargv;
-    for (std::string& a : argv) cargv.push_back(a.data());
-    cargv.push_back(nullptr);
-    ::execv(cargv[0], cargv.data());
-    ::_exit(127);
-  }
-  Outcome r;
-  if (pid < 0) return r;
-  if (opt.while_running) opt.while_running(pid);
-  int status = 0;
-  for (;;) {
-    const pid_t w = ::waitpid(pid, &status, WNOHANG);
-    if (w == pid) break;
-    if (std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count() > opt.timeout) {
-      r.timed_out = true;
-      ::kill(pid, SIGKILL);
-      ::waitpid(pid, &status, 0);
-      break;
-    }
-    std::this_thread::sleep_for(std::chrono::milliseconds(2));
-  }
-  r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  if (WIFEXITED(status)) r.exit_code = WEXITSTATUS(status);
-  if (WIFSIGNALED(status)) r.signal = WTERMSIG(status);
-  // A run killed before it opened them has no output files.
-  r.out = file_exists(out_file) ? read_file(out_file) : "";
-  r.err = file_exists(err_file) ? read_file(err_file) : "";
-  fs::remove(out_file);
-  fs::remove(err_file);
-  return r;
-}
-
-// Files in `dir` (recursively), as paths relative to it, sorted.
-std::vector<std::string> tree(const std::string& dir) {
-  std::vector<std::string> out;
-  for (const auto& e : fs::recursive_directory_iterator(dir)) out.push_back(e.path().lexically_relative(dir).string());
-  std::sort(out.begin(), out.end());
-  return out;
-}
-
-std::string joined(const std::vector<std::string>& v) {
-  std::string s;
-  for (const std::string& x : v) s += (s.empty() ? "" : ", ") + x;
-  return "[" + s + "]";
-}
-
-// The refusal contract. `at_fault` is the path the message must start with; `dir` must hold
-// exactly `expected` afterwards (what was there before).
-void expect_refused(const Outcome& r, const std::string& at_fault, const std::vector<std::string>& mentions,
-                    const std::string& dir, const std::vector<std::string>& expected) {
-  EXPECT_FALSE(r.timed_out) << "kc2cpp did not finish (blocked?)";
-  EXPECT_EQ(r.exit_code, 1) << "signal " << r.signal << ", stderr:\n" << r.err;
-  const std::string prefix = "kc2cpp: error: " + at_fault + ": ";
-  EXPECT_EQ(r.err.rfind(prefix, 0), 0u) << "stderr must start with '" << prefix << "', got:\n" << r.err;
-  for (const std::string& m : mentions)
-    EXPECT_NE(r.err.find(m), std::string::npos) << "the message must mention '" << m << "', got:\n" << r.err;
-  EXPECT_EQ(r.err.find("internal error"), std::string::npos) << r.err;
-  EXPECT_EQ(r.out, "") << "nothing on stdout on error";
-  EXPECT_LT(r.seconds, kMaxSeconds);
-  EXPECT_EQ(joined(tree(dir)), joined(expected)) << "files made or removed by a refused run";
-  std::printf("[ hostile  ] exit %d in %.2f s: %s", r.exit_code, r.seconds, r.err.c_str());
-}
-
-// A copy of the small fixture model in `dir`, as "<dir>/model.h5".
-std::string copy_model(const std::string& dir) {
-  const std::string model = dir + "/model.h5";
-  fs::copy_file(source_dir() + "/" + kModelFixture, model);
-  return model;
-}
 
 struct stat stat_of(const std::string& path) {
   struct stat st {};

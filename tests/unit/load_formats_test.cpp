@@ -302,7 +302,7 @@ TEST(WeightsOnlyErrorTest, WrongFilesOnEitherSide) {
                   "the file is not a Keras model config: it has no \"class_name\" string");
   write_file(dir.file("broken.json"), "{\"class_name\": \"Sequential\", ");
   EXPECT_CONTAINS(load_error(dir.file("broken.json"), fixture("k3/weights_only.weights.h5")),
-                  "the file is not valid JSON: at byte");
+                  "the file is not valid JSON: it ends too early (after byte 29)");
   write_file(dir.file("no_layers.json"), "{\"class_name\": \"Sequential\", \"config\": {\"name\": \"s\"}}");
   EXPECT_CONTAINS(load_error(dir.file("no_layers.json"), fixture("k3/weights_only.weights.h5")),
                   "the architecture is not a model kc2cpp can follow: model 's' (Sequential) has no \"layers\" list");
@@ -486,7 +486,7 @@ TEST(KerasArchiveErrorTest, MissingAndBrokenMembers) {
                   "model.weights.h5 in the archive is damaged (HDF5 cannot open it");
   EXPECT_CONTAINS(archive_error(dir, "bad_json.keras",
                                 stored_zip({{"config.json", real.config.substr(0, 40)}, {"model.weights.h5", real.weights}})),
-                  "config.json in the archive is not valid JSON: at byte 41 of 40");
+                  "config.json in the archive is not valid JSON: it ends too early (after byte 40)");
   EXPECT_CONTAINS(archive_error(dir, "not_model.keras",
                                 stored_zip({{"config.json", "{\"layers\": []}"}, {"model.weights.h5", real.weights}})),
                   "config.json in the archive is not a Keras model config: it has no \"class_name\" string");

@@ -232,6 +232,26 @@ TEST(ShapeLowering, ShapeLayerProblems) {
   EXPECT_NE(lower_error(fmt.model()).find("data_format 'channels_middle'"), std::string::npos);
 }
 
+// Issue 16: config numbers beyond the limits are refused by name, before any arithmetic on them.
+TEST(ShapeLowering, ConfigNumbersBeyondTheLimitsAreRefused) {
+  ModelBuilder rep(json::array({nullptr, 4}));
+  rep.add("RepeatVector", {{"n", 2147483647}});
+  EXPECT_NE(lower_error(rep.model()).find("config 'n' = 2147483647 is out of range"), std::string::npos);
+  ModelBuilder pad(json::array({nullptr, 4, 3}));
+  pad.add("ZeroPadding1D", {{"padding", int64_t{1} << 40}});
+  EXPECT_NE(lower_error(pad.model()).find("'padding' = 1099511627776 is out of range"), std::string::npos);
+  ModelBuilder up(json::array({nullptr, 4, 3}));
+  up.add("UpSampling1D", {{"size", UINT64_MAX}});
+  EXPECT_NE(lower_error(up.model()).find("'size'"), std::string::npos);
+  ModelBuilder slope(json::array({nullptr, 4}));
+  slope.add("LeakyReLU", {{"negative_slope", 1e300}});
+  EXPECT_NE(lower_error(slope.model()).find("config 'negative_slope' = 1e+300 is out of float32's range"),
+            std::string::npos);
+  ModelBuilder interp(json::array({nullptr, 4, 4, 3}));
+  interp.add("UpSampling2D", {{"size", 2}, {"interpolation", 7}});
+  EXPECT_NE(lower_error(interp.model()).find("config 'interpolation' is not a string"), std::string::npos);
+}
+
 TEST(ShapeLowering, ShapesOfEveryLayout) {
   auto out = [](json batch_shape, const std::string& cls, json cfg) {
     ModelBuilder b(batch_shape);

@@ -1,0 +1,45 @@
+// What both libFuzzer targets share: the rule that kc2cpp::Error is the only acceptable failure,
+// and the set-up of the loader's child process under the fuzzer.
+#pragma once
+
+#include <pthread.h>
+#include <sanitizer/common_interface_defs.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <exception>
+
+#include "error.h"
+
+namespace kc2cpp::fuzz {
+
+// Runs `f`; a kc2cpp::Error is the expected answer to a bad input, anything else that escapes
+// (the "internal error" of the command line, exit 3) is a finding: abort so that libFuzzer keeps
+// the input.
+// KC2CPP_FUZZ_PRINT_ERRORS=1 prints each Error's message (to look over the messages a corpus gives,
+// e.g. for nlohmann's "[json.exception...]" texts that name no key).
+template <typename F>
+void expect_only_errors(F&& f) {
+  static const bool print = std::getenv("KC2CPP_FUZZ_PRINT_ERRORS") != nullptr;
+  try {
+    f();
+  } catch (const Error& e) {
+    if (print) std::fprintf(stderr, "kc2cpp fuzz: error: %s\n", e.what());
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "kc2cpp fuzz: an exception other than kc2cpp::Error escaped: %s\n", e.what());
+    std::abort();
+  }
+}
+
+// The loader reads in a forked child (load/isolate.cpp). In that child, a sanitizer report (a libhdf5
+// crash, or a bug in kc2cpp's reading code) must not run libFuzzer's death callback, which would
+// save the input as a crash of the fuzzer although the parent goes on with a clean error: the report
+// itself still goes to stderr, where a long run's log is searched for it (docs/fuzzing.md).
+// The child's memory is bounded by KC2CPP_MAX_MEMORY (1 GB unless set): the parent watches its
+// resident size, as RLIMIT_AS cannot be used under ASan.
+inline void init_loader_child() {
+  pthread_atfork(nullptr, nullptr, [] { __sanitizer_set_death_callback(nullptr); });
+  setenv("KC2CPP_MAX_MEMORY", "1", /*overwrite=*/0);
+}
+
+}  // namespace kc2cpp::fuzz

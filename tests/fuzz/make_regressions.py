@@ -1,0 +1,136 @@
+"""The fuzz targets' regression inputs: the crashers of issue 16 and those the fuzzers found since.
+
+    .venv-k3/bin/python tests/fuzz/make_regressions.py
+
+Writes, for every case below, tests/fuzz/regressions/config/<name>.json (the input of fuzz_config:
+keras_version, model_config and the weight manifest) and tests/fuzz/regressions/file/<name>.h5 (a
+legacy Keras HDF5 model file with that config, written with h5py; weights of the stated shapes,
+filled with a fixed pattern). Each must give kc2cpp a clean error (or compile), never a crash.
+Deterministic: rerunning writes the same bytes (h5py with track_order off, fixed values).
+Inputs that are damaged HDF5 structure rather than a config are committed as the fuzzer saved them:
+hdf5_endless_loop_h5hg_read.h5 makes libhdf5 1.10 loop forever in H5HG_read (the loader's timeout stops it).
+"""
+import json
+import os
+import sys
+
+import h5py
+import numpy as np
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+
+
+def ref(layer, node=0, tensor=0):
+    return {"class_name": "__keras_tensor__", "config": {"shape": None, "dtype": "float32",
+                                                         "keras_history": [layer, node, tensor]}}
+
+
+def call(*layers):
+    return [{"args": [ref(l) for l in layers] if len(layers) > 1 else [ref(layers[0])], "kwargs": {}}]
+
+
+def input_layer(name, batch_shape):
+    return {"class_name": "InputLayer", "name": name, "config": {"batch_shape": batch_shape, "dtype": "float32",
+                                                                 "name": name}, "inbound_nodes": []}
+
+
+def layer(cls, name, inbound=None, **config):
+    entry = {"class_name": cls, "name": name, "config": dict(name=name, **config)}
+    if inbound is not None:
+        entry["inbound_nodes"] = call(*inbound)
+    return entry
+
+
+def sequential(*layers):
+    return {"class_name": "Sequential", "config": {"name": "sequential", "layers": list(layers)}}
+
+
+def functional(layers, inputs, outputs):
+    return {"class_name": "Functional", "config": {"name": "functional", "layers": layers,
+                                                   "input_layers": inputs, "output_layers": outputs}}
+
+
+# Placeholders replaced in the JSON text (Python's json recurses, and cannot write 1e400).
+RAW = {"@DEEP@": "[" * 30000 + '["in", 0, 0]' + "]" * 30000, "@1E400@": "1e400"}
+
+
+def dumps(doc):
+    text = json.dumps(doc, allow_nan=True)
+    for key, raw in RAW.items():
+        text = text.replace('"%s"' % key, raw)
+    return text
+
+
+CASES = {
+    # issue 16: the product of target_shape wraps to 0 in int64 (SIGFPE).
+    "reshape_overflow": (sequential(input_layer("in", [None, 4]),
+                                    layer("Reshape", "reshape", target_shape=[-1, 4294967296, 4294967296])), []),
+    # issue 16: an InputLayer called inside a Functional chain (a null lowering function was called).
+    "input_layer_in_chain": (functional([input_layer("in", [None, 4]), layer("InputLayer", "stray", ["in"],
+                                                                             batch_shape=[None, 4]),
+                                         layer("ReLU", "relu", ["stray"])],
+                                        [["in", 0, 0]], [["relu", 0, 0]]), []),
+    # issue 16: Input(shape=()) then Dense (shape.back() of an empty shape).
+    "scalar_input_dense": (sequential(input_layer("in", [None]), layer("Dense", "dense", units=2)),
+                           [["dense", "dense/kernel", [1, 2]], ["dense", "dense/bias", [2]]]),
+    # issue 16: input_layers nested 30,000 deep (stack overflow in the recursive walk and encoding).
+    "input_layers_30000_deep": (functional([input_layer("in", [None, 4]), layer("ReLU", "relu", ["in"])],
+                                           "@DEEP@", [["relu", 0, 0]]), []),
+    # issue 16: Input(4) -> RepeatVector(2^31-1) -> GlobalAveragePooling1D compiled into an int overflow.
+    "repeat_vector_2_31": (sequential(input_layer("in", [None, 4]), layer("RepeatVector", "rep", n=2147483647),
+                                      layer("GlobalAveragePooling1D", "gap")), []),
+    # issue 16: a layer name that is a number; a number beyond double in a config (type_error.302).
+    "layer_name_number": (sequential(input_layer("in", [None, 4]), {"class_name": "ReLU", "config": {"name": 7}}), []),
+    "units_1e400": (sequential(input_layer("in", [None, 4]), layer("Dense", "dense", units="@1E400@")),
+                    [["dense", "dense/kernel", [4, 2]], ["dense", "dense/bias", [2]]]),
+    # issue 16: a PReLU alpha broadcast to a config-sized input (> 3.8 GB).
+    "prelu_broadcast_huge": (sequential(input_layer("in", [None, 32768, 32768]),
+                                        layer("PReLU", "prelu", shared_axes=[1, 2])),
+                             [["prelu", "prelu/alpha", [1, 1]]]),
+    # issue 7: a dimension that is negative.
+    "negative_dimension": (sequential(input_layer("in", [None, -10]), layer("ReLU", "relu")), []),
+}
+
+
+def write_config(name, config, weights):
+    doc = {"keras_version": "3.12.0", "model_config": config, "weights": weights}
+    with open(os.path.join(HERE, "regressions", "config", name + ".json"), "w") as f:
+        f.write(dumps(doc))
+
+
+def write_h5(name, config, weights):
+    path = os.path.join(HERE, "regressions", "file", name + ".h5")
+    with h5py.File(path, "w", libver="earliest", track_order=False) as f:
+        f.attrs["keras_version"] = "3.12.0"
+        f.attrs["backend"] = "jax"
+        f.attrs["model_config"] = dumps(config)
+        mw = f.create_group("model_weights")
+        layer_names = []
+        for entry in config["config"]["layers"]:
+            n = entry.get("name", entry.get("config", {}).get("name"))
+            if isinstance(n, str):
+                layer_names.append(n)
+        mw.attrs["layer_names"] = [n.encode() for n in layer_names]
+        for n in layer_names:
+            g = mw.create_group(n)
+            mine = [w for w in weights if w[0] == n]
+            g.attrs["weight_names"] = [w[1].encode() for w in mine]
+            for _, wname, shape in mine:
+                count = int(np.prod(shape))
+                data = ((np.arange(count) * 37 % 2001) - 1000).astype(np.float32) / 1000.0
+                g.create_dataset(wname, data=data.reshape(shape))
+
+
+def main():
+    for sub in ("config", "file"):
+        os.makedirs(os.path.join(HERE, "regressions", sub), exist_ok=True)
+    for name, (config, weights) in CASES.items():
+        write_config(name, config, weights)
+        small = all(np.prod(w[2]) <= 1 << 20 for w in weights)
+        if small:
+            write_h5(name, config, weights)
+    print("make_regressions: %d cases" % len(CASES), file=sys.stderr)
+
+
+if __name__ == "__main__":
+    main()
