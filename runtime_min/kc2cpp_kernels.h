@@ -7,14 +7,72 @@
 // by the compiler from the model alone (DenseAttrs::splits in compiler/ir/ir.h), identical
 // for every ISA path, and combined by a fixed tree.
 //
-// Buffers: every planned buffer has at least kPad floats of room past its last element, and
-// packed weight rows are padded with zeros to a multiple of kPad, so kernels may load and
-// store whole vectors past a row's end (the extra lanes hold deterministic values nobody reads).
+// Buffers: every planned buffer has at least kPad floats of room past its last element, so
+// kernels may store whole vectors past a row's end (the extra lanes hold values nobody reads).
+//
+// Weight rows (Dense, conv and recurrent-gate columns: PackedWeight::row in compiler/plan/plan.h)
+// are padded with zeros to kWPad floats by the KC2CPP_ROWPAD_<row mod 16> macros in the weight
+// arrays: to the vector width on AVX2 and AVX-512 (whole vectors per row, the fastest loads
+// there), not at all on SSE2, NEON and scalar builds, whose flash then holds exactly the
+// parameters. Kernels read weight rows as whole vectors: on unpadded builds a row's last vector
+// runs on into the next row, or into the kWSlack floats after the array, in lanes nobody reads.
 
 constexpr int kPad = 16;
 [[maybe_unused]] constexpr float kInf = __builtin_huge_valf();  // only Relu with max_value=None reads it
 
 constexpr int round_up(int n, int m) { return (n + m - 1) / m * m; }
+
+#if defined(KC2CPP_ISA_AVX512)
+#define KC2CPP_WPAD 16
+#elif defined(KC2CPP_ISA_AVX2)
+#define KC2CPP_WPAD 8
+#else
+#define KC2CPP_WPAD 1
+#endif
+[[maybe_unused]] constexpr int kWPad = KC2CPP_WPAD;
+[[maybe_unused]] constexpr int kWSlack = kLanes - kWPad;  // 3 on SSE2 and NEON, else 0
+[[maybe_unused]] constexpr int kWeightAlign = kWPad > 4 ? 4 * kWPad : kLanes > 1 ? 16 : 4;  // bytes
+constexpr int row_floats(int n) { return round_up(n, kWPad); }
+
+#ifndef KC2CPP_ROWPAD_1
+#if KC2CPP_WPAD >= 8  // zeros up to a multiple of 8
+#define KC2CPP_PAD8_1 0.0f,
+#define KC2CPP_PAD8_2 0.0f, 0.0f,
+#define KC2CPP_PAD8_3 0.0f, 0.0f, 0.0f,
+#define KC2CPP_PAD8_4 0.0f, 0.0f, 0.0f, 0.0f,
+#define KC2CPP_PAD8_5 0.0f, 0.0f, 0.0f, 0.0f, 0.0f,
+#define KC2CPP_PAD8_6 0.0f, 0.0f, 0.0f, 0.0f, 0.0f, 0.0f,
+#define KC2CPP_PAD8_7 0.0f, 0.0f, 0.0f, 0.0f, 0.0f, 0.0f, 0.0f,
+#else
+#define KC2CPP_PAD8_1
+#define KC2CPP_PAD8_2
+#define KC2CPP_PAD8_3
+#define KC2CPP_PAD8_4
+#define KC2CPP_PAD8_5
+#define KC2CPP_PAD8_6
+#define KC2CPP_PAD8_7
+#endif
+#if KC2CPP_WPAD == 16  // then from a multiple of 8 to one of 16
+#define KC2CPP_PAD16 0.0f, 0.0f, 0.0f, 0.0f, 0.0f, 0.0f, 0.0f, 0.0f,
+#else
+#define KC2CPP_PAD16
+#endif
+#define KC2CPP_ROWPAD_1 KC2CPP_PAD8_7 KC2CPP_PAD16
+#define KC2CPP_ROWPAD_2 KC2CPP_PAD8_6 KC2CPP_PAD16
+#define KC2CPP_ROWPAD_3 KC2CPP_PAD8_5 KC2CPP_PAD16
+#define KC2CPP_ROWPAD_4 KC2CPP_PAD8_4 KC2CPP_PAD16
+#define KC2CPP_ROWPAD_5 KC2CPP_PAD8_3 KC2CPP_PAD16
+#define KC2CPP_ROWPAD_6 KC2CPP_PAD8_2 KC2CPP_PAD16
+#define KC2CPP_ROWPAD_7 KC2CPP_PAD8_1 KC2CPP_PAD16
+#define KC2CPP_ROWPAD_8 KC2CPP_PAD16
+#define KC2CPP_ROWPAD_9 KC2CPP_PAD8_7
+#define KC2CPP_ROWPAD_10 KC2CPP_PAD8_6
+#define KC2CPP_ROWPAD_11 KC2CPP_PAD8_5
+#define KC2CPP_ROWPAD_12 KC2CPP_PAD8_4
+#define KC2CPP_ROWPAD_13 KC2CPP_PAD8_3
+#define KC2CPP_ROWPAD_14 KC2CPP_PAD8_2
+#define KC2CPP_ROWPAD_15 KC2CPP_PAD8_1
+#endif
 
 // Accumulator budget per register block (vector registers minus operands).
 #if defined(KC2CPP_ISA_AVX512) || defined(KC2CPP_ISA_NEON)
@@ -177,10 +235,10 @@ inline void dense_out(const float* x, const float* w, const float* b, float* y, 
 }
 
 // Dense on the last axis: y[r, j] = f(sum_i x[r, i] * w[i, j] (+ b[j])) for r < rows.
-// w is the packed kernel [K][round_up(N, kPad)], b the bias padded likewise.
+// w is the kernel [K][row_floats(N)], b the bias [row_floats(N)].
 template <int K, int N, int S, bool HasBias, bool Fused, class Act>
 inline void dense(const float* x, const float* w, const float* b, float* y, int rows, Act f) {
-  constexpr int ldw = round_up(N, kPad);
+  constexpr int ldw = row_floats(N);
   constexpr int NV = (N + kLanes - 1) / kLanes;
   constexpr int NB0 = block_vectors(S);
   constexpr int NB = NV < NB0 ? NV : NB0;

@@ -11,7 +11,8 @@
 // an output's sequence of operations.
 //
 // Memory: outputs live in the arena (kPad floats of slack); conv weights are packed by
-// plan/pack_conv.cpp with rows padded to kPad (zeros), biases as [groups][round_up(F/G, kPad)]. The
+// plan/pack_conv.cpp in rows of output channels, row_floats(F/G) apart, biases as
+// [groups][row_floats(F/G)] (kc2cpp_kernels.h: weight rows). The
 // input may be the caller's array (no slack): kernels that load input VECTORS take
 // `XPadded = false` then, and read its last partial vector lane by lane. No pointer is ever formed
 // outside an array: offsets are computed as ints and only valid taps are added to a pointer.
@@ -180,7 +181,7 @@ inline void conv_store(vf (&acc)[P][NB], const float* b, float* y, const int (&y
 template <class G, int GROUPS, bool HasBias, bool Fused>
 struct Conv {
   static constexpr int CG = G::C / GROUPS, FG = G::OC / GROUPS;
-  static constexpr int LDW = round_up(FG, kPad);
+  static constexpr int LDW = row_floats(FG);
   static constexpr int NV = (FG + kLanes - 1) / kLanes;
   static constexpr int NB = conv_nb(NV), P = conv_p(NB);
   static constexpr int LASTN = NV % NB ? NV % NB : NB;  // vectors in the last block of channels
@@ -272,7 +273,7 @@ inline void conv2d(const float* x, const float* w, const float* b, float* y, Act
 // taps whose (o + P - k*D) is a multiple of S with quotient in [0, N). w: [KH][KW][C][LDW].
 template <class G, bool HasBias, bool Fused>
 struct ConvTranspose {
-  static constexpr int LDW = round_up(G::OC, kPad);
+  static constexpr int LDW = row_floats(G::OC);
   static constexpr int NV = (G::OC + kLanes - 1) / kLanes;
   static constexpr int NB = NV < kMaxAcc ? NV : kMaxAcc, REM = NV % NB;
   static constexpr bool SINGLE = G::KH * G::KW * G::C <= kConvBlock;  // one block of the blocked sum
@@ -335,10 +336,10 @@ inline vf load_channels(const float* row, int c) {
 }
 
 // DepthwiseConv with depth multiplier 1 (ir::DepthwiseConvAttrs): y[., ., c] = act(sum over the
-// valid taps (kh, kw) of x[ih, iw, c] * w[kh][kw][c] + b[c]). w: [KH*KW][round_up(C, kPad)].
+// valid taps (kh, kw) of x[ih, iw, c] * w[kh][kw][c] + b[c]). w: [KH*KW][row_floats(C)].
 template <class G, bool HasBias, bool Fused, bool XPadded>
 struct DepthwiseConv {
-  static constexpr int LDW = round_up(G::C, kPad);
+  static constexpr int LDW = row_floats(G::C);
   static constexpr int NV = (G::C + kLanes - 1) / kLanes;
   static constexpr int NB = NV < 8 ? NV : 8, REM = NV % NB;
 

@@ -9,9 +9,10 @@
 // - the gate math is elementwise per unit, one vector of units at a time, the same IEEE
 //   operations in the same order on every path.
 //
-// Layouts (compiler/plan/pack_recurrent.h): UG = round_up(U, kPad); gate g's unit j is column
-// g*UG + j of the packed kernel [In][G*UG], recurrent kernel [U][G*UG] and bias [G*UG] (GRU
-// reset_after: [2][3*UG], input row then recurrent row); padding columns are 0.
+// Layouts (compiler/plan/pack_recurrent.h): UW = row_floats(U) (kc2cpp_kernels.h: weight rows);
+// gate g's unit j is column g*UW + j of the packed kernel [In][G*UW], recurrent kernel [U][G*UW]
+// and bias [G*UW] (GRU reset_after: [2][3*UW], input row then recurrent row).
+// Scratch and state: UG = round_up(U, kPad) floats per gate.
 // Scratch of a cell: xw [G*UG], hu [G*UG], aux [2*UG]; a whole sequence adds h [UG], c [UG]
 // after them: (2G + 4) * UG floats (ir::rnn_scratch_floats).
 // State vectors h and c hold UG floats; the kernels compute and write units [0, UV), UV =
@@ -20,7 +21,7 @@
 // A cell may be called with h_out == h and c_out == c: it reads all of h before writing h_out,
 // and reads unit j of h and c before writing unit j of h_out and c_out.
 
-// y[n] = sum_i x[i] * w[i*LDW + n] for n < N (a multiple of kPad), in dense_block's order.
+// y[n] = sum_i x[i] * w[i*LDW + n] for n < N (a multiple of kLanes), in dense_block's order.
 template <int K, int N, int LDW, int S, bool Fused>
 inline void rnn_matvec(const float* x, const float* w, float* y) {
   constexpr int NV = N / kLanes;
@@ -42,30 +43,31 @@ inline void rnn_matvec(const float* x, const float* w, float* y) {
   }
 }
 
-// y[g*UG + n] = sum_i x[i] * w[i*LDW + g*UG + n] for gates g < G, n < UV = round_up(U, kLanes):
-// only the vectors holding units (UG - UV padding columns are skipped where kLanes < kPad: the
-// scalar, SSE2 and NEON paths), one block of all gates where there is no such padding.
+// y[g*UG + n] = sum_i x[i] * w[i*LDW + g*UW + n] for gates g < G, n < UV = round_up(U, kLanes):
+// only the vectors holding units, gate by gate where the gates' columns are not UG apart in both
+// (the scalar, SSE2 and NEON paths, and AVX2 where UV < UG), else one block of all gates.
 template <int K, int G, int U, int LDW, int S, bool Fused>
 inline void rnn_gates_matvec(const float* x, const float* w, float* y) {
-  constexpr int UG = round_up(U, kPad), UV = round_up(U, kLanes);
-  if constexpr (UV == UG) {
+  constexpr int UG = round_up(U, kPad), UW = row_floats(U), UV = round_up(U, kLanes);
+  if constexpr (UV == UG && UW == UG) {
     rnn_matvec<K, G * UG, LDW, S, Fused>(x, w, y);
   } else {
-    for (int g = 0; g < G; ++g) rnn_matvec<K, UV, LDW, S, Fused>(x, w + g * UG, y + g * UG);
+    for (int g = 0; g < G; ++g) rnn_matvec<K, UV, LDW, S, Fused>(x, w + g * UW, y + g * UG);
   }
 }
 
 // h' = act((xw + b) + hu)
 template <int In, int U, int XS, int HS, bool HasBias, bool Fused, class Act>
 struct SimpleRnnCell {
-  static constexpr int kIn = In, kUnits = U, kGates = 1, UG = round_up(U, kPad), UV = round_up(U, kLanes);
+  static constexpr int kIn = In, kUnits = U, kGates = 1, UG = round_up(U, kPad), UW = row_floats(U),
+                       UV = round_up(U, kLanes);
   const float *w, *rw, *b;
   Act act;
   void operator()(const float* x, const float* h, const float*, float* h_out, float*, float* scratch) const {
     float* xw = scratch;
     float* hu = scratch + UG;
-    rnn_gates_matvec<In, 1, U, UG, XS, Fused>(x, w, xw);
-    rnn_gates_matvec<U, 1, U, UG, HS, Fused>(h, rw, hu);
+    rnn_gates_matvec<In, 1, U, UW, XS, Fused>(x, w, xw);
+    rnn_gates_matvec<U, 1, U, UW, HS, Fused>(h, rw, hu);
     for (int j = 0; j < UV; j += kLanes) {
       vf a = vload(xw + j);
       if constexpr (HasBias) a = add(a, vload(b + j));
@@ -77,21 +79,22 @@ struct SimpleRnnCell {
 // z_g = (xw_g + hu_g) + b_g; i, f, o = ract(z); c' = (f * c) + (i * act(z_c)); h' = o * act(c')
 template <int In, int U, int XS, int HS, bool HasBias, bool Fused, class Act, class RAct>
 struct LstmCell {
-  static constexpr int kIn = In, kUnits = U, kGates = 4, UG = round_up(U, kPad), UV = round_up(U, kLanes);
+  static constexpr int kIn = In, kUnits = U, kGates = 4, UG = round_up(U, kPad), UW = row_floats(U),
+                       UV = round_up(U, kLanes);
   const float *w, *rw, *b;
   Act act;
   RAct ract;
   void operator()(const float* x, const float* h, const float* c, float* h_out, float* c_out, float* scratch) const {
     float* xw = scratch;
     float* hu = scratch + 4 * UG;
-    rnn_gates_matvec<In, 4, U, 4 * UG, XS, Fused>(x, w, xw);
-    rnn_gates_matvec<U, 4, U, 4 * UG, HS, Fused>(h, rw, hu);
+    rnn_gates_matvec<In, 4, U, 4 * UW, XS, Fused>(x, w, xw);
+    rnn_gates_matvec<U, 4, U, 4 * UW, HS, Fused>(h, rw, hu);
     for (int j = 0; j < UV; j += kLanes) {
       vf z[4];
 #pragma GCC unroll 4
       for (int g = 0; g < 4; ++g) {
         z[g] = add(vload(xw + g * UG + j), vload(hu + g * UG + j));
-        if constexpr (HasBias) z[g] = add(z[g], vload(b + g * UG + j));
+        if constexpr (HasBias) z[g] = add(z[g], vload(b + g * UW + j));
       }
       const vf i = ract(z[0]), f = ract(z[1]), o = ract(z[3]);
       const vf cn = add(mul(f, vload(c + j)), mul(i, act(z[2])));
@@ -107,19 +110,20 @@ struct LstmCell {
 // h' = (z * h) + ((1 - z) * hh)
 template <int In, int U, int XS, int HS, bool HasBias, bool ResetAfter, bool Fused, class Act, class RAct>
 struct GruCell {
-  static constexpr int kIn = In, kUnits = U, kGates = 3, UG = round_up(U, kPad), UV = round_up(U, kLanes);
+  static constexpr int kIn = In, kUnits = U, kGates = 3, UG = round_up(U, kPad), UW = row_floats(U),
+                       UV = round_up(U, kLanes);
   const float *w, *rw, *b;
   Act act;
   RAct ract;
 
   vf mx(const float* xw, int g, int j) const {
     vf t = vload(xw + g * UG + j);
-    if constexpr (HasBias) t = add(t, vload(b + g * UG + j));
+    if constexpr (HasBias) t = add(t, vload(b + g * UW + j));
     return t;
   }
   vf mh(const float* hu, int g, int j) const {
     vf t = vload(hu + g * UG + j);
-    if constexpr (HasBias && ResetAfter) t = add(t, vload(b + 3 * UG + g * UG + j));
+    if constexpr (HasBias && ResetAfter) t = add(t, vload(b + 3 * UW + g * UW + j));
     return t;
   }
   static vf mix(vf z, vf h, vf hh) { return add(mul(z, h), mul(sub(vsplat(1.0f), z), hh)); }
@@ -129,9 +133,9 @@ struct GruCell {
     float* hu = scratch + 3 * UG;
     float* zs = scratch + 6 * UG;  // aux: z, then r ⊙ h
     float* rh = zs + UG;
-    rnn_gates_matvec<In, 3, U, 3 * UG, XS, Fused>(x, w, xw);
+    rnn_gates_matvec<In, 3, U, 3 * UW, XS, Fused>(x, w, xw);
     if constexpr (ResetAfter) {
-      rnn_gates_matvec<U, 3, U, 3 * UG, HS, Fused>(h, rw, hu);
+      rnn_gates_matvec<U, 3, U, 3 * UW, HS, Fused>(h, rw, hu);
       for (int j = 0; j < UV; j += kLanes) {
         const vf z = ract(add(mx(xw, 0, j), mh(hu, 0, j)));
         const vf r = ract(add(mx(xw, 1, j), mh(hu, 1, j)));
@@ -139,13 +143,13 @@ struct GruCell {
         vstore(h_out + j, mix(z, vload(h + j), hh));
       }
     } else {
-      rnn_gates_matvec<U, 2, U, 3 * UG, HS, Fused>(h, rw, hu);
+      rnn_gates_matvec<U, 2, U, 3 * UW, HS, Fused>(h, rw, hu);
       for (int j = 0; j < UV; j += kLanes) {
         vstore(zs + j, ract(add(mx(xw, 0, j), vload(hu + j))));
         const vf r = ract(add(mx(xw, 1, j), vload(hu + UG + j)));
         vstore(rh + j, mul(r, vload(h + j)));
       }
-      rnn_gates_matvec<U, 1, U, 3 * UG, HS, Fused>(rh, rw + 2 * UG, hu + 2 * UG);
+      rnn_gates_matvec<U, 1, U, 3 * UW, HS, Fused>(rh, rw + 2 * UW, hu + 2 * UG);
       for (int j = 0; j < UV; j += kLanes) {
         const vf hh = act(add(mx(xw, 2, j), vload(hu + 2 * UG + j)));
         vstore(h_out + j, mix(vload(zs + j), vload(h + j), hh));

@@ -105,11 +105,15 @@ std::string inspect_model(const load::KerasModel& model) {
   out += "Non-trainable params: " + thousands(non_trainable) + " (" + memory((non_trainable + wide) * 4) + ")\n";
   out += "Saved by: Keras " + (model.keras_version.empty() ? "(unknown version)" : model.keras_version) + ", " +
          (model.backend.empty() ? "unknown" : model.backend) + " backend\n";
-  int64_t weight_floats = 0;
-  for (const plan::PackedWeight& w : plan.weights) weight_floats += static_cast<int64_t>(w.data.size());
+  int64_t weight_floats = 0, avx2 = 0, avx512 = 0;  // emitted floats: unpadded (SSE2, NEON, scalar), AVX2, AVX-512
+  for (const plan::PackedWeight& w : plan.weights) {
+    weight_floats += plan::emitted_floats(w, 1);
+    avx2 += plan::emitted_floats(w, 8);
+    avx512 += plan::emitted_floats(w, 16);
+  }
   out += "Generated code: workspace (arena) " + thousands(plan.arena_floats * 4) + " bytes (one buffer per tensor: " +
          thousands(plan.unshared_floats * 4) + "); weights " + thousands(weight_floats * 4) +
-         " bytes (read-only, rows padded to 16 floats)\n";
+         " bytes (read-only; on AVX2 " + thousands(avx2 * 4) + ", on AVX-512 " + thousands(avx512 * 4) + ", rows padded to whole vectors)\n";
   return out;
 }
 

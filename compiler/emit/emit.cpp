@@ -147,30 +147,45 @@ void api(Printer& p, const ir::Graph& g, const plan::Plan& plan) {
   state_api(p, plan);
 }
 
+// One weight array. Rows of PackedWeight::row floats end in KC2CPP_ROWPAD_<row mod 16>, which pads
+// them to kc::kWPad (runtime_min/kc2cpp_kernels.h); rows of a multiple of 16 need no padding anywhere.
+void weight_array(Printer& p, const plan::PackedWeight& pw, const std::string& id, const std::string& note) {
+  const int64_t n = static_cast<int64_t>(pw.data.size());
+  const int64_t rem = pw.row > 0 ? pw.row % 16 : 0;
+  std::string layout = pw.layout;
+  if (rem != 0) layout += ", rows of " + std::to_string(pw.row) + " padded to kc::kWPad";
+  p.blank();
+  p.line("// " + comment_safe(pw.name) + ": " + layout + note);
+  const std::string size = rem == 0 ? std::to_string(n)
+                                    : std::to_string(n / pw.row) + " * kc::row_floats(" + std::to_string(pw.row) +
+                                          ") + kc::kWSlack";
+  p.line("alignas(kc::kWeightAlign) constexpr float " + id + "[" + size + "] = {");
+  {
+    Printer::Indent indent(p);
+    // 8 values a line; a padded row starts a line and ends with its padding macro
+    const int64_t row = rem != 0 ? pw.row : n;
+    std::string line;
+    for (int64_t i = 0; i < n; ++i) {
+      line += hex_float(pw.data[static_cast<size_t>(i)]) + ",";
+      const bool row_end = (i + 1) % row == 0;
+      if (rem != 0 && row_end) line += " KC2CPP_ROWPAD_" + std::to_string(rem);
+      if ((i % row) % 8 == 7 || row_end) {
+        p.line(line);
+        line.clear();
+      } else {
+        line += ' ';
+      }
+    }
+  }
+  p.line("};");
+}
+
 void weights(Printer& p, const ir::Graph& g, const plan::Plan& plan, NameTable& names) {
   p.line("namespace {");
   for (size_t w = 0; w < g.weights.size(); ++w) {
     const int slot = plan.weight_slot[w];
     if (slot < 0) continue;
-    const plan::PackedWeight& pw = plan.weights[slot];
-    p.blank();
-    p.line("// " + comment_safe(pw.name) + ": " + pw.layout);
-    p.line("alignas(64) constexpr float " + weight_identifier(names, g, static_cast<int>(w)) + "[" +
-           std::to_string(pw.data.size()) + "] = {");
-    {
-      Printer::Indent indent(p);
-      std::string row;
-      for (size_t i = 0; i < pw.data.size(); ++i) {
-        row += hex_float(pw.data[i]) + ",";
-        if (i % 8 == 7 || i + 1 == pw.data.size()) {
-          p.line(row);
-          row.clear();
-        } else {
-          row += ' ';
-        }
-      }
-    }
-    p.line("};");
+    weight_array(p, plan.weights[slot], weight_identifier(names, g, static_cast<int>(w)), "");
   }
   p.line("}  // namespace");
 }
@@ -224,24 +239,13 @@ void step_weights(Printer& p, const plan::Plan& plan, NameTable& names) {
     if (slot < 0) continue;
     const plan::PackedWeight& pw = sp.plan.weights[slot];
     if (w < plan.weight_slot.size() && plan.weight_slot[w] >= 0) {
-      if (plan.weights[plan.weight_slot[w]].data != pw.data)  // one emitted array serves both
+      const plan::PackedWeight& other = plan.weights[plan.weight_slot[w]];
+      if (other.data != pw.data || other.row != pw.row)  // one emitted array serves both
         throw Error("internal: weight '" + pw.name + "' is packed differently for predict() and step()");
       continue;
     }
     if (!open) p.line("namespace {"), open = true;
-    p.blank();
-    p.line("// " + comment_safe(pw.name) + ": " + pw.layout + " (step() only)");
-    p.line("alignas(64) constexpr float " + weight_identifier(names, sp.graph, static_cast<int>(w)) + "[" +
-           std::to_string(pw.data.size()) + "] = {");
-    {
-      Printer::Indent indent(p);
-      for (size_t i = 0; i < pw.data.size(); i += 8) {
-        std::string row;
-        for (size_t k = i; k < std::min(i + 8, pw.data.size()); ++k) row += (k > i ? " " : "") + hex_float(pw.data[k]) + ",";
-        p.line(row);
-      }
-    }
-    p.line("};");
+    weight_array(p, pw, weight_identifier(names, sp.graph, static_cast<int>(w)), " (step() only)");
   }
   if (open) p.line("}  // namespace");
 }

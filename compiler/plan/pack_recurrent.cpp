@@ -1,22 +1,14 @@
 #include "plan/pack_recurrent.h"
 
-#include <algorithm>
 #include <string>
 
 namespace kc2cpp::plan {
 namespace {
 
-// [rows][gates*u] -> [rows][gates*UG]: each gate's block of u columns padded with zeros to UG.
+// [rows][gates*u]: rows of u floats (one gate's columns), each padded per ISA by the emitter.
 PackedWeight pack_gates(const ir::Weight& w, int64_t rows, int gates, int64_t u, const char* what) {
-  const int64_t ug = ir::gate_stride(u), cols = gates * u, ld = gates * ug;
-  std::string layout = std::string(what) + " [" + std::to_string(rows) + "][" + std::to_string(gates) + " gates x " +
-                       std::to_string(ug) + "]";
-  if (ug > u) layout += " (units " + std::to_string(u) + ".." + std::to_string(ug - 1) + " of each gate zero)";
-  PackedWeight p{w.name, layout, std::vector<float>(static_cast<size_t>(rows * ld), 0.0f)};
-  for (int64_t r = 0; r < rows; ++r)
-    for (int g = 0; g < gates; ++g)
-      std::copy_n(w.data.begin() + r * cols + g * u, u, p.data.begin() + r * ld + g * ug);
-  return p;
+  return padded_rows(w, u, std::string(what) + " [" + std::to_string(rows) + "][" + std::to_string(gates) +
+                               " gates x " + std::to_string(u) + "]");
 }
 
 }  // namespace

@@ -130,16 +130,6 @@ int64_t assign_offsets(std::vector<Interval>& iv) {
   return total;
 }
 
-PackedWeight pack_rows(const ir::Weight& w, int64_t rows, int64_t cols, const char* what) {
-  const int64_t ld = round_up(cols, kPad);
-  std::string layout = std::string(what) + " [" + std::to_string(rows) + "][" + std::to_string(ld) + "]";
-  if (ld > cols) layout += " (columns " + std::to_string(cols) + ".." + std::to_string(ld - 1) + " zero)";
-  PackedWeight p{w.name, layout, std::vector<float>(static_cast<size_t>(rows * ld), 0.0f)};
-  for (int64_t r = 0; r < rows; ++r)
-    std::copy_n(w.data.begin() + r * cols, cols, p.data.begin() + r * ld);
-  return p;
-}
-
 void pack_weights(const ir::Graph& g, Plan& plan) {
   plan.weight_slot.assign(g.weights.size(), -1);
   auto add = [&](int index, PackedWeight p) {
@@ -150,8 +140,8 @@ void pack_weights(const ir::Graph& g, Plan& plan) {
   for (const ir::Op& op : g.ops) {
     if (const auto* d = std::get_if<ir::DenseAttrs>(&op.attrs)) {
       const ir::Weight& k = g.weights[d->kernel];
-      add(d->kernel, pack_rows(k, k.shape[0], k.shape[1], "kernel"));
-      if (d->bias >= 0) add(d->bias, pack_rows(g.weights[d->bias], 1, d->units, "bias"));
+      add(d->kernel, padded_rows(k, k.shape[1], "kernel [" + std::to_string(k.shape[0]) + "][" + std::to_string(k.shape[1]) + "]"));
+      if (d->bias >= 0) add(d->bias, padded_rows(g.weights[d->bias], d->units, "bias"));
     } else if (const auto* p = std::get_if<ir::PReluAttrs>(&op.attrs)) {
       const ir::Weight& a = g.weights[p->alpha];
       add(p->alpha, {a.name, "alpha, broadcast to the input shape", a.data});
@@ -163,6 +153,17 @@ void pack_weights(const ir::Graph& g, Plan& plan) {
 }
 
 }  // namespace
+
+PackedWeight padded_rows(const ir::Weight& w, int64_t row, const std::string& what) {
+  if (row <= 0 || w.data.size() % static_cast<size_t>(row) != 0)
+    throw Error("internal: weight '" + w.name + "' is not made of rows of " + std::to_string(row) + " floats");
+  return {w.name, what, w.data, row};
+}
+
+int64_t emitted_floats(const PackedWeight& w, int64_t wpad) {
+  const int64_t n = static_cast<int64_t>(w.data.size());
+  return w.row > 0 ? n / w.row * round_up(w.row, wpad) : n;
+}
 
 Plan make_plan(const ir::Graph& g) {
   Plan plan;

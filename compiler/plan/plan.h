@@ -8,7 +8,11 @@
 //   Concatenate slices, and every slice has kPad floats of room past its last element (kernels
 //   store whole vectors; past an in-place slice lies a slice written later);
 // - two slices overlap only if their tensors are never live at the same time;
-// - packed weights are what the emitted kernels read (Dense: rows padded to kPad with zeros).
+// - packed weights are what the emitted kernels read, in the order they read them; rows that the
+//   kernels read as whole vectors (Dense, conv and recurrent gate columns) are marked
+//   (PackedWeight::row) and the emitter pads them for the build's ISA (runtime kc::kWPad: the
+//   vector width on AVX2/AVX-512, none on SSE2, NEON and scalar builds, whose flash holds exactly
+//   the parameters).
 #pragma once
 
 #include <cstdint>
@@ -30,8 +34,16 @@ struct Location {
 struct PackedWeight {
   std::string name;         // the IR weight's name (for the emitted identifier)
   std::string layout;       // human-readable layout note for the emitted comment
-  std::vector<float> data;
+  std::vector<float> data;  // unpadded
+  int64_t row = 0;          // > 0: data is rows of `row` floats, each padded to kc::kWPad when emitted
 };
+
+// w as rows of `row` floats (row divides its size), padded per ISA by the emitter; `what` names
+// the layout ("kernel [in][units]"), the emitted comment adds how rows are padded.
+PackedWeight padded_rows(const ir::Weight& w, int64_t row, const std::string& what);
+
+// Floats of the emitted array on a build whose rows are padded to `wpad` floats (1, 8 or 16).
+int64_t emitted_floats(const PackedWeight& w, int64_t wpad);
 
 struct StepPlan;  // plan/step.h
 

@@ -1,6 +1,6 @@
 // Generated code under the sanitizers (issue 16, kept short): a few fixtures that cover the kernel
 // families (Dense, Conv2D, depthwise, a bidirectional LSTM, Embedding indices, several inputs and
-// outputs) compiled with clang's AddressSanitizer + UndefinedBehaviorSanitizer on two ISA paths, and with
+// outputs) compiled with clang's AddressSanitizer + UndefinedBehaviorSanitizer on three ISA paths, and with
 // ThreadSanitizer running two threads on one model at once (tests/e2e/harness_main.cpp [threads]).
 //
 // Each build runs the fixture's stored inputs (bit-exact against the reference evaluator) and then
@@ -33,6 +33,8 @@ struct SanitizerBuild {
 
 const SanitizerBuild kBuilds[] = {
     {"asan_ubsan_avx2", {"-O1", "-march=x86-64-v3", "-fsanitize=address,undefined", "-fno-sanitize-recover=all"}, 1},
+    // SSE2 reads unpadded weight rows as whole vectors, into the arrays' kWSlack (kc2cpp_kernels.h)
+    {"asan_ubsan_sse2", {"-O1", "-march=x86-64", "-fsanitize=address,undefined", "-fno-sanitize-recover=all"}, 1},
     {"asan_ubsan_scalar",
      {"-O1", "-DKC2CPP_FORCE_SCALAR", "-fsanitize=address,undefined", "-fno-sanitize-recover=all"}, 1},
     {"tsan_two_threads", {"-O1", "-march=x86-64-v3", "-fsanitize=thread"}, 2},

@@ -261,19 +261,19 @@ TEST(RecurrentPasses, MergeSlicesKeepsOtherOpsSliced) {
   EXPECT_EQ(g.ops[1].slices, 4);  // a per-slice axis: stays sliced
 }
 
-TEST(RecurrentPlan, GatesArePaddedToSixteenFloats) {
+TEST(RecurrentPlan, EachGatesColumnsAreOneRow) {
   ModelBuilder b({2, 2});
   b.layer("LSTM", rnn_cfg(3), {{2, 12}, {3, 12}, {12}});
   const ir::Graph g = b.graph();
   const auto packed = plan::pack_recurrent_weights(g, g.ops[0]);
   ASSERT_EQ(packed.size(), 3u);
   const ir::Weight& k = g.weights[std::get<ir::RnnAttrs>(g.ops[0].attrs).kernel];
-  const std::vector<float>& p = packed[0].second.data;
-  ASSERT_EQ(p.size(), 2u * 64u);
-  for (int r = 0; r < 2; ++r)
-    for (int gate = 0; gate < 4; ++gate)
-      for (int j = 0; j < 16; ++j)
-        EXPECT_EQ(p[static_cast<size_t>(r * 64 + gate * 16 + j)], j < 3 ? k.data[static_cast<size_t>(r * 12 + gate * 3 + j)] : 0.0f);
+  const plan::PackedWeight& p = packed[0].second;
+  EXPECT_EQ(p.data, k.data);  // Keras's layout, [in][4 gates x units]
+  EXPECT_EQ(p.row, 3);        // the emitter pads each gate's 3 columns per ISA
+  EXPECT_EQ(plan::emitted_floats(p, 1), 2 * 12);
+  EXPECT_EQ(plan::emitted_floats(p, 16), 2 * 64);
+  for (const auto& [index, w] : packed) EXPECT_EQ(w.row, 3) << w.name;
 }
 
 TEST(RecurrentStep, StateLayoutAndStepGraph) {
