@@ -12,6 +12,9 @@
 // - Results are bit-exact only under IEEE single-precision evaluation with the default floating-point
 //   environment (round to nearest even, no flush-to-zero / denormals-are-zero). Builds that cannot
 //   give that (fast-math, finite-math-only, x87 excess precision) are refused.
+// - -DKC2CPP_OPTIMIZE_SIZE builds the same file size-first, for the same bits: loops stay loops
+//   (KC2CPP_UNROLL and KC2CPP_ALWAYS_INLINE do nothing), and Dense-like sums (kc2cpp_kernels.h's
+//   dense_block) run one vector at a time through one shared loop instead of per-layer unrolled trees.
 // - Contraction of a*b+c into an fma is switched off here by pragma; kc2cpp_simd.h additionally puts
 //   an asm barrier on every product, because clang ignores the pragma under -ffp-contract=fast.
 // Includes only standard headers and the selected ISA's intrinsics header.
@@ -99,11 +102,15 @@
 #endif
 
 // KC2CPP_ALWAYS_INLINE: for kernel helpers that take register blocks (vf arrays) by reference;
-// out of line, those blocks would live in memory.
-#if defined(__GNUC__)
+// out of line, those blocks would live in memory. KC2CPP_UNROLL(n): unrolls the next loop n times
+// (register blocks, short fixed loops). Neither changes an operation, so KC2CPP_OPTIMIZE_SIZE drops both.
+#if defined(__GNUC__) && !defined(KC2CPP_OPTIMIZE_SIZE)
 #define KC2CPP_ALWAYS_INLINE __attribute__((always_inline))
+#define KC2CPP_PRAGMA(x) _Pragma(#x)
+#define KC2CPP_UNROLL(n) KC2CPP_PRAGMA(GCC unroll n)
 #else
 #define KC2CPP_ALWAYS_INLINE
+#define KC2CPP_UNROLL(n)
 #endif
 
 // KC2CPP_OPAQUE(r): forgets how register value r was computed, so the compiler cannot fuse the

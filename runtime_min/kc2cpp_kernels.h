@@ -74,8 +74,10 @@ constexpr int row_floats(int n) { return round_up(n, kWPad); }
 #define KC2CPP_ROWPAD_15 KC2CPP_PAD8_1
 #endif
 
-// Accumulator budget per register block (vector registers minus operands).
-#if defined(KC2CPP_ISA_AVX512) || defined(KC2CPP_ISA_NEON)
+// Accumulator budget per register block (vector registers minus operands); size-first, one.
+#if defined(KC2CPP_OPTIMIZE_SIZE)
+constexpr int kMaxAcc = 1;
+#elif defined(KC2CPP_ISA_AVX512) || defined(KC2CPP_ISA_NEON)
 constexpr int kMaxAcc = 24;
 #elif defined(KC2CPP_ISA_SCALAR)
 constexpr int kMaxAcc = 8;
@@ -143,14 +145,38 @@ constexpr int tree_split(int n) { return n <= 2 ? 1 : 2 * tree_split((n + 1) / 2
 // Vectors of outputs a Dense-like kernel computes at once for split S: S <= 4 keeps S x NB
 // accumulators live; a wider tree keeps about log2(S) partial sums per vector.
 constexpr int block_vectors(int S) {
-  return S <= 4 ? kMaxAcc / S : (kMaxAcc / 6 > 0 ? kMaxAcc / 6 : 1);
+  return S <= 4 && kMaxAcc / S > 0 ? kMaxAcc / S : (kMaxAcc / 6 > 0 ? kMaxAcc / 6 : 1);
+}
+
+// The order above for one vector, as one loop shared by every layer (KC2CPP_OPTIMIZE_SIZE): the S
+// chains in turn, each pushed on a binary counter of perfect pairwise trees (after chain s, the
+// trailing zeros of s + 1 say how many merges of equal trees, left + right, follow); the trees left,
+// largest first, are then combined right to left. That is reduce_tree's split at the largest power
+// of two below the count, and (s0 + s1) + s2 etc. for S <= 4. Smaller than the unrolled trees, and
+// slower where the chains are short (S near K): the counter's work is per chain.
+template <bool Fused>
+vf dense_tree(const float* x, const float* w, int ldw, int K, int S, const float* init) {
+  vf part[32];
+  int top = 0;
+  for (int s = 0; s < S; ++s) {
+    vf acc = mul(vsplat(x[s]), vload(w + s * ldw));
+    if constexpr (Fused) {
+      if (s == 0 && init) acc = madd<true>(vsplat(x[0]), vload(w), vload(init));
+    }
+    for (int i = s + S; i < K; i += S) acc = madd<Fused>(vsplat(x[i]), vload(w + i * ldw), acc);
+    for (int n = s + 1; (n & 1) == 0; n >>= 1) acc = add(part[--top], acc);
+    part[top++] = acc;
+  }
+  vf sum = part[--top];
+  while (top > 0) sum = add(part[--top], sum);
+  return sum;
 }
 
 // A chain's first step for NB vectors: x_s w_s, or, for chain 0 with Init (--fp fused Dense with a
 // bias), fma(x_0, w_0, b): the bias enters the sum first, in the same rounding.
 template <int NB, bool Init>
 inline void chain_start(vf xs, const float* w, const float* init, vf (&out)[NB]) {
-#pragma GCC unroll 24
+KC2CPP_UNROLL(24)
   for (int v = 0; v < NB; ++v) {
     if constexpr (Init) {
       out[v] = madd<true>(xs, vload(w + v * kLanes), vload(init + v * kLanes));
@@ -166,10 +192,10 @@ template <int K, int S, int NB, bool Fused, bool Init, int Lo, int Hi>
 inline void reduce_tree(const float* x, const float* w, int ldw, const float* init, vf (&out)[NB]) {
   if constexpr (Hi - Lo == 1) {
     chain_start<NB, Init && Lo == 0>(vsplat(x[Lo]), w + Lo * ldw, init, out);
-#pragma GCC unroll 4
+KC2CPP_UNROLL(4)
     for (int i = Lo + S; i < K; i += S) {
       const vf xs = vsplat(x[i]);
-#pragma GCC unroll 24
+KC2CPP_UNROLL(24)
       for (int v = 0; v < NB; ++v) out[v] = madd<Fused>(xs, vload(w + i * ldw + v * kLanes), out[v]);
     }
   } else {
@@ -177,7 +203,7 @@ inline void reduce_tree(const float* x, const float* w, int ldw, const float* in
     vf right[NB];
     reduce_tree<K, S, NB, Fused, Init, Lo, M>(x, w, ldw, init, out);
     reduce_tree<K, S, NB, Fused, Init, M, Hi>(x, w, ldw, init, right);
-#pragma GCC unroll 24
+KC2CPP_UNROLL(24)
     for (int v = 0; v < NB; ++v) out[v] = add(out[v], right[v]);
   }
 }
@@ -188,30 +214,33 @@ template <int K, int S, int NB, bool Fused, bool Init = false>
 inline void dense_block(const float* x, const float* w, int ldw, vf (&out)[NB], const float* init = nullptr) {
   static_assert(S >= 1 && S <= K, "splits must be in [1, K]");
   static_assert(Fused || !Init, "the bias starts a chain only in --fp fused");
+#if defined(KC2CPP_OPTIMIZE_SIZE)
+  for (int v = 0; v < NB; ++v) out[v] = dense_tree<Fused>(x, w + v * kLanes, ldw, K, S, Init ? init + v * kLanes : nullptr);
+#else
   if constexpr (S > 4) {
     reduce_tree<K, S, NB, Fused, Init, 0, S>(x, w, ldw, init, out);
   } else {
     // S <= 4 interleaved chains (long reductions: throughput-bound, S x NB accumulators).
     vf acc[S][NB];
     chain_start<NB, Init>(vsplat(x[0]), w, init, acc[0]);
-#pragma GCC unroll 4
+KC2CPP_UNROLL(4)
     for (int s = 1; s < S; ++s) chain_start<NB, false>(vsplat(x[s]), w + s * ldw, nullptr, acc[s]);
     int i = S;
-#pragma GCC unroll 2
+KC2CPP_UNROLL(2)
     for (; i + S <= K; i += S)
-#pragma GCC unroll 4
+KC2CPP_UNROLL(4)
       for (int s = 0; s < S; ++s) {
         const vf xs = vsplat(x[i + s]);
-#pragma GCC unroll 24
+KC2CPP_UNROLL(24)
         for (int v = 0; v < NB; ++v) acc[s][v] = madd<Fused>(xs, vload(w + (i + s) * ldw + v * kLanes), acc[s][v]);
       }
-#pragma GCC unroll 4
+KC2CPP_UNROLL(4)
     for (int s = 0; i < K; ++i, ++s) {
       const vf xs = vsplat(x[i]);
-#pragma GCC unroll 24
+KC2CPP_UNROLL(24)
       for (int v = 0; v < NB; ++v) acc[s][v] = madd<Fused>(xs, vload(w + i * ldw + v * kLanes), acc[s][v]);
     }
-#pragma GCC unroll 24
+KC2CPP_UNROLL(24)
     for (int v = 0; v < NB; ++v) {
       if constexpr (S == 1) out[v] = acc[0][v];
       if constexpr (S == 2) out[v] = add(acc[0][v], acc[1][v]);
@@ -219,6 +248,7 @@ inline void dense_block(const float* x, const float* w, int ldw, vf (&out)[NB], 
       if constexpr (S == 4) out[v] = add(add(acc[0][v], acc[1][v]), add(acc[2][v], acc[3][v]));
     }
   }
+#endif
 }
 
 // y = f(sum + b); in --fp fused the bias starts chain 0 instead (DenseAttrs), off the latency path.
@@ -226,7 +256,7 @@ template <int K, int S, int NB, bool HasBias, bool Fused, class Act>
 inline void dense_out(const float* x, const float* w, const float* b, float* y, int ldw, Act f) {
   vf sum[NB];
   dense_block<K, S, NB, Fused, HasBias && Fused>(x, w, ldw, sum, b);
-#pragma GCC unroll 24
+KC2CPP_UNROLL(24)
   for (int v = 0; v < NB; ++v) {
     vf t = sum[v];
     if constexpr (HasBias && !Fused) t = add(t, vload(b + v * kLanes));

@@ -52,21 +52,21 @@ inline void store_first(float* p, vf a, int n) {
 }
 
 // Register block of the convolution kernels: NB vectors of output channels x P output pixels.
-constexpr int conv_nb(int nv) { return nv < 4 ? nv : 4; }
+constexpr int conv_nb(int nv) { return nv < 4 && nv <= kMaxAcc ? nv : (kMaxAcc < 4 ? kMaxAcc : 4); }
 constexpr int conv_p(int nb) { return kMaxAcc / nb < 8 ? kMaxAcc / nb : 8; }
 
 // Terms c = 0, 1, ..., n-1 for P pixels: acc[p][v] += x[xo[p] + c0 + c] * w[c*LDW + v*kLanes].
 template <int LDW, int NB, int P, bool Fused>
 KC2CPP_ALWAYS_INLINE inline void conv_tap(const float* x, const int (&xo)[P], int c0, const float* w, int n, vf (&acc)[P][NB]) {
-#pragma GCC unroll 1
+KC2CPP_UNROLL(1)
   for (int c = 0; c < n; ++c) {
     vf xs[P];
-#pragma GCC unroll 8
+KC2CPP_UNROLL(8)
     for (int p = 0; p < P; ++p) xs[p] = vsplat(x[xo[p] + c0 + c]);
-#pragma GCC unroll 8
+KC2CPP_UNROLL(8)
     for (int v = 0; v < NB; ++v) {
       const vf wv = vload(w + c * LDW + v * kLanes);
-#pragma GCC unroll 8
+KC2CPP_UNROLL(8)
       for (int p = 0; p < P; ++p) acc[p][v] = madd<Fused>(xs[p], wv, acc[p][v]);
     }
   }
@@ -92,14 +92,14 @@ struct ConvSum {
   bool have = false;   // tot (or y) holds the earlier blocks' total
 
   KC2CPP_ALWAYS_INLINE ConvSum(float* y_, const int (&yo_)[P], int tail_) : y(y_), yo(yo_), tail(tail_) {
-#pragma GCC unroll 8
+KC2CPP_UNROLL(8)
     for (int p = 0; p < P; ++p)
-#pragma GCC unroll 8
+KC2CPP_UNROLL(8)
       for (int v = 0; v < NB; ++v) acc[p][v] = vzero();
     if constexpr (InReg) {
-#pragma GCC unroll 8
+KC2CPP_UNROLL(8)
       for (int p = 0; p < P; ++p)
-#pragma GCC unroll 8
+KC2CPP_UNROLL(8)
         for (int v = 0; v < NB; ++v) tot[p][v] = vzero();
     }
   }
@@ -111,9 +111,9 @@ struct ConvSum {
 
   // acc into the total (= acc for the first block, else total + acc); acc restarts at +0.
   KC2CPP_ALWAYS_INLINE void flush() {
-#pragma GCC unroll 8
+KC2CPP_UNROLL(8)
     for (int p = 0; p < P; ++p)
-#pragma GCC unroll 8
+KC2CPP_UNROLL(8)
       for (int v = 0; v < NB; ++v) {
         if constexpr (InReg) {
           tot[p][v] = have ? add(tot[p][v], acc[p][v]) : acc[p][v];
@@ -151,9 +151,9 @@ struct ConvSum {
   // (a whole last vector stored for pixel p may spill into pixel p + 1's partial total).
   KC2CPP_ALWAYS_INLINE void total() {
     if (Single || !have) return;
-#pragma GCC unroll 8
+KC2CPP_UNROLL(8)
     for (int p = 0; p < P; ++p)
-#pragma GCC unroll 8
+KC2CPP_UNROLL(8)
       for (int v = 0; v < NB; ++v) {
         if constexpr (InReg) acc[p][v] = add(tot[p][v], acc[p][v]);
         else acc[p][v] = add(load_y(p, v), acc[p][v]);
@@ -165,9 +165,9 @@ struct ConvSum {
 // vector stores only its first TAIL lanes (another block or group already wrote what follows).
 template <int NB, int P, int TAIL, bool HasBias, class Act>
 inline void conv_store(vf (&acc)[P][NB], const float* b, float* y, const int (&yo)[P], Act f) {
-#pragma GCC unroll 8
+KC2CPP_UNROLL(8)
   for (int p = 0; p < P; ++p)
-#pragma GCC unroll 8
+KC2CPP_UNROLL(8)
     for (int v = 0; v < NB; ++v) {
       vf t = acc[p][v];
       if constexpr (HasBias) t = add(t, vload(b + v * kLanes));
@@ -207,7 +207,7 @@ struct Conv {
   static void block(const float* x, const float* wg, const float* b, float* y, const int (&xo)[PP],
                     const int (&yo)[PP], TapRange kh, TapRange kw, int g, int j, Act f) {
     int yt[PP];
-#pragma GCC unroll 8
+KC2CPP_UNROLL(8)
     for (int p = 0; p < PP; ++p) yt[p] = yo[p] + g * FG + j * kLanes;
     ConvSum<N, PP, Fused, SINGLE> s(y, yt, j == JLAST ? FG % kLanes : 0);
     const float* wj = wg + j * kLanes;
@@ -215,7 +215,7 @@ struct Conv {
       int xt[PP];
       if constexpr (GROUPS == 1 && G::DW == 1) {
         if (kw.full(G::KW)) {  // the row's taps (kw, c) are contiguous in x and w: one run of KW*C
-#pragma GCC unroll 8
+KC2CPP_UNROLL(8)
           for (int p = 0; p < PP; ++p) xt[p] = xo[p] + i * G::DH * G::W * G::C;
           s.template terms<LDW, G::KW * CG>(x, xt, wj + i * G::KW * CG * LDW, i * G::KW * CG);
           continue;
@@ -223,7 +223,7 @@ struct Conv {
       }
       for (int k = kw.lo; k < kw.hi; ++k) {
         const int off = (i * G::DH * G::W + k * G::DW) * G::C;
-#pragma GCC unroll 8
+KC2CPP_UNROLL(8)
         for (int p = 0; p < PP; ++p) xt[p] = xo[p] + off;
         s.template terms<LDW, CG>(x, xt, wj + (i * G::KW + k) * CG * LDW, (i * G::KW + k) * CG);
       }
@@ -348,17 +348,17 @@ struct DepthwiseConv {
   static void block(const float* x, const float* w, const float* b, float* yp, int oh, int ow, TapRange kh,
                     TapRange kw, int c0, Act f) {
     vf acc[N];
-#pragma GCC unroll 8
+KC2CPP_UNROLL(8)
     for (int v = 0; v < N; ++v) acc[v] = vzero();
     for (int i = kh.lo; i < kh.hi; ++i)
       for (int k = kw.lo; k < kw.hi; ++k) {
         const float* xr = x + ((oh * G::SH - G::PT + i * G::DH) * G::W + (ow * G::SW - G::PL + k * G::DW)) * G::C;
         const float* wr = w + (i * G::KW + k) * LDW + c0;
-#pragma GCC unroll 8
+KC2CPP_UNROLL(8)
         for (int v = 0; v < N; ++v)
           acc[v] = madd<Fused>(load_channels<G::C, XPadded>(xr, c0 + v * kLanes), vload(wr + v * kLanes), acc[v]);
       }
-#pragma GCC unroll 8
+KC2CPP_UNROLL(8)
     for (int v = 0; v < N; ++v) {
       vf t = acc[v];
       if constexpr (HasBias) t = add(t, vload(b + c0 + v * kLanes));
@@ -432,15 +432,15 @@ inline void pool2d(const float* x, float* y) {
 template <int ROWS, int C, bool IsMax, bool XPadded, int N>
 inline void global_pool_block(const float* x, float* y, int c0) {
   vf s[N];
-#pragma GCC unroll 8
+KC2CPP_UNROLL(8)
   for (int v = 0; v < N; ++v) s[v] = load_channels<C, XPadded>(x, c0 + v * kLanes);
   for (int r = 1; r < ROWS; ++r)
-#pragma GCC unroll 8
+KC2CPP_UNROLL(8)
     for (int v = 0; v < N; ++v) {
       const vf t = load_channels<C, XPadded>(x + r * C, c0 + v * kLanes);
       s[v] = IsMax ? pool_max(s[v], t) : add(s[v], t);
     }
-#pragma GCC unroll 8
+KC2CPP_UNROLL(8)
   for (int v = 0; v < N; ++v) vstore(y + c0 + v * kLanes, IsMax ? s[v] : div(s[v], vsplat(static_cast<float>(ROWS))));
 }
 

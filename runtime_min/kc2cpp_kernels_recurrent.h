@@ -32,13 +32,13 @@ inline void rnn_matvec(const float* x, const float* w, float* y) {
   for (; j + NB <= NV; j += NB) {
     vf out[NB];
     dense_block<K, S, NB, Fused>(x, w + j * kLanes, LDW, out);
-#pragma GCC unroll 24
+KC2CPP_UNROLL(24)
     for (int v = 0; v < NB; ++v) vstore(y + (j + v) * kLanes, out[v]);
   }
   if constexpr (REM > 0) {
     vf out[REM];
     dense_block<K, S, REM, Fused>(x, w + j * kLanes, LDW, out);
-#pragma GCC unroll 24
+KC2CPP_UNROLL(24)
     for (int v = 0; v < REM; ++v) vstore(y + (j + v) * kLanes, out[v]);
   }
 }
@@ -91,7 +91,7 @@ struct LstmCell {
     rnn_gates_matvec<U, 4, U, 4 * UW, HS, Fused>(h, rw, hu);
     for (int j = 0; j < UV; j += kLanes) {
       vf z[4];
-#pragma GCC unroll 4
+KC2CPP_UNROLL(4)
       for (int g = 0; g < 4; ++g) {
         z[g] = add(vload(xw + g * UG + j), vload(hu + g * UG + j));
         if constexpr (HasBias) z[g] = add(z[g], vload(b + g * UW + j));

@@ -42,6 +42,7 @@ struct Config {
   int combo = 0;                    // 0 gcc -O3, 1 clang -O3, 2 gcc -O0, 3 clang -O0; for `separate`: 0 gcc, 1 clang;
                                     // for --fp fused: which quarter of the fixtures (0..3)
   ir::FpMode fp = ir::FpMode::Unfused;
+  bool size_first = false;          // -DKC2CPP_OPTIMIZE_SIZE: combo is which quarter of the fixtures
 };
 
 void PrintTo(const Config& c, std::ostream* os) { *os << c.name; }
@@ -106,6 +107,18 @@ std::vector<Config> all_configs() {
     c.fp = ir::FpMode::Fused;
     out.push_back(c);
   }
+  // -DKC2CPP_OPTIMIZE_SIZE (loops not unrolled, one shared Dense-like loop, one vector at a time):
+  // the same bits, checked on two paths and both --fp modes, each on an eighth of the fixtures.
+  Config small{"gcc_scalar_Os_size", {"g++"}, {"-Os", "-DKC2CPP_OPTIMIZE_SIZE", "-DKC2CPP_FORCE_SCALAR"}, {}, "scalar"};
+  small.size_first = true;
+  out.push_back(small);
+  small = {"clang_avx2_O2_size_fp_fused", {"clang++"}, {"-O2", "-DKC2CPP_OPTIMIZE_SIZE", "-march=x86-64-v3"}, {},
+           "avx2", Cpu::X86Avx2};
+  small.size_first = true;
+  small.path = 2;
+  small.combo = 1;
+  small.fp = ir::FpMode::Fused;
+  out.push_back(small);
   return out;
 }
 
@@ -115,11 +128,12 @@ std::vector<Config> all_configs() {
 // one of {gcc -O3, clang -O3, gcc -O0, clang -O0}, chosen as (hash(id) + p) mod 4, so over the five
 // paths each fixture meets all four compiler/level combinations; each configuration gets a quarter
 // of the fixtures. The -ffp-contract=fast builds (one TU per file, ~1.5 s each with gcc) take a
-// sixteenth each.
+// sixteenth each; the size-first builds an eighth each.
 bool builds(const Config& c, const Fixture& f) {
   if (full_matrix()) return true;
   const uint32_t h = fixture_hash(f);
   if (c.separate) return (h >> 8) % 16 == static_cast<uint32_t>(c.combo) * 8;
+  if (c.size_first) return (h >> 6) % 8 == static_cast<uint32_t>(c.combo);
   if (c.fp == ir::FpMode::Fused) return (h >> 4) % 4 == static_cast<uint32_t>(c.combo);
   return (h + static_cast<uint32_t>(c.path)) % 4 == static_cast<uint32_t>(c.combo);
 }

@@ -5,12 +5,14 @@
 #   B. Cortex-M4F, Unix Makefiles, -Os, cmake/kc2cppFunctions.cmake from the source tree + KC2CPP_EXECUTABLE;
 #   E. Cortex-M3 (mps2-an385, no FPU: soft-float), Ninja, -Os, the installed package;
 # plus the same program built for the host (C) and the reference evaluator, `kc2cpp eval` (D).
-# The outputs of A, B, C, D and E must be the same bits. F: add_subdirectory() of the kc2cpp sources
+# The outputs of A, B, C, D and E must be the same bits (B and E build the model size-first,
+# KC2CPP_OPTIMIZE_SIZE, as the example does in MinSizeRel). F: add_subdirectory() of the kc2cpp sources
 # in a cross build is refused without a host kc2cpp and builds the model library with one. The firmware must not link malloc. For each
 # cross build it prints the flash bytes of the model's own code (the functions of its namespace:
-# predict and the kernels it calls), of its weights against the parameter bytes, and of libgcc's
-# soft-float routines, and the SysTick ticks per predict (qemu -icount shift=0: 40 instructions
-# per tick).
+# predict and the kernels it calls), of its weights, which must equal the parameter bytes, and of
+# libgcc's soft-float routines, and the SysTick ticks per predict (qemu -icount shift=0: 40
+# instructions per tick). G prints the model code of three models (MLP, Conv1D, GRU) at -O2, -Os
+# and -Os size-first on the Cortex-M4F.
 #   cross_firmware.sh <prefix> <kc2cpp source dir> <host kc2cpp executable> <scratch dir>
 # shellcheck source=common.sh
 source "$(dirname "$0")/common.sh"
@@ -54,7 +56,33 @@ check_elf() {
       else other += size
     }
     END { printf "  model code %d bytes, weights %d bytes (parameters %d bytes), other constants %d bytes, soft-float routines %d bytes\n",
-                 code, weights, 4 * params, other, soft }' | while read -r line; do log "$line"; done
+                 code, weights, 4 * params, other, soft
+          if (weights != 4 * params) { print "  the weights in flash are not the parameter bytes"; exit 1 } }' >"$elf.flash" ||
+    { cat "$elf.flash"; die "$elf: weights in flash differ from the model's parameter bytes (the scalar path pads no rows)"; }
+  while read -r line; do log "$line"; done <"$elf.flash"
+}
+
+# model_code <model> <namespace> <flags...>: the model's own flash on the Cortex-M4F, from its object
+# file: the functions of its namespace (predict, predict_batch, isa, reset/step for recurrent
+# models, and the kernels they call) and its weight arrays, against the parameter bytes.
+model_code() {
+  local model=$1 ns=$2 obj
+  shift 2
+  obj=$work/code/$ns-$(echo "$*" | tr -c 'A-Za-z0-9\n' _).o
+  mkdir -p "$work/code"
+  [[ -f $work/code/$ns.cpp ]] || "$exe" "$model" -o "$work/code/$ns.cpp" --name "$ns" || die "kc2cpp $model failed"
+  arm-none-eabi-g++ -mcpu=cortex-m4 -mthumb -mfpu=fpv4-sp-d16 -mfloat-abi=hard -std=c++17 -fno-exceptions -fno-rtti \
+    -ffunction-sections -fdata-sections "$@" -c "$work/code/$ns.cpp" -o "$obj" || die "arm-none-eabi-g++ $* $ns failed"
+  local p
+  p=$("$exe" inspect "$model" | sed -n 's/^Total params: \([0-9,]*\).*/\1/p' | tr -d ,)
+  arm-none-eabi-nm -C -S --radix=d "$obj" | awk -v ns="$ns::" -v params="$p" -v what="$*" '
+    NF >= 4 {  # an object file: every section starts at 0
+      name = $0; sub(/^[^ ]+ [^ ]+ [^ ]+ /, "", name); if (index(name, ns) == 0) next
+      if (name ~ /::w_[A-Za-z0-9_]*$/) weights += $2; else if ($3 ~ /^[TtWw]$/) code += $2
+    }
+    END { printf "  %-12s %-28s code %6d B   weights %6d B (parameters %6d B)\n", substr(ns, 1, length(ns) - 2), what, code, weights, 4 * params
+          if (weights != 4 * params) exit 1 }' >"$obj.flash" || { cat "$obj.flash"; die "$ns: weights in flash differ from the parameter bytes"; }
+  log "$(cat "$obj.flash")"
 }
 
 # A.
@@ -85,6 +113,15 @@ build "$b"
 check_elf "$b/firmware.elf"
 run_qemu "$b/firmware.elf" "$work/e.txt" mps2-an385
 log "$(head -1 "$work/e.txt"); $(grep '^ticks per predict' "$work/e.txt"); $(grep '^stack used' "$work/e.txt")"
+
+# G. The model's own code on the Cortex-M4F for three kinds of model, at -O2, -Os and -Os size-first.
+log "model code on the Cortex-M4F (arm-none-eabi-g++ $(arm-none-eabi-g++ -dumpversion)), per object file:"
+for m in "$fw/model.h5 walkthrough" "$src/tests/fixtures/k3/conv1d_padding.h5 conv1d" "$src/tests/fixtures/k3/gru_u8_back.h5 gru"; do
+  read -r model ns <<<"$m"
+  model_code "$model" "$ns" -O2
+  model_code "$model" "$ns" -Os
+  model_code "$model" "$ns" -Os -DKC2CPP_OPTIMIZE_SIZE
+done
 
 # C.
 b=$work/host
