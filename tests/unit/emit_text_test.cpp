@@ -5,7 +5,10 @@
 #include <cstdlib>
 #include <cstdint>
 #include <limits>
+#include <string>
 
+#include "emit/embedded.h"
+#include "error.h"
 #include "emit/hexfloat.h"
 #include "emit/naming.h"
 #include "emit/printer.h"
@@ -38,6 +41,25 @@ TEST(Printer, NeverTwoBlankLines) {
   p.blank();
   p.emit("\n\nb\n\n\nc\n");
   EXPECT_EQ(p.str(), "a\n\nb\n\nc\n");
+}
+
+// templates/: sections keep their own leading and trailing blank lines, end at the next marker,
+// and a missing file or section is an error, not empty text.
+TEST(Templates, SectionsAreTheTextBetweenMarkers) {
+  using kc2cpp::embedded::template_section;
+  const std::string workspace = template_section("api.h.in", "workspace");
+  EXPECT_EQ(workspace.rfind("\n\n// Scratch memory", 0), 0u) << workspace;  // its own blank line kept
+  EXPECT_EQ(workspace.find("//@"), std::string::npos);
+  EXPECT_EQ(workspace.substr(workspace.size() - 19), "const char* isa();\n");
+  EXPECT_EQ(template_section("source.cpp.in", "fma_guard_end"), "\n#endif  // KC2CPP_HAS_FMA\n");
+  EXPECT_NE(template_section("source.cpp.in", "fma_guard"), template_section("source.cpp.in", "fma_guard_end"));
+  Printer p;
+  p.emit({{"ns", "m"}}, template_section("header.h.in", "begin"));
+  p.line("x");
+  p.emit({{"ns", "m"}}, template_section("header.h.in", "end"));
+  EXPECT_EQ(p.str(), "#pragma once\n\n#include <cstdint>\n\nnamespace m {\n\nx\n\n}  // namespace m\n");
+  EXPECT_THROW(template_section("api.h.in", "no_such_section"), kc2cpp::Error);
+  EXPECT_THROW(template_section("no_such_file.in", "banner"), kc2cpp::Error);
 }
 
 TEST(Naming, CollisionFreeAndStable) {
