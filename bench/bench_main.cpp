@@ -43,7 +43,7 @@ struct ModelEntry {
   const char* id;
   const char* path;
   const char* title;
-  const char* family;  // dense | conv | pool | rnn | norm | embed
+  const char* family;  // dense | conv | pool | rnn | norm | embed | attn
 };
 static const ModelEntry kModels[] = {
 #define BENCH_MODEL(id, path, title, family) {id, path, title, family},
@@ -292,6 +292,54 @@ NetSpec load_net(const ModelEntry& me) {
   }
   if (!have_shape) throw std::runtime_error(std::string(me.path) + ": no input shape in the config");
   return spec;
+}
+
+// Model config -> TransformerSpec (family attn: bench/gen_models.py's transformer, layers named
+// embed, mha_<b>, ln_a<b>, ff1_<b>, ff2_<b>, ln_f<b> and head), for make_scalar_transformer.
+bench::TransformerSpec load_transformer(const ModelEntry& me) {
+  const kc2cpp::load::KerasModel km = kc2cpp::load::load_model(me.path);
+  bench::TransformerSpec s;
+  auto arrays = [&](const std::string& layer, std::size_t n) {
+    const auto* lw = km.weights_of(layer);
+    if (!lw || lw->arrays.size() != n)
+      throw std::runtime_error(std::string(me.path) + ": layer " + layer + " missing or not " + std::to_string(n) + " arrays");
+    std::vector<const kc2cpp::load::NamedArray*> out;
+    for (const auto& a : lw->arrays) out.push_back(&a);
+    return out;
+  };
+  for (const auto& l : km.config.at("config").at("layers")) {
+    const nlohmann::json& c = l.at("config");
+    const std::string cls = l.at("class_name").get<std::string>();
+    if (cls == "InputLayer") s.seq = c.at(c.contains("batch_shape") ? "batch_shape" : "batch_input_shape")[1].get<int>();
+    if (cls == "MultiHeadAttention") {
+      s.heads = c.at("num_heads").get<int>();
+      s.key_dim = c.at("key_dim").get<int>();
+    }
+    if (cls == "LayerNormalization") s.eps = c.at("epsilon").get<float>();
+  }
+  const auto e = arrays("embed", 1);
+  s.vocab = static_cast<int>(e[0]->shape[0]);
+  s.d = static_cast<int>(e[0]->shape[1]);
+  s.embed = e[0]->data;
+  for (int b = 0; km.weights_of("mha_" + std::to_string(b)); ++b) {
+    const std::string n = std::to_string(b);
+    bench::TransformerSpec::Block k;
+    const auto m = arrays("mha_" + n, 8);  // query, key, value, attention_output: kernel, bias
+    k.wq = m[0]->data, k.bq = m[1]->data, k.wk = m[2]->data, k.bk = m[3]->data;
+    k.wv = m[4]->data, k.bv = m[5]->data, k.wo = m[6]->data, k.bo = m[7]->data;
+    const auto a = arrays("ln_a" + n, 2), f1 = arrays("ff1_" + n, 2), f2 = arrays("ff2_" + n, 2), f = arrays("ln_f" + n, 2);
+    k.gamma1 = a[0]->data, k.beta1 = a[1]->data, k.w1 = f1[0]->data, k.b1 = f1[1]->data;
+    k.w2 = f2[0]->data, k.b2 = f2[1]->data, k.gamma2 = f[0]->data, k.beta2 = f[1]->data;
+    s.ff = static_cast<int>(f1[0]->shape[1]);
+    s.blocks.push_back(std::move(k));
+  }
+  const auto h = arrays("head", 2);
+  s.head_w = h[0]->data;
+  s.head_b = h[1]->data;
+  s.classes = static_cast<int>(h[0]->shape[1]);
+  if (s.seq <= 0 || s.heads <= 0 || s.blocks.empty())
+    throw std::runtime_error(std::string(me.path) + ": not the benchmark's transformer");
+  return s;
 }
 
 std::string shape_str(const std::vector<int>& d) {
@@ -584,6 +632,14 @@ int main(int argc, char** argv) {
         scalar = bench::make_scalar(spec);
         input.resize(in_size);
         fill_input(input.data(), in_size, 1);
+      } else if (std::strcmp(me.family, "attn") == 0) {
+        const bench::TransformerSpec t = load_transformer(me);
+        scalar = bench::make_scalar_transformer(t, &m);
+        in_size = t.seq;
+        out_size = t.classes;
+        titles[me.id] = std::string(me.title) + "  [in (" + std::to_string(t.seq) + ") token ids]";
+        input.resize(in_size);
+        fill_indices(input.data(), in_size, t.vocab, 1);
       } else {
         const NetSpec net = load_net(me);
         scalar = bench::make_scalar_net(net, &out_size, &m, &step_m);
@@ -876,7 +932,7 @@ int main(int argc, char** argv) {
       cur_family = families[mid];
       static const std::map<std::string, std::string> kFamilyName = {
           {"dense", "DENSE"}, {"conv", "CONVOLUTION"}, {"pool", "POOLING"}, {"rnn", "RECURRENT"},
-          {"norm", "NORMALIZATION"}, {"embed", "EMBEDDING"}};
+          {"norm", "NORMALIZATION"}, {"embed", "EMBEDDING"}, {"attn", "ATTENTION"}};
       auto f = kFamilyName.find(cur_family);
       std::printf("\n---------------- %s ----------------\n", f != kFamilyName.end() ? f->second.c_str() : cur_family.c_str());
     }

@@ -9,6 +9,10 @@ Models (all float32, use_bias=True, non-zero random weights AND biases):
   dense_64_64_64   Input(64) -> Dense(64, relu) -> Dense(64, linear)
   pool2d_32x32x32  Input(32, 32, 32) -> MaxPooling2D(2) -> AveragePooling2D(2) -> GlobalAveragePooling2D
   ln_16x128        Input(16, 128) -> LayerNormalization (random non-zero gamma and beta)
+  transformer_s32_d64
+                   Input(32 tokens) -> Embedding(64, 64) -> 2 x encoder block [MultiHeadAttention(4 heads,
+                   key_dim 16) -> Add -> LayerNormalization -> Dense(128, relu) -> Dense(64) -> Add ->
+                   LayerNormalization] -> GlobalAveragePooling1D -> Dense(4, softmax)
 The other benchmark models (summary walkthrough, the conv / recurrent / normalization / embedding
 families) are test fixtures in tests/fixtures/k3/ (bench/CMakeLists.txt).
 
@@ -75,7 +79,30 @@ def build_ln(name, seed):
     return m
 
 
-OTHER = {"pool2d_32x32x32": ((32, 32, 32), build_pool), "ln_16x128": ((16, 128), build_ln)}
+def build_transformer(name, seed):
+    keras.utils.set_random_seed(seed)
+    L = keras.layers
+    inp = keras.Input(shape=(32,), dtype="int32", name="tokens")
+    h = L.Embedding(64, 64, name="embed")(inp)
+    for b in range(2):
+        a = L.MultiHeadAttention(num_heads=4, key_dim=16, name=f"mha_{b}")(h, h)
+        h = L.LayerNormalization(epsilon=1e-5, name=f"ln_a{b}")(L.Add(name=f"add_a{b}")([h, a]))
+        f = L.Dense(128, activation="relu", name=f"ff1_{b}")(h)
+        f = L.Dense(64, name=f"ff2_{b}")(f)
+        h = L.LayerNormalization(epsilon=1e-5, name=f"ln_f{b}")(L.Add(name=f"add_f{b}")([h, f]))
+    h = L.GlobalAveragePooling1D(name="pool")(h)
+    out = L.Dense(4, activation="softmax", name="head")(h)
+    m = keras.Model(inp, out, name=name)
+    rng = np.random.default_rng(seed)
+    for layer in m.layers:  # biases and norms away from their zero/one initial values
+        ws = layer.get_weights()
+        if ws:
+            layer.set_weights([w + rng.uniform(-0.1, 0.1, size=w.shape).astype(np.float32) for w in ws])
+    return m
+
+
+OTHER = {"pool2d_32x32x32": ((32, 32, 32), build_pool), "ln_16x128": ((16, 128), build_ln),
+         "transformer_s32_d64": ((32,), build_transformer)}
 
 
 def main():
@@ -90,6 +117,8 @@ def main():
             os.remove(path)
         m.save(path)
         x = np.random.default_rng(7).standard_normal((4,) + shape).astype(np.float32)
+        if m.inputs[0].dtype == "int32":
+            x = np.random.default_rng(7).integers(0, 64, size=(4,) + shape).astype(np.int32)
         y = m.predict(x, verbose=0)
         print(f"{path}: params={m.count_params()} y[0].flat[:4]={y[0].ravel()[:4]}", file=sys.stderr)
     for idx, (name, (n_in, spec)) in enumerate(MODELS.items()):

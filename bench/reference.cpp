@@ -641,6 +641,102 @@ std::unique_ptr<Impl> try_fixed(const ModelSpec& m) {
 }  // namespace
 
 std::unique_ptr<Impl> make_scalar(const ModelSpec& m) { return std::make_unique<ScalarModel>(m); }
+namespace {
+
+// y[r][o] = b[o] + sum_i x[r][i] * w[i][o] for r < rows.
+void matmul_bias(const float* x, const float* w, const float* b, float* y, int rows, int in, int out) {
+  for (int r = 0; r < rows; ++r) {
+    float* yr = y + r * out;
+    for (int o = 0; o < out; ++o) yr[o] = b[o];
+    for (int i = 0; i < in; ++i) {
+      const float xi = x[r * in + i];
+      const float* wi = w + i * out;
+      for (int o = 0; o < out; ++o) yr[o] += xi * wi[o];
+    }
+  }
+}
+
+// x[r] = LayerNorm(x[r] + a[r]) over d, for r < rows.
+void add_layer_norm(float* x, const float* a, const std::vector<float>& gamma, const std::vector<float>& beta,
+                    int rows, int d, float eps) {
+  for (int r = 0; r < rows; ++r) {
+    float* xr = x + r * d;
+    float mean = 0.0f, var = 0.0f;
+    for (int j = 0; j < d; ++j) mean += (xr[j] += a[r * d + j]);
+    mean /= static_cast<float>(d);
+    for (int j = 0; j < d; ++j) var += (xr[j] - mean) * (xr[j] - mean);
+    const float inv = 1.0f / std::sqrt(var / static_cast<float>(d) + eps);
+    for (int j = 0; j < d; ++j) xr[j] = (xr[j] - mean) * inv * gamma[j] + beta[j];
+  }
+}
+
+class ScalarTransformer final : public Impl {
+ public:
+  explicit ScalarTransformer(const TransformerSpec& s)
+      : s_(s), x_(s.seq * s.d), q_(s.seq * s.heads * s.key_dim), k_(q_.size()), v_(q_.size()), ctx_(q_.size()),
+        a_(s.seq * s.d), f_(s.seq * s.ff), p_(s.seq) {}
+
+  void predict(const float* tokens, float* y) override {
+    const int T = s_.seq, D = s_.d, H = s_.heads, K = s_.key_dim, HK = H * K;
+    for (int t = 0; t < T; ++t) {
+      const int id = std::min(std::max(static_cast<int>(tokens[t]), 0), s_.vocab - 1);
+      std::copy_n(s_.embed.data() + static_cast<std::size_t>(id) * D, D, x_.data() + t * D);
+    }
+    const float scale = 1.0f / std::sqrt(static_cast<float>(K));
+    for (const TransformerSpec::Block& b : s_.blocks) {
+      matmul_bias(x_.data(), b.wq.data(), b.bq.data(), q_.data(), T, D, HK);
+      matmul_bias(x_.data(), b.wk.data(), b.bk.data(), k_.data(), T, D, HK);
+      matmul_bias(x_.data(), b.wv.data(), b.bv.data(), v_.data(), T, D, HK);
+      for (int h = 0; h < H; ++h)
+        for (int t = 0; t < T; ++t) {  // softmax over the keys of (q_t * scale) . k_u
+          float m = -INFINITY;
+          for (int u = 0; u < T; ++u) {
+            float dot = 0.0f;
+            for (int j = 0; j < K; ++j) dot += q_[t * HK + h * K + j] * scale * k_[u * HK + h * K + j];
+            p_[u] = dot;
+            m = std::max(m, dot);
+          }
+          float sum = 0.0f;
+          for (int u = 0; u < T; ++u) sum += (p_[u] = std::exp(p_[u] - m));
+          for (int j = 0; j < K; ++j) {
+            float c = 0.0f;
+            for (int u = 0; u < T; ++u) c += p_[u] * v_[u * HK + h * K + j];
+            ctx_[t * HK + h * K + j] = c / sum;
+          }
+        }
+      matmul_bias(ctx_.data(), b.wo.data(), b.bo.data(), a_.data(), T, HK, D);
+      add_layer_norm(x_.data(), a_.data(), b.gamma1, b.beta1, T, D, s_.eps);
+      matmul_bias(x_.data(), b.w1.data(), b.b1.data(), f_.data(), T, D, s_.ff);
+      for (float& v : f_) v = std::max(v, 0.0f);
+      matmul_bias(f_.data(), b.w2.data(), b.b2.data(), a_.data(), T, s_.ff, D);
+      add_layer_norm(x_.data(), a_.data(), b.gamma2, b.beta2, T, D, s_.eps);
+    }
+    std::vector<float>& pooled = a_;  // the mean over time, then the head
+    for (int j = 0; j < D; ++j) {
+      float m = 0.0f;
+      for (int t = 0; t < T; ++t) m += x_[t * D + j];
+      pooled[j] = m / static_cast<float>(T);
+    }
+    matmul_bias(pooled.data(), s_.head_w.data(), s_.head_b.data(), y, 1, D, s_.classes);
+    float m = -INFINITY, sum = 0.0f;
+    for (int c = 0; c < s_.classes; ++c) m = std::max(m, y[c]);
+    for (int c = 0; c < s_.classes; ++c) sum += (y[c] = std::exp(y[c] - m));
+    for (int c = 0; c < s_.classes; ++c) y[c] /= sum;
+  }
+
+ private:
+  TransformerSpec s_;
+  std::vector<float> x_, q_, k_, v_, ctx_, a_, f_, p_;
+};
+
+}  // namespace
+
+std::unique_ptr<Impl> make_scalar_transformer(const TransformerSpec& s, long* macs) {
+  const long T = s.seq, D = s.d, HK = static_cast<long>(s.heads) * s.key_dim;
+  *macs = static_cast<long>(s.blocks.size()) * (4 * T * D * HK + 2 * T * T * HK + 2 * T * D * s.ff) + D * s.classes;
+  return std::make_unique<ScalarTransformer>(s);
+}
+
 std::unique_ptr<Impl> make_scalar_net(const NetSpec& m, int* out_size, long* macs, long* step_macs) {
   return std::make_unique<ScalarNet>(m, out_size, macs, step_macs);
 }

@@ -80,6 +80,25 @@ class Impl {
 // inference (per step: *step_macs).
 std::unique_ptr<Impl> make_scalar_net(const NetSpec& m, int* out_size, long* macs, long* step_macs);
 
+// A transformer encoder classifier (bench/gen_models.py transformer_s32_d64): token ids -> Embedding
+// -> blocks of [self-attention (heads x key_dim, Keras's MultiHeadAttention), Add, LayerNormalization,
+// Dense(ff, relu), Dense(d), Add, LayerNormalization] -> GlobalAveragePooling1D -> Dense(classes,
+// softmax). Arrays in Keras's layouts: query/key/value kernels [d][heads][key_dim], biases
+// [heads][key_dim], output kernel [heads][key_dim][d].
+struct TransformerSpec {
+  int seq = 0, vocab = 0, d = 0, heads = 0, key_dim = 0, ff = 0, classes = 0;
+  float eps = 1e-5f;
+  std::vector<float> embed;  // [vocab][d]
+  struct Block {
+    std::vector<float> wq, bq, wk, bk, wv, bv, wo, bo, gamma1, beta1, w1, b1, w2, b2, gamma2, beta2;
+  };
+  std::vector<Block> blocks;
+  std::vector<float> head_w, head_b;  // [d][classes], [classes]
+};
+// Plain loops for a TransformerSpec (std::exp, std::sqrt); input: token ids as floats. *macs:
+// multiply-adds per inference.
+std::unique_ptr<Impl> make_scalar_transformer(const TransformerSpec& s, long* macs);
+
 // Plain loops: y = b; for i: y += x[i] * W[i][:]; then activations with std::exp/std::expm1.
 std::unique_ptr<Impl> make_scalar(const ModelSpec& m);
 // Eigen with dynamic sizes (MatrixXf/VectorXf): h = b; h.noalias() += W^T x; activations as array ops.
