@@ -696,17 +696,24 @@ int main(int argc, char** argv) {
       e->ctx = e->ref.get();
       add(std::move(e), false);
     };
-    if (ref_steps) {  // a second instance of the scalar loop for the per-step rows (its own state)
+    // Per-step rows of a reference: its own instance (its own state).
+    auto mk_step_ref = [&](const char* impl, std::unique_ptr<bench::Impl> r) {
+      if (!r) return;
       auto e = std::make_unique<Entry>();
-      e->model = step_id; e->impl = "scalar-loop"; e->isa = "native"; e->flags = BENCH_REF_FLAGS;
-      e->ref = dense ? bench::make_scalar(spec) : bench::make_scalar_net(load_net(me), &out_size, &m, &step_m);
+      e->model = step_id; e->impl = impl; e->isa = "native"; e->flags = BENCH_REF_FLAGS;
+      e->ref = std::move(r);
       e->fn = &ref_step_thunk;
       e->ctx = e->ref.get();
       e->is_step = true; e->seq_len = seq_len;
       e->step_in = e->ref->step_in_size(); e->step_out = e->ref->step_out_size();
       add(std::move(e), false);
+    };
+    if (ref_steps) {
+      mk_step_ref("scalar-loop", dense ? bench::make_scalar(spec) : bench::make_scalar_net(load_net(me), &out_size, &m, &step_m));
+      if (!dense) mk_step_ref("eigen-fixed", bench::make_eigen_rnn(load_net(me)));  // RTNeural's way
     }
     mk_ref("scalar-loop", std::move(scalar));
+    if (ref_steps && !dense) mk_ref("eigen-fixed", bench::make_eigen_rnn(load_net(me)));
     if (dense) {
       mk_ref("eigen-fixed", bench::make_eigen_fixed(spec));
       mk_ref("eigen-dyn", bench::make_eigen_dynamic(spec));
@@ -1008,7 +1015,7 @@ int main(int argc, char** argv) {
     Paired walk;
     for (const std::string& mid : model_order) {
       auto it = best_gen[mid].find(fp);
-      if (it == best_gen[mid].end() || !eigen_best.count(mid) || !it->second.e) continue;
+      if (families[mid] != "dense" || it == best_gen[mid].end() || !eigen_best.count(mid) || !it->second.e) continue;
       any = true;
       const Paired x = vs_eigen(mid, it->second.e);
       if (mid == "walkthrough") walk = x;
@@ -1031,6 +1038,17 @@ int main(int argc, char** argv) {
                   cyc / 256.0, d->second[fp].what.c_str(), d->second[fp].fma);
     }
   }
+  // Recurrent models with an RTNeural-style Eigen version: kc2cpp's step() against its step, side by side.
+  std::printf("\nTargets (recurrent models, per inference and per step() (@step): the best kc2cpp ISA path per --fp mode\n"
+              "against the RTNeural-style Eigen version (fixed-size matrices, Eigen's exp/tanh), measured side by side as above):\n");
+  for (const char* fp : {"unfused", "fused"})
+    for (const std::string& mid : model_order) {
+      auto it = best_gen[mid].find(fp);
+      if (families[mid] != "rnn" || it == best_gen[mid].end() || !eigen_best.count(mid) || !it->second.e) continue;
+      const Paired x = vs_eigen(mid, it->second.e);
+      std::printf("  [%s] %s >= 1.5x faster than Eigen: %s -- %.2fx [%.2f-%.2f] (%s)\n", fp, mid.c_str(),
+                  x.median >= 1.5 ? "MET" : "MISSED", x.median, x.q1, x.q3, it->second.what.c_str());
+    }
   benchmark::Shutdown();
   return 0;
 }

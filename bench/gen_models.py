@@ -9,6 +9,9 @@ Models (all float32, use_bias=True, non-zero random weights AND biases):
   dense_64_64_64   Input(64) -> Dense(64, relu) -> Dense(64, linear)
   pool2d_32x32x32  Input(32, 32, 32) -> MaxPooling2D(2) -> AveragePooling2D(2) -> GlobalAveragePooling2D
   ln_16x128        Input(16, 128) -> LayerNormalization (random non-zero gamma and beta)
+  gru32_f1, lstm32_f1
+                   Input(64, 1) -> GRU(32) / LSTM(32) (return_sequences) -> Dense(1): the audio-plugin shape,
+                   stepped one sample at a time (the streaming API)
   transformer_s32_d64
                    Input(32 tokens) -> Embedding(64, 64) -> 2 x encoder block [MultiHeadAttention(4 heads,
                    key_dim 16) -> Add -> LayerNormalization -> Dense(128, relu) -> Dense(64) -> Add ->
@@ -101,7 +104,23 @@ def build_transformer(name, seed):
     return m
 
 
+def build_rnn(cls):
+    def fn(name, seed):
+        keras.utils.set_random_seed(seed)
+        rng = np.random.default_rng(seed)
+        inp = keras.Input(shape=(64, 1), name="x")
+        h = cls(32, return_sequences=True, name="rnn")(inp)
+        m = keras.Model(inp, keras.layers.Dense(1, name="head")(h), name=name)
+        for layer in m.layers:
+            ws = layer.get_weights()
+            if ws:
+                layer.set_weights([w + rng.uniform(-0.1, 0.1, size=w.shape).astype(np.float32) for w in ws])
+        return m
+    return fn
+
+
 OTHER = {"pool2d_32x32x32": ((32, 32, 32), build_pool), "ln_16x128": ((16, 128), build_ln),
+         "gru32_f1": ((64, 1), build_rnn(keras.layers.GRU)), "lstm32_f1": ((64, 1), build_rnn(keras.layers.LSTM)),
          "transformer_s32_d64": ((32,), build_transformer)}
 
 

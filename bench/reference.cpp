@@ -737,6 +737,131 @@ std::unique_ptr<Impl> make_scalar_transformer(const TransformerSpec& s, long* ma
   return std::make_unique<ScalarTransformer>(s);
 }
 
+namespace {
+
+// RTNeural's Eigen activations (its default MathsProvider for the Eigen backend).
+template <class V>
+V rt_sigmoid(const V& x) { return (1.0f / (1.0f + (-x.array()).exp())).matrix(); }
+template <class V>
+V rt_tanh(const V& x) { return x.array().tanh().matrix(); }
+
+// Gate g's columns of a Keras kernel [rows][G*U] as an Eigen [U x rows] matrix.
+template <class M>
+M gate_matrix(const std::vector<float>& k, int rows, int G, int U, int g) {
+  M m;
+  for (int r = 0; r < rows; ++r)
+    for (int j = 0; j < U; ++j) m(j, r) = k[static_cast<std::size_t>(r) * G * U + g * U + j];
+  return m;
+}
+template <class V>
+V gate_vector(const std::vector<float>& b, int offset, int U) {
+  V v;
+  for (int j = 0; j < U; ++j) v(j) = b.empty() ? 0.0f : b[static_cast<std::size_t>(offset + j)];
+  return v;
+}
+
+template <int F, int U>
+struct RtGru {  // reset_after=True: z, r, h gates; bias [2][3U] (input row, recurrent row)
+  using MW = Eigen::Matrix<float, U, F>;
+  using MU = Eigen::Matrix<float, U, U>;
+  using V = Eigen::Matrix<float, U, 1>;
+  MW wz, wr, wc;
+  MU uz, ur, uc;
+  V bz, br, bc_in, bc_rec, h;
+  explicit RtGru(const NetLayer& l) {
+    wz = gate_matrix<MW>(l.w, F, 3, U, 0), wr = gate_matrix<MW>(l.w, F, 3, U, 1), wc = gate_matrix<MW>(l.w, F, 3, U, 2);
+    uz = gate_matrix<MU>(l.w2, U, 3, U, 0), ur = gate_matrix<MU>(l.w2, U, 3, U, 1), uc = gate_matrix<MU>(l.w2, U, 3, U, 2);
+    bz = gate_vector<V>(l.b, 0, U) + gate_vector<V>(l.b, 3 * U, U);
+    br = gate_vector<V>(l.b, U, U) + gate_vector<V>(l.b, 4 * U, U);
+    bc_in = gate_vector<V>(l.b, 2 * U, U), bc_rec = gate_vector<V>(l.b, 5 * U, U);
+    h.setZero();
+  }
+  void reset() { h.setZero(); }
+  void step(const Eigen::Matrix<float, F, 1>& x) {
+    const V z = rt_sigmoid<V>(wz * x + uz * h + bz);
+    const V r = rt_sigmoid<V>(wr * x + ur * h + br);
+    const V c = rt_tanh<V>(wc * x + bc_in + r.cwiseProduct(uc * h + bc_rec));
+    h = (V::Ones() - z).cwiseProduct(c) + z.cwiseProduct(h);
+  }
+};
+
+template <int F, int U>
+struct RtLstm {  // gates i, f, c, o; bias [4U]
+  using MW = Eigen::Matrix<float, U, F>;
+  using MU = Eigen::Matrix<float, U, U>;
+  using V = Eigen::Matrix<float, U, 1>;
+  MW wi, wf, wc, wo;
+  MU ui, uf, uc, uo;
+  V bi, bf, bc, bo, h, c;
+  explicit RtLstm(const NetLayer& l) {
+    wi = gate_matrix<MW>(l.w, F, 4, U, 0), wf = gate_matrix<MW>(l.w, F, 4, U, 1);
+    wc = gate_matrix<MW>(l.w, F, 4, U, 2), wo = gate_matrix<MW>(l.w, F, 4, U, 3);
+    ui = gate_matrix<MU>(l.w2, U, 4, U, 0), uf = gate_matrix<MU>(l.w2, U, 4, U, 1);
+    uc = gate_matrix<MU>(l.w2, U, 4, U, 2), uo = gate_matrix<MU>(l.w2, U, 4, U, 3);
+    bi = gate_vector<V>(l.b, 0, U), bf = gate_vector<V>(l.b, U, U), bc = gate_vector<V>(l.b, 2 * U, U);
+    bo = gate_vector<V>(l.b, 3 * U, U);
+    reset();
+  }
+  void reset() { h.setZero(), c.setZero(); }
+  void step(const Eigen::Matrix<float, F, 1>& x) {
+    const V f = rt_sigmoid<V>(wf * x + uf * h + bf);
+    const V i = rt_sigmoid<V>(wi * x + ui * h + bi);
+    const V o = rt_sigmoid<V>(wo * x + uo * h + bo);
+    const V ct = rt_tanh<V>(wc * x + uc * h + bc);
+    c = f.cwiseProduct(c) + i.cwiseProduct(ct);
+    h = o.cwiseProduct(rt_tanh<V>(c));
+  }
+};
+
+template <class Cell, int F, int U>
+class RtRnnModel final : public Impl {
+ public:
+  RtRnnModel(const NetSpec& m, int T) : cell_(m.layers[0]), T_(T) {
+    for (int j = 0; j < U; ++j) w_(0, j) = m.layers[1].w[static_cast<std::size_t>(j)];
+    b_ = m.layers[1].b.empty() ? 0.0f : m.layers[1].b[0];
+  }
+  void predict(const float* x, float* y) override {
+    cell_.reset();
+    for (int t = 0; t < T_; ++t) step(x + t * F, y + t);
+  }
+  bool can_step() const override { return true; }
+  void reset() override { cell_.reset(); }
+  void step(const float* x, float* y) override {
+    cell_.step(Eigen::Map<const Eigen::Matrix<float, F, 1>>(x));
+    y[0] = (w_ * cell_.h)(0) + b_;
+  }
+  int step_in_size() const override { return F; }
+  int step_out_size() const override { return 1; }
+
+ private:
+  Cell cell_;
+  Eigen::Matrix<float, 1, U> w_;
+  float b_ = 0.0f;
+  int T_;
+};
+
+template <int F, int U>
+std::unique_ptr<Impl> rt_rnn(const NetSpec& m, int T) {
+  if (m.layers[0].op == NetOp::GRU) return std::make_unique<RtRnnModel<RtGru<F, U>, F, U>>(m, T);
+  return std::make_unique<RtRnnModel<RtLstm<F, U>, F, U>>(m, T);
+}
+
+}  // namespace
+
+std::unique_ptr<Impl> make_eigen_rnn(const NetSpec& m) {
+  if (m.layers.size() != 2 || m.in_shape.size() != 2) return nullptr;
+  const NetLayer& r = m.layers[0];
+  const NetLayer& d = m.layers[1];
+  if ((r.op != NetOp::GRU && r.op != NetOp::LSTM) || !r.return_sequences || (r.op == NetOp::GRU && !r.reset_after) ||
+      r.act.kind != ActKind::Tanh || r.rec_act.kind != ActKind::Sigmoid || d.op != NetOp::Dense || d.units != 1 ||
+      d.act.kind != ActKind::Linear || r.units != 32)
+    return nullptr;
+  const int T = m.in_shape[0], F = m.in_shape[1];
+  if (F == 1) return rt_rnn<1, 32>(m, T);
+  if (F == 3) return rt_rnn<3, 32>(m, T);
+  return nullptr;
+}
+
 std::unique_ptr<Impl> make_scalar_net(const NetSpec& m, int* out_size, long* macs, long* step_macs) {
   return std::make_unique<ScalarNet>(m, out_size, macs, step_macs);
 }

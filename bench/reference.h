@@ -107,6 +107,14 @@ std::unique_ptr<Impl> make_eigen_dynamic(const ModelSpec& m);
 // nullptr when no instantiation matches the layer sizes.
 std::unique_ptr<Impl> make_eigen_fixed(const ModelSpec& m);
 
+// A recurrent layer stepped the way RTNeural's Eigen backend does it (GRULayerT / LSTMLayerT:
+// fixed-size Eigen matrices per gate for the kernel and the recurrent kernel, sigmoid as
+// 1 / (1 + exp(-x)) and tanh as Eigen's vectorised array functions), then a Dense head: for NetSpecs
+// [GRU(U, reset_after, return_sequences) or LSTM(U, return_sequences)] -> Dense(1) with tanh /
+// sigmoid activations on F features, (F, U) in {(1, 32), (3, 32)}; nullptr otherwise. step() is
+// one timestep; predict() runs the whole sequence from a zero state.
+std::unique_ptr<Impl> make_eigen_rnn(const NetSpec& m);
+
 // Machine facts measured with inline asm (x86-64 only; 0 elsewhere).
 // Effective core clock in GHz, from the thread CPU time of a chain of dependent 64-bit imul
 // (3 cycles each): best of `reps` runs of `iters` x 100 imul.
