@@ -262,7 +262,7 @@ void eval_files(const EvalOptions& opt) {
   check_outputs(read, out_files);  // before anything is read: a bad output path fails fast
   for (const std::string& o : opt.outputs) data::check_output_path(data::parse_data_path(o));
   Stages stages(opt.verbose);
-  const ir::Graph g = compile_graph(load::load_model(opt.model, opt.weights, opt.max_memory), opt.fp);
+  const ir::Graph g = compile_graph(load_model_warning(opt.model, opt.weights, opt.max_memory), opt.fp);
   stages.done("load and lower " + opt.model);
   if (opt.outputs.size() != g.outputs.size())
     throw UsageError(opt.model + ": the model has " + std::to_string(g.outputs.size()) +
@@ -293,7 +293,7 @@ void eval_files(const EvalOptions& opt) {
 CheckReport check(const CheckOptions& opt) {
   data::parse_transform(opt.data.scale, opt.data.offset);  // a usage error before the model is read
   Stages stages(opt.verbose);
-  const ir::Graph g = compile_graph(load::load_model(opt.model, opt.weights, opt.max_memory), opt.fp);
+  const ir::Graph g = compile_graph(load_model_warning(opt.model, opt.weights, opt.max_memory), opt.fp);
   stages.done("load and lower " + opt.model);
   if (!opt.keras.empty() && opt.keras.size() != g.outputs.size())
     throw UsageError(opt.model + ": the model has " + std::to_string(g.outputs.size()) +

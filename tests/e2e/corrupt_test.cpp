@@ -18,6 +18,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <functional>
+#include <map>
 #include <random>
 #include <string>
 #include <vector>
@@ -413,13 +414,21 @@ TEST(CorruptCorpus, NonFiniteWeightsCompileWithAWarning) {
     H5Dclose(d);
   });
   fs::create_directories(dir + "/out");
-  const Outcome r = run_kc2cpp({model, "-o", dir + "/out/m.cpp"}, dir + "/run");
-  ++g_cases;
-  EXPECT_EQ(r.exit_code, 0) << r.err;
-  EXPECT_EQ(r.err, "kc2cpp: warning: " + model + ": layer 'dense': weight 'sequential/dense/kernel' holds 1 NaN and 2 "
-                   "infinite value(s) of 96; the generated code computes with them as they are (its outputs may be "
-                   "NaN): check the training\n");
-  EXPECT_EQ(joined(tree(dir + "/out")), "[m.cpp]");
+  const std::string warning = "kc2cpp: warning: " + model + ": layer 'dense': weight 'sequential/dense/kernel' holds 1 "
+                              "NaN and 2 infinite value(s) of 96; kc2cpp computes with them as they are (the outputs "
+                              "may be NaN): check the training\n";
+  // compile, eval and inspect warn alike (driver::load_model_warning)
+  const std::string x = source_dir() + "/" + kSequential + ".x0.npy";
+  for (const std::vector<std::string>& args : {std::vector<std::string>{model, "-o", dir + "/out/m.cpp"},
+                                               {"eval", model, "--input", x, "--output", dir + "/out/y.npy"},
+                                               {"inspect", model}}) {
+    SCOPED_TRACE(joined(args));
+    const Outcome r = run_kc2cpp(args, dir + "/run");
+    ++g_cases;
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_EQ(r.err, warning);
+  }
+  EXPECT_EQ(joined(tree(dir + "/out")), "[m.cpp, y.npy]");
 }
 
 // The generated file's second line of defence: a workspace beyond int indices does not compile, even if
@@ -492,6 +501,15 @@ TEST(CorruptCorpus, FuzzRegressionInputsAreRefusedOrCompiled) {
     SCOPED_TRACE(name);
     const std::string dir = case_dir("regression-" + name);
     fs::copy_file(regressions + "/" + name, dir + "/" + name);
+    // make_regressions.py's FILE_CASES: data stored elsewhere or listed again must be refused
+    const std::map<std::string, std::vector<std::string>> refused = {
+        {"external_storage_etc_passwd.h5", {"refused", "external storage", "/etc/passwd"}},
+        {"virtual_dataset.h5", {"refused", "virtual dataset"}},
+        {"weight_listed_1000_times.h5", {"listed more than once"}}};
+    if (auto it = refused.find(name); it != refused.end()) {
+      expect_file_refused(dir, dir + "/" + name, it->second);
+      continue;
+    }
     if (name.find("endless_loop") == std::string::npos) {
       expect_refused_or_compiled(dir, dir + "/" + name);
       continue;
