@@ -5,7 +5,8 @@
 Writes, for every case below, tests/fuzz/regressions/config/<name>.json (the input of fuzz_config:
 keras_version, model_config and the weight manifest) and tests/fuzz/regressions/file/<name>.h5 (a
 legacy Keras HDF5 model file with that config, written with h5py; weights of the stated shapes,
-filled with a fixed pattern). Each must give kc2cpp a clean error (or compile), never a crash.
+filled with a fixed pattern); for every case in FILE_CASES only the .h5 file, whose HDF5 structure is
+the hostile part (external storage, a virtual dataset, a dataset listed 1000 times). Each must give kc2cpp a clean error (or compile), never a crash.
 Deterministic: rerunning writes the same bytes (h5py with track_order off, fixed values).
 Inputs that are damaged HDF5 structure rather than a config are committed as the fuzzer saved them:
 hdf5_endless_loop_h5hg_read.h5 makes libhdf5 1.10 loop forever in H5HG_read (the loader's timeout stops it).
@@ -91,6 +92,21 @@ CASES = {
     "negative_dimension": (sequential(input_layer("in", [None, -10]), layer("ReLU", "relu")), []),
 }
 
+# Cases in the HDF5 structure rather than the config (file target only): a Dense model whose kernel is
+# stored elsewhere. Each must be refused before any data is read.
+DENSE = (sequential(input_layer("in", [None, 4]), layer("Dense", "dense", units=2)),
+         [["dense", "dense/kernel", [4, 2]], ["dense", "dense/bias", [2]]])
+FILE_CASES = {
+    # issue 16: the kernel's data in external storage: /etc/passwd.
+    "external_storage_etc_passwd": DENSE + ({"external": "dense/kernel"},),
+    # issue 16: the kernel a virtual dataset mapping another file.
+    "virtual_dataset": DENSE + ({"virtual": "dense/kernel"},),
+    # issue 16: one weight dataset (16 KiB) listed 1000 times in weight_names.
+    "weight_listed_1000_times": (sequential(input_layer("in", [None, 64]), layer("Dense", "dense", units=64)),
+                                 [["dense", "dense/kernel", [64, 64]], ["dense", "dense/bias", [64]]],
+                                 {"repeat": 1000}),
+}
+
 
 def write_config(name, config, weights):
     doc = {"keras_version": "3.12.0", "model_config": config, "weights": weights}
@@ -98,7 +114,8 @@ def write_config(name, config, weights):
         f.write(dumps(doc))
 
 
-def write_h5(name, config, weights):
+def write_h5(name, config, weights, special=None):
+    special = special or {}
     path = os.path.join(HERE, "regressions", "file", name + ".h5")
     with h5py.File(path, "w", libver="earliest", track_order=False) as f:
         f.attrs["keras_version"] = "3.12.0"
@@ -114,11 +131,19 @@ def write_h5(name, config, weights):
         for n in layer_names:
             g = mw.create_group(n)
             mine = [w for w in weights if w[0] == n]
-            g.attrs["weight_names"] = [w[1].encode() for w in mine]
+            names = [w[1].encode() for w in mine]
+            g.attrs["weight_names"] = names[:1] * special.get("repeat", 1) + names[1:]
             for _, wname, shape in mine:
                 count = int(np.prod(shape))
                 data = ((np.arange(count) * 37 % 2001) - 1000).astype(np.float32) / 1000.0
-                g.create_dataset(wname, data=data.reshape(shape))
+                if special.get("external") == wname:
+                    g.create_dataset(wname, shape, np.float32, external=[("/etc/passwd", 0, count * 4)])
+                elif special.get("virtual") == wname:
+                    vl = h5py.VirtualLayout(shape=tuple(shape), dtype=np.float32)
+                    vl[...] = h5py.VirtualSource("other.h5", "/data", shape=tuple(shape))
+                    g.create_virtual_dataset(wname, vl)
+                else:
+                    g.create_dataset(wname, data=data.reshape(shape))
 
 
 def main():
@@ -129,7 +154,9 @@ def main():
         small = all(np.prod(w[2]) <= 1 << 20 for w in weights)
         if small:
             write_h5(name, config, weights)
-    print("make_regressions: %d cases" % len(CASES), file=sys.stderr)
+    for name, (config, weights, special) in FILE_CASES.items():
+        write_h5(name, config, weights, special)
+    print("make_regressions: %d cases" % (len(CASES) + len(FILE_CASES)), file=sys.stderr)
 
 
 if __name__ == "__main__":
