@@ -297,6 +297,8 @@ int lower_conv_transpose(Context& cx, const Layer& layer, int input) {
   std::vector<int64_t> op(static_cast<size_t>(rank), -1);
   if (cfg.contains("output_padding") && !cfg["output_padding"].is_null()) {
     const json& o = cfg["output_padding"];
+    if (o.is_array() && o.size() != static_cast<size_t>(rank))
+      throw LayerProblem{"config 'output_padding' = " + o.dump() + " is not " + std::to_string(rank) + " integer(s)"};
     for (int i = 0; i < rank; ++i) {
       const json& v = o.is_array() ? o.at(static_cast<size_t>(i)) : o;
       op[static_cast<size_t>(i)] = config_int(v, "'output_padding'");

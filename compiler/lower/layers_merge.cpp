@@ -286,7 +286,7 @@ std::vector<int> attend(Context& cx, const Layer& layer, const std::vector<int>&
 // use_scale). Then attend().
 std::vector<int> lower_attention(Context& cx, const Layer& layer, const std::vector<int>& inputs) {
   const json& cfg = *layer.config;
-  const std::string mode = cfg.value("score_mode", std::string("dot"));
+  const std::string mode = get_string(cfg, "score_mode", "dot");
   if (mode != "dot" && mode != "concat") throw LayerProblem{"score_mode '" + mode + "' is not dot or concat"};
   const bool use_scale = get_bool(cfg, "use_scale", false), concat = mode == "concat";
   const auto& w = cx.weights(layer, (use_scale ? 1 : 0) + (concat ? 1 : 0));

@@ -7,14 +7,17 @@
 
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <exception>
 
 #include "error.h"
+#include "lower/lower.h"
 
 namespace kc2cpp::fuzz {
 
 // Runs `f`; a kc2cpp::Error is the expected answer to a bad input, anything else that escapes
-// (the "internal error" of the command line, exit 3) is a finding: abort so that libFuzzer keeps
+// (the "internal error" of the command line, exit 3) is a finding, and so is an Error from a config
+// value read without a typed accessor (lower::kUncheckedConfigAccess): abort so that libFuzzer keeps
 // the input.
 // KC2CPP_FUZZ_PRINT_ERRORS=1 prints each Error's message (to look over the messages a corpus gives,
 // e.g. for nlohmann's "[json.exception...]" texts that name no key).
@@ -25,6 +28,10 @@ void expect_only_errors(F&& f) {
     f();
   } catch (const Error& e) {
     if (print) std::fprintf(stderr, "kc2cpp fuzz: error: %s\n", e.what());
+    if (std::strstr(e.what(), lower::kUncheckedConfigAccess) != nullptr) {
+      std::fprintf(stderr, "kc2cpp fuzz: a config value was read without a typed accessor: %s\n", e.what());
+      std::abort();
+    }
   } catch (const std::exception& e) {
     std::fprintf(stderr, "kc2cpp fuzz: an exception other than kc2cpp::Error escaped: %s\n", e.what());
     std::abort();
