@@ -135,7 +135,7 @@ std::vector<int> lower_concatenate(Context& cx, const Layer& layer, const std::v
     if (!fits)
       throw LayerProblem{"the input shapes " + shapes_of(cx, inputs) + " differ on an axis other than the "
                          "concatenation axis " + std::to_string(axis + 1)};
-    shape[axis] += s[axis];
+    shape[axis] = ir::checked_add(shape[axis], s[axis]);
   }
   if (inputs.size() == 1) return {cx.add_op(layer, ir::ReshapeAttrs{}, inputs[0], shape)};
   return {add_multi_op(cx, layer, ir::ConcatAttrs{axis}, inputs, shape)};

@@ -295,6 +295,8 @@ class Lowerer {
       return {false, lower_call(cx_, l, inputs)};
     } catch (const LayerProblem& p) {
       return fail(l, p.why);
+    } catch (const ir::SizeOverflow& e) {
+      return fail(l, std::string(e.what()) + "; check the layer's configuration");
     } catch (const nlohmann::json::exception& e) {  // unreachable unless an access is unchecked (lower.h)
       const std::string reason = e.what();
       const size_t tag = reason.find("] ");  // "[json.exception.type_error.302] type must be ..."
