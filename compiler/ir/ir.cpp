@@ -4,19 +4,20 @@
 
 namespace kc2cpp::ir {
 
+[[noreturn]] static void overflow(int64_t a, const char* op, int64_t b) {
+  throw SizeOverflow("a size computed from the model (" + std::to_string(a) + op + std::to_string(b) +
+                     ") overflows 64-bit integers");
+}
+
 int64_t checked_mul(int64_t a, int64_t b) {
   int64_t r = 0;
-  if (__builtin_mul_overflow(a, b, &r))
-    throw SizeOverflow("a size computed from the model (" + std::to_string(a) + " * " + std::to_string(b) +
-                       ") overflows 64-bit integers");
+  if (__builtin_mul_overflow(a, b, &r)) overflow(a, " * ", b);
   return r;
 }
 
 int64_t checked_add(int64_t a, int64_t b) {
   int64_t r = 0;
-  if (__builtin_add_overflow(a, b, &r))
-    throw SizeOverflow("a size computed from the model (" + std::to_string(a) + " + " + std::to_string(b) +
-                       ") overflows 64-bit integers");
+  if (__builtin_add_overflow(a, b, &r)) overflow(a, " + ", b);
   return r;
 }
 
