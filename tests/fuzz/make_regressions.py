@@ -108,6 +108,48 @@ FILE_CASES = {
 }
 
 
+# Data files for fuzz_data (eval --input, dataset /x): seeds and the hostile cases of issue 14. Each
+# function writes one file with h5py.
+def data_external(f):
+    f.create_dataset("x", (4, 3), np.float32, external=[("/etc/passwd", 0, 48)])
+
+
+def virtual_dataset(group, name, shape):
+    """Dataset `name` mapping /x of other.h5, without the modification time that
+    create_virtual_dataset stores (the bytes must not change between runs)."""
+    layout = h5py.VirtualLayout(shape=tuple(shape), dtype=np.float32)
+    layout[...] = h5py.VirtualSource("other.h5", "/x", shape=tuple(shape))
+    dcpl = layout._get_dcpl(group.file.filename)
+    dcpl.set_obj_track_times(False)
+    lcpl = h5py.h5p.create(h5py.h5p.LINK_CREATE)
+    lcpl.set_create_intermediate_group(True)  # "dense/kernel"
+    h5py.h5d.create(group.id, name.encode(), h5py.h5t.py_create(np.dtype(np.float32), logical=1),
+                    h5py.h5s.create_simple(tuple(shape)), dcpl=dcpl, lcpl=lcpl)
+
+
+def data_virtual(f):
+    virtual_dataset(f, "x", (4, 3))
+
+
+DATA_CASES = {
+    "float32": lambda f: f.create_dataset("x", data=np.arange(12, dtype=np.float32).reshape(4, 3)),
+    "uint8_gzip_chunks": lambda f: f.create_dataset("x", data=(np.arange(48) % 256).astype(np.uint8).reshape(8, 6),
+                                                   chunks=(2, 6), compression="gzip", shuffle=True),
+    "float16": lambda f: f.create_dataset("x", data=np.linspace(-2, 2, 10, dtype=np.float16).reshape(5, 2)),
+    "external_storage_etc_passwd": data_external,
+    "virtual_dataset": data_virtual,
+    "claims_2_30_rows": lambda f: f.create_dataset("x", (1 << 30, 3), np.float32, chunks=(1, 3)),
+    "scalar": lambda f: f.create_dataset("x", data=np.float32(1.5)),
+    "strings": lambda f: f.create_dataset("x", data=np.array([b"a", b"b"])),
+}
+
+
+def write_data(name, make):
+    with h5py.File(os.path.join(HERE, "regressions", "data", name + ".h5"), "w", libver="earliest",
+                   track_order=False) as f:
+        make(f)
+
+
 def write_config(name, config, weights):
     doc = {"keras_version": "3.12.0", "model_config": config, "weights": weights}
     with open(os.path.join(HERE, "regressions", "config", name + ".json"), "w") as f:
@@ -139,15 +181,13 @@ def write_h5(name, config, weights, special=None):
                 if special.get("external") == wname:
                     g.create_dataset(wname, shape, np.float32, external=[("/etc/passwd", 0, count * 4)])
                 elif special.get("virtual") == wname:
-                    vl = h5py.VirtualLayout(shape=tuple(shape), dtype=np.float32)
-                    vl[...] = h5py.VirtualSource("other.h5", "/data", shape=tuple(shape))
-                    g.create_virtual_dataset(wname, vl)
+                    virtual_dataset(g, wname, shape)
                 else:
                     g.create_dataset(wname, data=data.reshape(shape))
 
 
 def main():
-    for sub in ("config", "file"):
+    for sub in ("config", "file", "data"):
         os.makedirs(os.path.join(HERE, "regressions", sub), exist_ok=True)
     for name, (config, weights) in CASES.items():
         write_config(name, config, weights)
@@ -156,7 +196,9 @@ def main():
             write_h5(name, config, weights)
     for name, (config, weights, special) in FILE_CASES.items():
         write_h5(name, config, weights, special)
-    print("make_regressions: %d cases" % (len(CASES) + len(FILE_CASES)), file=sys.stderr)
+    for name, make in DATA_CASES.items():
+        write_data(name, make)
+    print("make_regressions: %d cases" % (len(CASES) + len(FILE_CASES) + len(DATA_CASES)), file=sys.stderr)
 
 
 if __name__ == "__main__":
