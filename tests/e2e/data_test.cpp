@@ -328,10 +328,12 @@ TEST(DataErrors, NameTheFileAndLeaveNoOutput) {
   write_file(dir + "/cut.h5", read_file(data_h5()).substr(0, 3000));
   const std::string out = dir + "/out";
   const std::string h5 = data_h5();
+  const std::string npy_f1 = source_dir() + "/tests/fuzz/regressions/data/npy_descr_f1.npy";  // found by fuzz_data
   const std::vector<Refusal> cases = {
       {"no such dataset", {"--input", h5 + ":/images"}, 1, {h5 + ":/images", "no dataset '/images'", "/image, "}},
       {"labels as images", {"--input", h5 + ":/label"}, 1, {h5 + ":/label", "do not fit input 0", "(28, 28, 1)"}},
       {"text file", {"--input", dir + "/notes.txt"}, 1, {dir + "/notes.txt", "neither an HDF5 file nor a NumPy"}},
+      {"1-byte float .npy", {"--input", npy_f1}, 1, {npy_f1, "dtype '<f1' is not supported"}},
       {"truncated HDF5", {"--input", dir + "/cut.h5:/image"}, 1, {dir + "/cut.h5"}},
       {"missing file", {"--input", dir + "/none.h5:/image"}, 1, {dir + "/none.h5", "cannot open"}},
       {"end beyond the data", {"--input", h5 + ":/image", "--end", "25"}, 1, {h5 + ":/image", "has 24 samples"}},

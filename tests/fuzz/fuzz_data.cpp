@@ -4,9 +4,7 @@
 // --scale/--offset transform. Seeds and regression inputs: tests/fuzz/regressions/data/
 // (make_regressions.py: small valid files, gzip chunks, external storage, a virtual dataset) and the
 // fixtures' .npy inputs.
-#include <fcntl.h>
 #include <hdf5.h>
-#include <unistd.h>
 
 #include <algorithm>
 #include <cstdint>
@@ -21,18 +19,6 @@ namespace {
 
 std::string g_path;  // the data file, rewritten for every input
 
-bool write_all(const uint8_t* data, size_t size) {
-  const int fd = ::open(g_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-  if (fd < 0) return false;
-  bool ok = true;
-  while (ok && size > 0) {
-    const ssize_t w = ::write(fd, data, size);
-    ok = w > 0;
-    if (ok) data += w, size -= static_cast<size_t>(w);
-  }
-  return ::close(fd) == 0 && ok;
-}
-
 constexpr int64_t kMaxReadValues = int64_t{1} << 20;  // per input: the fuzzer is not to test RAM
 
 }  // namespace
@@ -40,20 +26,12 @@ constexpr int64_t kMaxReadValues = int64_t{1} << 20;  // per input: the fuzzer i
 extern "C" int LLVMFuzzerInitialize(int*, char***) {
   kc2cpp::fuzz::init_loader_child();
   H5open();  // once here rather than in every reading child
-  const char* dir = std::getenv("TMPDIR");
-  std::string tmpl = std::string(access("/dev/shm", W_OK) == 0 ? "/dev/shm" : dir ? dir : "/tmp") + "/kc2cpp-fuzz-XXXXXX";
-  if (::mkdtemp(tmpl.data()) == nullptr) std::abort();
-  g_path = tmpl + "/data";
-  static const std::string dir_path = tmpl;
-  std::atexit([] {
-    ::unlink(g_path.c_str());
-    ::rmdir(dir_path.c_str());
-  });
+  g_path = kc2cpp::fuzz::scratch_file("data");
   return 0;
 }
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
-  if (!write_all(data, size)) std::abort();
+  kc2cpp::fuzz::write_input(g_path, data, size);
   const bool hdf5 = size >= 8 && std::string(reinterpret_cast<const char*>(data), 8) == "\x89HDF\r\n\x1a\n";
   kc2cpp::fuzz::expect_only_errors([&] {
     const auto src = kc2cpp::data::Source::open(hdf5 ? g_path + ":/x" : g_path);

@@ -9,7 +9,8 @@ filled with a fixed pattern); for every case in FILE_CASES only the .h5 file, wh
 the hostile part (external storage, a virtual dataset, a dataset listed 1000 times). Each must give kc2cpp a clean error (or compile), never a crash.
 Deterministic: rerunning writes the same bytes (h5py with track_order off, fixed values).
 Inputs that are damaged HDF5 structure rather than a config are committed as the fuzzer saved them:
-hdf5_endless_loop_h5hg_read.h5 makes libhdf5 1.10 loop forever in H5HG_read (the loader's timeout stops it).
+hdf5_endless_loop_h5hg_read.h5 makes libhdf5 1.10 loop forever in H5HG_read (the loader's timeout stops it);
+data/npy_descr_f1.npy, a .npy of dtype '<f1', was read as float64 past its buffer (fuzz_data).
 """
 import json
 import os
