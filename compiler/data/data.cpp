@@ -321,12 +321,12 @@ class Hdf5Source : public Source {
 //   parent: i64 begin, i64 end   (the parent closing the socket ends the child)
 //   child:  'R' the rows' bytes (what read_native gives), or 'E'/'O' as above.
 // Each answer must come within 30 s + 1 s per 20 MB of file; a child that crashes, hangs or goes over
-// the memory limit (load/isolate.h: KC2CPP_MAX_MEMORY) gives an Error naming the file and dataset.
+// the memory limit (Source::open's max_memory) gives an Error naming the file and dataset.
 class IsolatedHdf5Source : public Source {
  public:
-  explicit IsolatedHdf5Source(const DataPath& path) {
+  IsolatedHdf5Source(const DataPath& path, uint64_t max_memory) {
     name_ = path.display();
-    limit_ = load::child::memory_limit(0, path.file);
+    limit_ = load::child::memory_limit(max_memory, path.file);
     struct stat st {};
     timeout_ = std::chrono::milliseconds(30000 + (::stat(path.file.c_str(), &st) == 0 ? st.st_size / 20000 : 0));
     int fds[2];
@@ -443,7 +443,8 @@ class IsolatedHdf5Source : public Source {
     if (out_of_memory)
       fail(name_, "reading the file asks for more than " + load::child::gigabytes(limit_) +
                       " GB of memory (the reader's limit); the file is probably damaged; if the data really needs "
-                      "that much, raise the limit with the environment variable KC2CPP_MAX_MEMORY=<GB>");
+                      "that much, raise the limit with --max-memory <GB> or the environment variable "
+                      "KC2CPP_MAX_MEMORY=<GB>");
     fail(name_, "the HDF5 library crashed while reading the file (" + (ended.empty() ? "no answer" : ended) +
                     "); the file is damaged: write it again (e.g. with h5py)");
   }
@@ -538,12 +539,12 @@ std::string shape_string(const std::vector<int64_t>& shape) {
   return s + (shape.size() == 1 ? ",)" : ")");
 }
 
-std::unique_ptr<Source> Source::open(const std::string& arg) {
+std::unique_ptr<Source> Source::open(const std::string& arg, uint64_t max_memory) {
   const DataPath path = parse_data_path(arg);
   const std::string head = read_head(path.file, kHdf5Signature.size());
   std::unique_ptr<Source> src;
 #if defined(__unix__) || defined(__APPLE__)
-  if (head.rfind(kHdf5Signature, 0) == 0) src = std::make_unique<IsolatedHdf5Source>(path);
+  if (head.rfind(kHdf5Signature, 0) == 0) src = std::make_unique<IsolatedHdf5Source>(path, max_memory);
 #else
   if (head.rfind(kHdf5Signature, 0) == 0) src = std::make_unique<Hdf5Source>(path);
 #endif

@@ -49,7 +49,8 @@ struct ElementType {
 // An array of samples on disk. Errors name display() and say what to do.
 class Source {
  public:
-  static std::unique_ptr<Source> open(const std::string& arg);
+  // `max_memory`: the limit of the process that reads an HDF5 file (0: load/isolate.h's memory_limit).
+  static std::unique_ptr<Source> open(const std::string& arg, uint64_t max_memory = 0);
   virtual ~Source() = default;
 
   const std::string& name() const { return name_; }
