@@ -16,7 +16,7 @@
 #include "load/keras_model.h"
 #include "load/npy.h"
 
-#if defined(__unix__) || defined(__APPLE__)
+#if defined(__linux__)  // socketpair with SOCK_CLOEXEC, send with MSG_NOSIGNAL
 #include <signal.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -312,11 +312,11 @@ class Hdf5Source : public Source {
 
 // ---- HDF5 in a child process -------------------------------------------------------------------
 
-#if defined(__unix__) || defined(__APPLE__)
+#if defined(__linux__)
 // libhdf5 can crash, loop forever or allocate without bound on a crafted file (load/keras_model.h), so
 // an HDF5 data file is opened and read by an Hdf5Source in a child process (load/isolate.h) that
 // serves the rows the parent asks for, over a socket pair (native byte order, one executable):
-//   child:  'S' type kind, i32 width, buffer kind, i32 buffer width, u64 rank, i64 dims[rank]
+//   child:  'S' type kind, i32 width, buffer kind, i32 buffer width, u8 rank, i64 dims[rank]
 //           or 'E'/'U' message (Error/UsageError), or 'O' (out of memory); then per request
 //   parent: i64 begin, i64 end   (the parent closing the socket ends the child)
 //   child:  'R' the rows' bytes (what read_native gives), or 'E'/'O' as above.
@@ -543,7 +543,7 @@ std::unique_ptr<Source> Source::open(const std::string& arg, uint64_t max_memory
   const DataPath path = parse_data_path(arg);
   const std::string head = read_head(path.file, kHdf5Signature.size());
   std::unique_ptr<Source> src;
-#if defined(__unix__) || defined(__APPLE__)
+#if defined(__linux__)
   if (head.rfind(kHdf5Signature, 0) == 0) src = std::make_unique<IsolatedHdf5Source>(path, max_memory);
 #else
   if (head.rfind(kHdf5Signature, 0) == 0) src = std::make_unique<Hdf5Source>(path);

@@ -12,10 +12,11 @@
 //     float32 (and float16, widened first) data, in float64 for integer and float64 data, then
 //     rounded once to float32 (so `--scale 1/255` on uint8 gives the bits of `x / 255` in numpy).
 //     A multiply by 1, a divide by 1 and an offset of 0 are skipped.
-// An HDF5 data file is read, as a model file is, in a child process (load/isolate.h) that streams the
-// rows to kc2cpp; only hard links are followed, external storage, virtual datasets and filters other
-// than gzip/shuffle/fletcher32 are refused, and a dataset may not decode to more than it stores
-// (load/hdf5.h). A crash, hang or runaway allocation of libhdf5 becomes an Error naming the file.
+// An HDF5 data file is read, as a model file is, in a child process (load/isolate.h; on Linux, elsewhere
+// in process) that streams the rows to kc2cpp; only hard links are followed, external storage, virtual
+// datasets and filters other than gzip/shuffle/fletcher32 are refused, and a dataset may not decode to
+// more than it stores (load/hdf5.h). A crash, hang or runaway allocation of libhdf5 becomes an Error
+// naming the file and dataset.
 #pragma once
 
 #include <cstdint>
