@@ -1,5 +1,6 @@
 // load_model: load_model_in_process run in a child process, so that a crash inside libhdf5 on a
-// damaged file becomes an Error instead of killing the compiler.
+// damaged file becomes an Error instead of killing the compiler. The parts that the reader of HDF5
+// data files shares (data/data.cpp) are declared in load/isolate.h.
 //
 // The child dies with its parent (PR_SET_PDEATHSIG, then a check that the parent is still the one
 // that forked it), has no core dumps and an address-space limit (RLIMIT_AS; under sanitizers, whose
@@ -22,9 +23,7 @@
 
 #if defined(__unix__) || defined(__APPLE__)
 #include "load/isolate.h"
-#endif
 
-#if defined(__unix__) || defined(__APPLE__)
 #include <poll.h>
 #if defined(__linux__)
 #include <link.h>
@@ -54,7 +53,6 @@ namespace kc2cpp::load {
 namespace {
 
 using namespace child;
-
 
 // `cbor` is m.config encoded before anything is written, so that running out of memory while
 // encoding cannot cut a message in half.
