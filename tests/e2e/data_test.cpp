@@ -438,6 +438,29 @@ TEST(DataErrors, HostileHdf5DataFilesAreRefused) {
   }
 }
 
+// fuzz_data's regression inputs (tests/fuzz/regressions/data, make_regressions.py) through eval: each
+// is refused naming the file (the hostile ones when opened, the others for their shape: the model takes
+// 3 values per sample), or read (float32.h5, 4 samples of 3).
+TEST(DataErrors, FuzzRegressionInputsAreRefusedOrRead) {
+  const std::string dir = case_dir("regressions");
+  const std::string regressions = source_dir() + "/tests/fuzz/regressions/data";
+  const std::vector<std::string> files = list_dir(regressions);
+  ASSERT_GE(files.size(), 8u);
+  for (const std::string& name : files) {
+    SCOPED_TRACE(name);
+    const bool h5 = name.size() > 3 && name.substr(name.size() - 3) == ".h5";
+    const std::string arg = regressions + "/" + name + (h5 ? ":/x" : "");
+    const RunResult r = kc2cpp({"eval", source_dir() + "/tests/fixtures/k3/summary_walkthrough.h5", "--input", arg,
+                                "--output", dir + "/y.npy"});
+    EXPECT_EQ(r.exit_code, name == "float32.h5" ? 0 : 1) << r.err;  // (4, 3) float32 fits the model's (3,)
+    if (r.exit_code != 0) {
+      EXPECT_NE(r.err.find("kc2cpp: error: " + regressions + "/" + name), std::string::npos) << r.err;
+    }
+    EXPECT_EQ(r.err.find("internal error"), std::string::npos) << r.err;
+    std::remove((dir + "/y.npy").c_str());
+  }
+}
+
 // The reading child's memory limit (--max-memory, else KC2CPP_MAX_MEMORY) stops a data file with an
 // error saying how to raise it, not a crash. In process (the same child as the command line's): on the
 // command line the model's loader, forked from the same process, meets such a limit first.
