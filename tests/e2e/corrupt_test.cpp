@@ -555,9 +555,10 @@ void layer_entries(const json& root, const json::json_pointer& at, std::vector<j
   }
 }
 
-// Issue 16: every key of every layer entry and layer config of every fixture, set to each wrong type
-// and removed: lowering gives a kc2cpp::Error (or accepts a key it does not read), never another
-// exception ("internal error") and never an unchecked JSON access (lower::kUncheckedConfigAccess).
+// Issue 16: every key of every layer entry, layer config and wrapped layer (and its config) of every
+// fixture, set to each wrong type and removed: lowering gives a kc2cpp::Error (or accepts a key it does
+// not read), never another exception ("internal error") nor an unchecked JSON access
+// (lower::kUncheckedConfigAccess).
 // In process: tens of thousands of cases; the CLI cases above check exit codes, messages and files.
 TEST(CorruptCorpus, EveryConfigKeyMistypedOrMissingIsAnError) {
   const std::vector<json> wrong = {"x", json::object(), json::array({"x", 2}), true, -1.5};
@@ -578,7 +579,13 @@ TEST(CorruptCorpus, EveryConfigKeyMistypedOrMissingIsAnError) {
       }
     };
     for (const json::json_pointer& entry : entries) {
-      for (const json::json_pointer& obj : {entry, entry / "config"}) {
+      // the entry, its config, and the layers it wraps (Bidirectional, TimeDistributed, RNN cells)
+      std::vector<json::json_pointer> objects = {entry, entry / "config"};
+      if (m.config[entry / "config"].is_object())
+        for (auto it = m.config[entry / "config"].begin(); it != m.config[entry / "config"].end(); ++it)
+          if (it->is_object() && it->contains("config") && (*it)["config"].is_object())
+            objects.insert(objects.end(), {entry / "config" / it.key(), entry / "config" / it.key() / "config"});
+      for (const json::json_pointer& obj : objects) {
         if (!m.config[obj].is_object()) continue;
         std::vector<std::string> keys;
         for (auto it = m.config[obj].begin(); it != m.config[obj].end(); ++it) keys.push_back(it.key());
