@@ -3,6 +3,7 @@
 #
 #   scripts/fuzz.sh file 120            # the file bytes through the whole compile path, 2 minutes
 #   scripts/fuzz.sh config 3700         # the model config through lower/plan/emit/eval, ~1 hour
+#   scripts/fuzz.sh data 120            # a data file's bytes (eval --input) through data::Source
 #   scripts/fuzz.sh --build-only        # configure and build the targets and seed the corpora
 #   scripts/fuzz.sh config 600 -jobs=2 -workers=2   # extra arguments go to libFuzzer
 #
@@ -28,12 +29,17 @@ build_targets() {
     cmake -S "$root" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_CXX_COMPILER="$cxx" \
       -DCMAKE_C_COMPILER="$cc" -DKC2CPP_FUZZ=ON >/dev/null
   fi
-  cmake --build "$build" --parallel "${KC2CPP_FUZZ_JOBS:-2}" --target kc2cpp_fuzz_file kc2cpp_fuzz_config kc2cpp_fuzz_seeds
+  cmake --build "$build" --parallel "${KC2CPP_FUZZ_JOBS:-2}" --target kc2cpp_fuzz_file kc2cpp_fuzz_config kc2cpp_fuzz_data kc2cpp_fuzz_seeds
   if [[ ! -d "$build/corpus/config" ]]; then
     "$build/tests/fuzz/kc2cpp_fuzz_seeds" "$build/corpus/file.new" "$build/corpus/config.new" \
       "$root/tests/fixtures/k3" "$root/tests/fixtures/k2"
     mv "$build/corpus/file.new" "$build/corpus/file"
     mv "$build/corpus/config.new" "$build/corpus/config"
+  fi
+  if [[ ! -d "$build/corpus/data" ]]; then  # the fixtures' inputs up to 64 KiB (HDF5 seeds: regressions/data)
+    mkdir -p "$build/corpus/data.new"
+    find "$root/tests/fixtures/k3" -name '*.x0.npy' -size -65k -exec cp {} "$build/corpus/data.new/" \;
+    mv "$build/corpus/data.new" "$build/corpus/data"
   fi
 }
 
@@ -41,7 +47,7 @@ if [[ "${1:-}" == --build-only ]]; then
   build_targets
   exit 0
 fi
-if [[ $# -lt 2 || ! "$1" =~ ^(file|config)$ || ! "$2" =~ ^[0-9]+$ ]]; then
+if [[ $# -lt 2 || ! "$1" =~ ^(file|config|data)$ || ! "$2" =~ ^[0-9]+$ ]]; then
   awk 'NR > 1 && /^#/ { sub(/^# ?/, ""); print; next } NR > 1 { exit }' "$0" >&2
   exit 2
 fi
@@ -50,7 +56,7 @@ shift 2
 build_targets
 mkdir -p "$build/artifacts/$target"
 extra=()
-if [[ $target == file ]]; then
+if [[ $target == file || $target == data ]]; then
   # Every input forks the loader child: a small ASan quarantine keeps the parent small and the fork fast
   # (twice the executions per second). Leaks are looked for by the config target.
   export ASAN_OPTIONS="quarantine_size_mb=8:thread_local_quarantine_size_kb=64${ASAN_OPTIONS:+:$ASAN_OPTIONS}"

@@ -13,7 +13,19 @@
 
 #include "error.h"
 #include "load/hdf5.h"
+#include "load/keras_model.h"
 #include "load/npy.h"
+
+#if defined(__linux__)  // socketpair with SOCK_CLOEXEC, send with MSG_NOSIGNAL
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <chrono>
+
+#include "load/isolate.h"
+#endif
 
 namespace kc2cpp::data {
 namespace {
@@ -102,6 +114,7 @@ float half_to_float(uint16_t h) {
 }
 
 std::string read_head(const std::string& file, size_t n) {
+  load::require_not_special(file, "kc2cpp reads a data file saved with numpy.save or h5py");  // a FIFO would block
   std::ifstream in(file, std::ios::binary);
   if (!in) fail(file, std::string("cannot open the data file (") + std::strerror(errno) + ")");
   std::string head(n, '\0');
@@ -208,6 +221,9 @@ class Hdf5Source : public Source {
     file_ = std::make_unique<load::h5::File>(open_file(path.file));
     open_dataset(path.dataset);
   }
+  // For the reading child (IsolatedHdf5Source): the rows as read_native gives them, and their type.
+  void read_rows(int64_t begin, int64_t end, void* buffer) { read_native(begin, end, buffer); }
+  ElementType rows_type() const { return buffer_type(); }
 
  protected:
   void read_native(int64_t begin, int64_t end, void* buffer) override {
@@ -270,16 +286,188 @@ class Hdf5Source : public Source {
                       "; kc2cpp reads integer and floating-point datasets");
     type_ = {float_ok ? 'f' : H5Tget_sign(type.get()) == H5T_SGN_NONE ? 'u' : 'i', width};
     const int rank = H5Sget_simple_extent_ndims(space.get());
-    if (rank < 0) fail(name_, "cannot read the shape" + hdf5_reason());
+    if (rank < 0 || rank > H5S_MAX_RANK) fail(name_, "cannot read the shape" + hdf5_reason());
     std::vector<hsize_t> dims(static_cast<size_t>(rank));
     H5Sget_simple_extent_dims(space.get(), dims.data(), nullptr);
-    for (hsize_t d : dims) shape_.push_back(static_cast<int64_t>(d));
+    uint64_t bytes = static_cast<uint64_t>(width);
+    for (hsize_t d : dims) {
+      if (d > static_cast<hsize_t>(kMaxRowValues) || (d != 0 && bytes > UINT64_MAX / d))
+        fail(name_, "claims an impossible shape (a dimension of " + std::to_string(d) + "); is it a damaged HDF5 file?");
+      bytes *= d;
+      shape_.push_back(static_cast<int64_t>(d));
+    }
     if (shape_.empty()) fail(name_, "is a scalar; kc2cpp reads samples along a first axis: store shape (N, ...)");
+    Handle dcpl(H5Dget_create_plist(dset_.get()), H5Pclose);
+    try {
+      if (!dcpl.valid()) throw load::h5::Failure("cannot read the storage properties" + hdf5_reason());
+      load::h5::check_stored_size(*file_, dset_.get(), dcpl.get(), bytes, static_cast<size_t>(width), "the dataset");
+    } catch (const load::h5::Failure& e) {
+      fail(name_, std::string(e.what()) + "; is it a damaged HDF5 file?");
+    }
   }
 
   std::unique_ptr<load::h5::File> file_;
   Handle dset_;
 };
+
+// ---- HDF5 in a child process -------------------------------------------------------------------
+
+#if defined(__linux__)
+// libhdf5 can crash, loop forever or allocate without bound on a crafted file (load/keras_model.h), so
+// an HDF5 data file is opened and read by an Hdf5Source in a child process (load/isolate.h) that
+// serves the rows the parent asks for, over a socket pair (native byte order, one executable):
+//   child:  'S' type kind, i32 width, buffer kind, i32 buffer width, u8 rank, i64 dims[rank]
+//           or 'E'/'U' message (Error/UsageError), or 'O' (out of memory); then per request
+//   parent: i64 begin, i64 end   (the parent closing the socket ends the child)
+//   child:  'R' the rows' bytes (what read_native gives), or 'E'/'O' as above.
+// Each answer must come within 30 s + 1 s per 20 MB of file; a child that crashes, hangs or goes over
+// the memory limit (Source::open's max_memory) gives an Error naming the file and dataset.
+class IsolatedHdf5Source : public Source {
+ public:
+  IsolatedHdf5Source(const DataPath& path, uint64_t max_memory) {
+    name_ = path.display();
+    limit_ = load::child::memory_limit(max_memory, path.file);
+    struct stat st {};
+    timeout_ = std::chrono::milliseconds(30000 + (::stat(path.file.c_str(), &st) == 0 ? st.st_size / 20000 : 0));
+    int fds[2];
+    if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fds) != 0)
+      fail(name_, std::string("cannot start the process that reads the file (") + std::strerror(errno) + ")");
+    const pid_t parent = ::getpid();
+    pid_ = ::fork();
+    if (pid_ == 0) {
+      ::close(fds[0]);
+      serve(path, fds[1], parent, limit_);
+    }
+    ::close(fds[1]);
+    fd_ = fds[0];
+    if (pid_ < 0) fail(name_, std::string("cannot start the process that reads the file (") + std::strerror(errno) + ")");
+    load::child::PipeReader r = answer();
+    try {
+      type_.kind = r.pod<char>();
+      type_.width = r.pod<int32_t>();
+      buffer_type_.kind = r.pod<char>();
+      buffer_type_.width = r.pod<int32_t>();
+      shape_.resize(r.pod<uint8_t>());
+      for (int64_t& d : shape_) d = r.pod<int64_t>();
+    } catch (const std::runtime_error&) {
+      dead(false, stop());
+    }
+  }
+  ~IsolatedHdf5Source() override { stop(); }
+
+ protected:
+  void read_native(int64_t begin, int64_t end, void* buffer) override {
+    const int64_t request[2] = {begin, end};
+    if (::send(fd_, request, sizeof request, MSG_NOSIGNAL) != static_cast<ssize_t>(sizeof request)) dead(false, stop());
+    load::child::PipeReader r = answer();
+    try {
+      r.bytes(buffer, static_cast<size_t>((end - begin) * row_size()) * static_cast<size_t>(buffer_type_.width));
+    } catch (const std::runtime_error&) {  // a short answer: the child died while writing it
+      dead(false, stop());
+    }
+  }
+  ElementType buffer_type() const override { return buffer_type_; }
+
+ private:
+  // The child: an Hdf5Source answering requests until the parent closes the socket.
+  [[noreturn]] static void serve(const DataPath& path, int fd, pid_t parent, uint64_t limit) {
+    load::child::enter_child(parent, limit);
+    load::child::report_memory_crashes(fd);
+    load::child::PipeWriter w(fd);
+    load::child::PipeReader r(fd);
+    try {
+      Hdf5Source src(path);
+      w.pod<char>('S');
+      for (const ElementType& t : {src.type(), src.rows_type()}) w.pod<char>(t.kind), w.pod<int32_t>(t.width);
+      w.pod<uint8_t>(static_cast<uint8_t>(src.shape().size()));
+      for (int64_t d : src.shape()) w.pod<int64_t>(d);
+      std::vector<uint64_t> buffer;
+      for (;;) {
+        int64_t request[2];
+        try {
+          r.bytes(request, sizeof request);
+        } catch (const std::runtime_error&) {
+          break;  // the parent is done
+        }
+        const size_t bytes = static_cast<size_t>((request[1] - request[0]) * src.row_size()) *
+                             static_cast<size_t>(src.rows_type().width);
+        buffer.resize((bytes + 7) / 8);
+        src.read_rows(request[0], request[1], buffer.data());
+        w.pod<char>('R');
+        w.bytes(buffer.data(), bytes);
+      }
+    } catch (const UsageError& e) {
+      w.pod<char>('U');
+      w.str(e.what());
+    } catch (const Error& e) {
+      w.pod<char>('E');
+      w.str(e.what());
+    } catch (const std::bad_alloc&) {
+      w.pod<char>('O');
+    } catch (const std::exception& e) {
+      w.pod<char>('E');
+      w.str(path.display() + ": kc2cpp failed while reading the data (" + e.what() + "); please report it with the file");
+    }
+    ::close(fd);
+    ::_exit(0);
+  }
+
+  // Waits for the child's next answer; returns the reader past an 'S' or 'R' tag, throws for the rest.
+  load::child::PipeReader answer() {
+    load::child::PipeReader r(fd_);
+    const auto deadline = std::chrono::steady_clock::now() + timeout_;
+    bool over_limit = false;
+    if (!r.wait_until(deadline, [&] { return over_limit = load::child::resident_above(pid_, limit_); })) {
+      stop();
+      if (over_limit) dead(true, "");
+      fail(name_, "the HDF5 library did not finish reading the file within " + std::to_string(timeout_.count() / 1000) +
+                      " s; the file is probably damaged: write it again (e.g. with h5py)");
+    }
+    char tag = 0;
+    std::string message;
+    try {
+      tag = r.pod<char>();
+      if (tag == 'S' || tag == 'R') return r;
+      if (tag == 'E' || tag == 'U') message = r.str();
+    } catch (const std::exception&) {
+      tag = 0;
+    }
+    const std::string ended = stop();
+    if (tag == 'U') throw UsageError(message);
+    if (tag == 'E') throw Error(message);
+    dead(tag == 'O', ended);
+  }
+
+  // The child ran out of memory, or ended (`ended`: how) without an answer: an Error saying so.
+  [[noreturn]] void dead(bool out_of_memory, const std::string& ended) {
+    if (out_of_memory)
+      fail(name_, "reading the file asks for more than " + load::child::gigabytes(limit_) +
+                      " GB of memory (the reader's limit); the file is probably damaged; if the data really needs "
+                      "that much, raise the limit with --max-memory <GB> or the environment variable "
+                      "KC2CPP_MAX_MEMORY=<GB>");
+    fail(name_, "the HDF5 library crashed while reading the file (" + (ended.empty() ? "no answer" : ended) +
+                    "); the file is damaged: write it again (e.g. with h5py)");
+  }
+
+  // Ends the child (if still running) and returns how it ended ("" the second time).
+  std::string stop() {
+    std::string ended;
+    if (fd_ >= 0) ::close(fd_), fd_ = -1;
+    if (pid_ > 0) {
+      ::kill(pid_, SIGKILL);  // done with it, or it failed: nothing it would still do matters
+      ended = load::child::wait_for(pid_);
+      pid_ = -1;
+    }
+    return ended;
+  }
+
+  ElementType buffer_type_;
+  uint64_t limit_ = 0;
+  std::chrono::milliseconds timeout_{0};
+  pid_t pid_ = -1;
+  int fd_ = -1;
+};
+#endif
 
 // ---- writing ------------------------------------------------------------------------------------
 
@@ -351,11 +539,15 @@ std::string shape_string(const std::vector<int64_t>& shape) {
   return s + (shape.size() == 1 ? ",)" : ")");
 }
 
-std::unique_ptr<Source> Source::open(const std::string& arg) {
+std::unique_ptr<Source> Source::open(const std::string& arg, uint64_t max_memory) {
   const DataPath path = parse_data_path(arg);
   const std::string head = read_head(path.file, kHdf5Signature.size());
   std::unique_ptr<Source> src;
+#if defined(__linux__)
+  if (head.rfind(kHdf5Signature, 0) == 0) src = std::make_unique<IsolatedHdf5Source>(path, max_memory);
+#else
   if (head.rfind(kHdf5Signature, 0) == 0) src = std::make_unique<Hdf5Source>(path);
+#endif
   else if (head.rfind(kNpySignature, 0) == 0 && path.dataset.empty()) src = std::make_unique<NpySource>(path);
   else if (head.rfind(kNpySignature, 0) == 0)
     throw UsageError(path.display() + ": '" + path.file + "' is a .npy file, which holds one array: pass it without ':" +

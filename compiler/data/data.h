@@ -12,9 +12,11 @@
 //     float32 (and float16, widened first) data, in float64 for integer and float64 data, then
 //     rounded once to float32 (so `--scale 1/255` on uint8 gives the bits of `x / 255` in numpy).
 //     A multiply by 1, a divide by 1 and an offset of 0 are skipped.
-// An HDF5 data file is the user's own data and is read in this process; as for model files, only
-// hard links are followed and external storage, virtual datasets and filters other than
-// gzip/shuffle/fletcher32 are refused.
+// An HDF5 data file is read, as a model file is, in a child process (load/isolate.h; on Linux, elsewhere
+// in process) that streams the rows to kc2cpp; only hard links are followed, external storage, virtual
+// datasets and filters other than gzip/shuffle/fletcher32 are refused, and a dataset may not decode to
+// more than it stores (load/hdf5.h). A crash, hang or runaway allocation of libhdf5 becomes an Error
+// naming the file and dataset.
 #pragma once
 
 #include <cstdint>
@@ -48,7 +50,8 @@ struct ElementType {
 // An array of samples on disk. Errors name display() and say what to do.
 class Source {
  public:
-  static std::unique_ptr<Source> open(const std::string& arg);
+  // `max_memory`: the limit of the process that reads an HDF5 file (0: load/isolate.h's memory_limit).
+  static std::unique_ptr<Source> open(const std::string& arg, uint64_t max_memory = 0);
   virtual ~Source() = default;
 
   const std::string& name() const { return name_; }

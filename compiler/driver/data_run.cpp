@@ -60,14 +60,15 @@ void check_range(const data::Source& src, int64_t start, int64_t end) {
 // The model's inputs from data files: opened and checked against the model, then read in chunks.
 class Samples {
  public:
-  Samples(const ir::Graph& g, const std::string& model, const DataOptions& opt)
-      : transform_(data::parse_transform(opt.scale, opt.offset)) {
+  // `max_memory`: the limit of the processes reading HDF5 data files (--max-memory), also for Reference.
+  Samples(const ir::Graph& g, const std::string& model, const DataOptions& opt, uint64_t max_memory)
+      : transform_(data::parse_transform(opt.scale, opt.offset)), max_memory_(max_memory) {
     if (opt.inputs.size() != g.inputs.size())
       throw UsageError(model + ": the model has " + std::to_string(g.inputs.size()) + " input(s); pass one --input for each (" +
                        std::to_string(opt.inputs.size()) + " given)");
     int64_t per_row = 0;
     for (size_t k = 0; k < opt.inputs.size(); ++k) {
-      sources_.push_back(data::Source::open(opt.inputs[k]));
+      sources_.push_back(data::Source::open(opt.inputs[k], max_memory));
       const data::Source& src = *sources_.back();
       const std::string note = fit_input(src, g.tensors[g.inputs[k]].shape, k, model);
       if (!note.empty()) std::fprintf(stderr, "kc2cpp: note: %s\n", note.c_str());
@@ -87,6 +88,7 @@ class Samples {
   int64_t end() const { return end_; }
   int64_t count() const { return end_ - start_; }
   int64_t total_rows() const { return sources_[0]->rows(); }
+  uint64_t max_memory() const { return max_memory_; }
   std::string describe() const {
     std::string s;
     for (const auto& src : sources_) s += (s.empty() ? "" : ", ") + src->name();
@@ -112,6 +114,7 @@ class Samples {
   std::vector<std::unique_ptr<data::Source>> sources_;
   data::Transform transform_;
   int64_t start_ = 0, end_ = 0, next_ = 0, chunk_rows_ = 1;
+  uint64_t max_memory_ = 0;
 };
 
 std::vector<std::string> files_read(const std::string& model, const std::string& weights,
@@ -170,7 +173,7 @@ class Reference {
  public:
   // `row_size` < 0: any row size.
   Reference(const std::string& arg, const Samples& s, int64_t row_size, const std::string& role)
-      : src_(data::Source::open(arg)) {
+      : src_(data::Source::open(arg, s.max_memory())) {
     if (src_->rows() == s.total_rows()) base_ = 0;
     else if (src_->rows() == s.count()) base_ = s.start();
     else
@@ -262,12 +265,12 @@ void eval_files(const EvalOptions& opt) {
   check_outputs(read, out_files);  // before anything is read: a bad output path fails fast
   for (const std::string& o : opt.outputs) data::check_output_path(data::parse_data_path(o));
   Stages stages(opt.verbose);
-  const ir::Graph g = compile_graph(load::load_model(opt.model, opt.weights, opt.max_memory), opt.fp);
+  const ir::Graph g = compile_graph(load_model_warning(opt.model, opt.weights, opt.max_memory), opt.fp);
   stages.done("load and lower " + opt.model);
   if (opt.outputs.size() != g.outputs.size())
     throw UsageError(opt.model + ": the model has " + std::to_string(g.outputs.size()) +
                      " output(s); pass one --output for each (" + std::to_string(opt.outputs.size()) + " given)");
-  Samples samples(g, opt.model, opt.data);
+  Samples samples(g, opt.model, opt.data, opt.max_memory);
   std::vector<std::vector<float>> ys(g.outputs.size()), xs;
   int64_t first = 0, n = 0;
   while (samples.next(xs, first, n)) {
@@ -293,12 +296,12 @@ void eval_files(const EvalOptions& opt) {
 CheckReport check(const CheckOptions& opt) {
   data::parse_transform(opt.data.scale, opt.data.offset);  // a usage error before the model is read
   Stages stages(opt.verbose);
-  const ir::Graph g = compile_graph(load::load_model(opt.model, opt.weights, opt.max_memory), opt.fp);
+  const ir::Graph g = compile_graph(load_model_warning(opt.model, opt.weights, opt.max_memory), opt.fp);
   stages.done("load and lower " + opt.model);
   if (!opt.keras.empty() && opt.keras.size() != g.outputs.size())
     throw UsageError(opt.model + ": the model has " + std::to_string(g.outputs.size()) +
                      " output(s); pass one --keras for each (" + std::to_string(opt.keras.size()) + " given)");
-  Samples samples(g, opt.model, opt.data);
+  Samples samples(g, opt.model, opt.data, opt.max_memory);
   std::vector<int64_t> out_size;
   for (int t : g.outputs) out_size.push_back(ir::num_elements(g.tensors[t].shape));
   std::unique_ptr<Reference> labels;

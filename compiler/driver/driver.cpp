@@ -33,9 +33,19 @@ std::vector<std::string> nonfinite_weights(const load::KerasModel& model) {
       out.push_back(model.path + ": layer '" + l.layer + "': weight '" + a.name + "' holds " +
                     (nan ? std::to_string(nan) + " NaN" : "") + (nan && inf ? " and " : "") +
                     (inf ? std::to_string(inf) + " infinite" : "") + " value(s) of " + std::to_string(a.data.size()) +
-                    "; the generated code computes with them as they are (its outputs may be NaN): check the training");
+                    "; kc2cpp computes with them as they are (the outputs may be NaN): check the training");
     }
   return out;
+}
+
+void print_warnings(const std::vector<std::string>& warnings) {
+  for (const std::string& w : warnings) std::fprintf(stderr, "kc2cpp: warning: %s\n", w.c_str());
+}
+
+load::KerasModel load_model_warning(const std::string& model, const std::string& weights, uint64_t max_memory) {
+  load::KerasModel m = load::load_model(model, weights, max_memory);
+  print_warnings(nonfinite_weights(m));
+  return m;
 }
 
 std::string namespace_from_path(const std::string& path) {
@@ -105,7 +115,7 @@ void compile_file(const CompileOptions& opt) {
   CompileOptions named = opt;
   if (to_stdout && named.name.empty()) named.output = namespace_from_path(opt.model) + ".cpp";
   Generated gen = generate(named);
-  for (const std::string& w : gen.warnings) std::fprintf(stderr, "kc2cpp: warning: %s\n", w.c_str());
+  print_warnings(gen.warnings);
   std::vector<OutputFile> files;
   if (!to_stdout) files.push_back({opt.output, std::move(gen.source)});
   if (!opt.header.empty()) files.push_back({opt.header, std::move(gen.header)});

@@ -94,6 +94,11 @@ CheckReport check(const CheckOptions& opt);
 // One message per weight array holding NaN or infinite values, naming the file, the layer and the array
 // (Keras saves them as trained; the compile goes on, the user is told).
 std::vector<std::string> nonfinite_weights(const load::KerasModel& model);
+// Each message as "kc2cpp: warning: <message>" on stderr.
+void print_warnings(const std::vector<std::string>& warnings);
+// load::load_model, then its nonfinite_weights() printed as warnings: how eval, check and inspect read
+// the model (compile prints Generated::warnings the same way).
+load::KerasModel load_model_warning(const std::string& model, const std::string& weights, uint64_t max_memory);
 
 // A valid C++ identifier derived from a file name ("my-net.cpp" -> "my_net").
 std::string namespace_from_path(const std::string& path);

@@ -45,7 +45,7 @@ std::string activation_of(const nlohmann::json& cfg) {
 }  // namespace
 
 std::string inspect(const std::string& model_path, const std::string& weights_path, uint64_t max_memory) {
-  return inspect_model(load::load_model(model_path, weights_path, max_memory));
+  return inspect_model(load_model_warning(model_path, weights_path, max_memory));
 }
 
 std::string inspect_model(const load::KerasModel& model) {

@@ -47,8 +47,8 @@ void add_common(CLI::App& app, Common& c, bool fp, bool model_required) {
                    "'fused' (one rounding; the generated file needs a hardware FMA, e.g. -march=x86-64-v3)")
         ->option_text("MODE");
   app.add_option("--max-memory", c.max_memory_gb,
-                 "memory limit for reading the model file (default 8, or 4 times the file's size if larger; "
-                 "also KC2CPP_MAX_MEMORY)")
+                 "memory limit for reading the model file and HDF5 data files (default 8, or 4 times the file's "
+                 "size if larger; also KC2CPP_MAX_MEMORY)")
       ->option_text("GB");
   app.add_flag("-v,--verbose", c.verbose, "print each stage and its time on stderr");
 }

@@ -4,17 +4,35 @@
 
 namespace kc2cpp::ir {
 
+[[noreturn]] static void overflow(int64_t a, const char* op, int64_t b) {
+  throw SizeOverflow("a size computed from the model (" + std::to_string(a) + op + std::to_string(b) +
+                     ") overflows 64-bit integers");
+}
+
+int64_t checked_mul(int64_t a, int64_t b) {
+  int64_t r = 0;
+  if (__builtin_mul_overflow(a, b, &r)) overflow(a, " * ", b);
+  return r;
+}
+
+int64_t checked_add(int64_t a, int64_t b) {
+  int64_t r = 0;
+  if (__builtin_add_overflow(a, b, &r)) overflow(a, " + ", b);
+  return r;
+}
+
 int64_t num_elements(const Shape& s) {
   int64_t n = 1;
-  for (int64_t d : s) n *= d;
+  for (int64_t d : s) n = checked_mul(n, d);
   return n;
 }
 
 int64_t checked_elements(const Shape& s) {
   int64_t n = 1;
   for (int64_t d : s) {
-    if (d < 1 || d > kMaxElements / n) return -1;
-    n *= d;
+    if (d < 1 || d > kMaxElements) return -1;
+    n = checked_mul(n, d);  // at most 2^30 * 2^30: never throws
+    if (n > kMaxElements) return -1;
   }
   return n;
 }

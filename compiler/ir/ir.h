@@ -15,9 +15,25 @@
 #include <variant>
 #include <vector>
 
+#include "error.h"
+
 namespace kc2cpp::ir {
 
 using Shape = std::vector<int64_t>;
+
+// The one checked arithmetic for sizes computed from a model's numbers: element counts, strides,
+// convolution geometry and padding, arena offsets, weight counts (lower, plan, emit, eval). A result
+// beyond int64 throws SizeOverflow (a kc2cpp::Error) instead of wrapping; lowering reports it against
+// the layer. Config integers and dimensions are at most 2^30 (README, "checks every number"), so
+// the limits below are met long before int64 is, and the checks are a second line of defence.
+class SizeOverflow : public Error {
+ public:
+  using Error::Error;
+};
+int64_t checked_mul(int64_t a, int64_t b);
+int64_t checked_add(int64_t a, int64_t b);
+
+// The element count of `s` (checked_mul).
 int64_t num_elements(const Shape& s);
 // Limits the IR keeps (the generated code indexes with int): every dimension >= 1, at most
 // kMaxElements elements per tensor. Lowering checks each new tensor with checked_elements.

@@ -232,7 +232,7 @@ bool check_stored_inside(hid_t dcpl, const std::string& what) {
   if (external < 0) throw Failure(with_reason("cannot read the storage layout of " + what));
   if (external > 0)
     throw Refused(what + " keeps its data in " + external_file_of(dcpl) +
-                  ", outside the model file (HDF5 external storage)");
+                  ", outside the file being read (HDF5 external storage)");
   return check_filters(dcpl, what);
 }
 
@@ -517,6 +517,9 @@ Array read_dataset(const File& file, hid_t loc, const std::string& name) {
 }
 
 void check_storage(hid_t dcpl, const std::string& what) { check_stored_inside(dcpl, what); }
+void check_stored_size(const File& file, hid_t dset, hid_t dcpl, uint64_t bytes, size_t width, const std::string& what) {
+  check_size(file, dset, dcpl, bytes, width, check_filters(dcpl, what), what);
+}
 float to_float32(double d) { return double_to_float(d); }
 
 }  // namespace kc2cpp::load::h5

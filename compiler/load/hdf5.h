@@ -147,8 +147,10 @@ Array read_dataset(const File& file, hid_t loc, const std::string& name);
 
 // For readers of other HDF5 files (kc2cpp eval's data files): the storage rules above for the
 // dataset whose creation property list is `dcpl` (Refused for external or virtual storage and
-// disallowed filters), and read_dataset's float64 -> float32 rounding.
+// disallowed filters), then once its shape is known the size rules (Failure) for dataset `dset` of
+// `file` decoding to `bytes` (elements times `width`), and read_dataset's float64 -> float32 rounding.
 void check_storage(hid_t dcpl, const std::string& what);
+void check_stored_size(const File& file, hid_t dset, hid_t dcpl, uint64_t bytes, size_t width, const std::string& what);
 float to_float32(double d);
 
 }  // namespace kc2cpp::load::h5

@@ -1,5 +1,6 @@
 // load_model: load_model_in_process run in a child process, so that a crash inside libhdf5 on a
-// damaged file becomes an Error instead of killing the compiler.
+// damaged file becomes an Error instead of killing the compiler. The parts that the reader of HDF5
+// data files shares (data/data.cpp) are declared in load/isolate.h.
 //
 // The child dies with its parent (PR_SET_PDEATHSIG, then a check that the parent is still the one
 // that forked it), has no core dumps and an address-space limit (RLIMIT_AS; under sanitizers, whose
@@ -21,6 +22,8 @@
 #include "load/keras_model.h"
 
 #if defined(__unix__) || defined(__APPLE__)
+#include "load/isolate.h"
+
 #include <poll.h>
 #if defined(__linux__)
 #include <link.h>
@@ -49,88 +52,7 @@
 namespace kc2cpp::load {
 namespace {
 
-class PipeWriter {
- public:
-  explicit PipeWriter(int fd) : fd_(fd) {}
-  void bytes(const void* p, size_t n) {
-    const char* c = static_cast<const char*>(p);
-    while (n > 0) {
-      ssize_t w = ::write(fd_, c, n);
-      if (w < 0 && errno == EINTR) continue;
-      if (w <= 0) return;  // the parent went away; nothing left to do
-      c += w;
-      n -= static_cast<size_t>(w);
-    }
-  }
-  template <typename T>
-  void pod(T v) {
-    static_assert(std::is_trivially_copyable_v<T>);
-    bytes(&v, sizeof v);
-  }
-  void str(const std::string& s) {
-    pod<uint64_t>(s.size());
-    bytes(s.data(), s.size());
-  }
-
- private:
-  int fd_;
-};
-
-// Reads the child's message; any short read throws (the caller then looks at how the child ended).
-class PipeReader {
- public:
-  explicit PipeReader(int fd) : fd_(fd) {}
-  void bytes(void* p, size_t n) {
-    char* c = static_cast<char*>(p);
-    while (n > 0) {
-      ssize_t r = ::read(fd_, c, n);
-      if (r < 0 && errno == EINTR) continue;
-      if (r <= 0) throw std::runtime_error("short message");
-      c += r;
-      n -= static_cast<size_t>(r);
-    }
-  }
-  // Waits until data (or EOF) is available, looking at `stop()` every 50 ms; false if `deadline`
-  // passes or `stop()` returns true first.
-  template <typename Stop>
-  bool wait_until(std::chrono::steady_clock::time_point deadline, Stop stop) {
-    for (;;) {
-      auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
-      if (left.count() <= 0 || stop()) return false;
-      pollfd p{fd_, POLLIN, 0};
-      int n = ::poll(&p, 1, static_cast<int>(std::min<int64_t>(left.count(), 50)));
-      if (n > 0) return true;
-      if (n < 0 && errno != EINTR) return true;  // let the read report the problem
-    }
-  }
-  template <typename T>
-  T pod() {
-    T v;
-    bytes(&v, sizeof v);
-    return v;
-  }
-  uint64_t count() {
-    uint64_t n = pod<uint64_t>();
-    if (n > (uint64_t{1} << 40)) throw std::runtime_error("implausible count");
-    return n;
-  }
-  std::string str() {
-    std::string s(count(), '\0');
-    bytes(s.data(), s.size());
-    return s;
-  }
-  void drain() {
-    char buf[4096];
-    for (;;) {
-      ssize_t r = ::read(fd_, buf, sizeof buf);
-      if (r > 0 || (r < 0 && errno == EINTR)) continue;
-      return;
-    }
-  }
-
- private:
-  int fd_;
-};
+using namespace child;
 
 // `cbor` is m.config encoded before anything is written, so that running out of memory while
 // encoding cannot cut a message in half.
@@ -174,6 +96,10 @@ KerasModel read_model(PipeReader& r, const std::string& path) {
   return m;
 }
 
+}  // namespace
+
+namespace child {
+
 #if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
 constexpr bool kLimitAddressSpace = false;
 #elif defined(__has_feature)
@@ -208,6 +134,10 @@ bool resident_above(pid_t pid, uint64_t limit) {
   std::fclose(f);
   return read && resident * static_cast<uint64_t>(::sysconf(_SC_PAGESIZE)) > limit;
 }
+
+}  // namespace child
+
+namespace {
 
 // A crash signal in the child while loading, with errno ENOMEM (a failed allocation that libhdf5
 // did not check, or a stack that could not grow under the limit) reports 'O' instead of a crash.
@@ -270,6 +200,10 @@ extern "C" void on_child_crash(int sig, siginfo_t*, void* context) {
   ::raise(sig);
 }
 
+}  // namespace
+
+namespace child {
+
 void report_memory_crashes(int fd) {
   if (!kLimitAddressSpace) return;  // sanitizers report crashes with their own handlers
   static char alt_stack[1 << 16];
@@ -296,12 +230,20 @@ void die_with_parent(pid_t parent) {
   if (::getppid() != parent) ::_exit(1);
 }
 
-[[noreturn]] void run_child(int fd, const std::string& path, const std::string& weights, pid_t parent,
-                            uint64_t max_memory) {
+void enter_child(pid_t parent, uint64_t max_memory) {
   die_with_parent(parent);
   rlimit no_core{0, 0};
   ::setrlimit(RLIMIT_CORE, &no_core);  // a crash in libhdf5 must not leave a core file behind
   limit_address_space(max_memory);
+}
+
+}  // namespace child
+
+namespace {
+
+[[noreturn]] void run_child(int fd, const std::string& path, const std::string& weights, pid_t parent,
+                            uint64_t max_memory) {
+  enter_child(parent, max_memory);
   report_memory_crashes(fd);
   PipeWriter w(fd);
   bool loaded = false;
@@ -334,6 +276,10 @@ void die_with_parent(pid_t parent) {
   ::_exit(0);
 }
 
+}  // namespace
+
+namespace child {
+
 // How the child ended: "" for a normal exit with status 0, else a description.
 std::string wait_for(pid_t pid) {
   int status = 0;
@@ -348,6 +294,10 @@ std::string wait_for(pid_t pid) {
   if (WIFEXITED(status) && WEXITSTATUS(status) == 0) return "";
   return "exit status " + std::to_string(WIFEXITED(status) ? WEXITSTATUS(status) : -1);
 }
+
+}  // namespace child
+
+namespace {
 
 uint64_t file_size(const std::string& path) {
   struct stat st {};
@@ -364,6 +314,10 @@ std::chrono::milliseconds load_timeout(const std::string& path, const std::strin
   }
   return std::chrono::milliseconds(30000 + size / 20000);
 }
+
+}  // namespace
+
+namespace child {
 
 // Gigabytes (2^30 bytes) as "8" or "1.5".
 std::string gigabytes(uint64_t bytes) {
@@ -387,6 +341,10 @@ uint64_t memory_limit(uint64_t requested, const std::string& path) {
   const uint64_t size = file_size(path);
   return size > kDefaultMaxMemory / 4 ? 4 * size : kDefaultMaxMemory;
 }
+
+}  // namespace child
+
+namespace {
 
 std::string memory_message(const std::string& path, uint64_t limit) {
   return path + ": the file asks for more than " + gigabytes(limit) +

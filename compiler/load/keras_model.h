@@ -70,7 +70,10 @@ class OutOfMemory : public Error {
 
 // Throws Error if `path` is a FIFO, device or socket: never opened, since reading one could block.
 // Anything else (missing, a directory, a regular file) is left to the loader's own checks.
-void require_not_special(const std::string& path);
+// `what_to_do` ends the message.
+void require_not_special(const std::string& path,
+                         const std::string& what_to_do = "kc2cpp reads a model file saved with model.save('model.h5') "
+                                                         "(copy the model into a file first)");
 
 //
 // load_model without that isolation: the same checks and results, in the calling process. Exposed for

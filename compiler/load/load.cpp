@@ -443,7 +443,7 @@ KerasModel read_model_file(const std::string& path) {
 
 }  // namespace
 
-void require_not_special(const std::string& path) {
+void require_not_special(const std::string& path, const std::string& what_to_do) {
   struct stat st {};
   if (::stat(path.c_str(), &st) != 0 || S_ISREG(st.st_mode) || S_ISDIR(st.st_mode)) return;
   const char* kind = S_ISFIFO(st.st_mode)  ? "a FIFO (named pipe)"
@@ -451,8 +451,7 @@ void require_not_special(const std::string& path) {
                      : S_ISBLK(st.st_mode) ? "a block device"
                      : S_ISSOCK(st.st_mode) ? "a socket"
                                             : "a special file";
-  fail(path, std::string("is ") + kind + ", not a regular file; kc2cpp reads a model file saved with "
-                                         "model.save('model.h5') (copy the model into a file first)");
+  fail(path, std::string("is ") + kind + ", not a regular file; " + what_to_do);
 }
 
 const LayerWeights* KerasModel::weights_of(const std::string& name) const {

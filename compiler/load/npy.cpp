@@ -163,6 +163,7 @@ uint64_t npy_item_size(const std::string& descr) {
       std::string("fiu").find(descr[1]) == std::string::npos)
     return 0;
   const std::string width = descr.substr(2);
+  if (width == "1" && descr[1] == 'f') return 0;  // no 1-byte IEEE float (fuzz_data found '<f1' read as float64)
   if (width == "1" || width == "2" || width == "4" || width == "8") return static_cast<uint64_t>(width[0] - '0');
   return 0;
 }

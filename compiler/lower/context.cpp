@@ -86,7 +86,7 @@ static std::string short_weight_name(const std::string& name) {
 
 void Context::check_weight_budget(int64_t floats) const {
   int64_t total = floats;
-  for (const ir::Weight& w : graph_.weights) total += static_cast<int64_t>(w.data.size());
+  for (const ir::Weight& w : graph_.weights) total = ir::checked_add(total, static_cast<int64_t>(w.data.size()));
   if (floats < 0 || total > ir::kMaxWeightFloats)
     throw LayerProblem{"its weights would take the model past " + std::to_string(ir::kMaxWeightFloats) +
                        " floats (1 GiB) of weights, more than kc2cpp compiles; check the layer's configuration"};

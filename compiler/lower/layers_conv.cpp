@@ -78,14 +78,15 @@ struct Axis {
 // k_eff = (k-1)d + 1; valid: (n - k_eff)/s + 1; same: ceil(n/s), before = floor(total/2) of
 // total = max((out-1)s + k_eff - n, 0); causal: d(k-1) on the left, then valid.
 Axis forward_axis(int64_t n, int64_t k, int64_t s, int64_t d, const std::string& padding) {
-  const int64_t k_eff = (k - 1) * d + 1;
+  using ir::checked_add, ir::checked_mul;
+  const int64_t k_eff = checked_add(checked_mul(k - 1, d), 1);
   Axis a;
   if (padding == "same") {
-    a.out = (n + s - 1) / s;
-    a.pad = std::max<int64_t>((a.out - 1) * s + k_eff - n, 0) / 2;
+    a.out = checked_add(n, s - 1) / s;
+    a.pad = std::max<int64_t>(checked_add(checked_mul(a.out - 1, s), k_eff) - n, 0) / 2;
   } else {
     a.pad = padding == "causal" ? k_eff - 1 : 0;
-    a.out = n + a.pad >= k_eff ? (n + a.pad - k_eff) / s + 1 : 0;
+    a.out = checked_add(n, a.pad) >= k_eff ? (n + a.pad - k_eff) / s + 1 : 0;
   }
   if (a.out <= 0)
     throw LayerProblem{"the window (" + std::to_string(k_eff) + " with dilation) is larger than the input (" +
@@ -99,21 +100,23 @@ Axis forward_axis(int64_t n, int64_t k, int64_t s, int64_t d, const std::string&
 // (the gradient of a forward convolution out -> in): that convolution's pad_before.
 Axis transpose_axis(int64_t n, int64_t k, int64_t s, int64_t d, const std::string& padding, int64_t out_pad,
                     int keras_major) {
-  const int64_t k_eff = (k - 1) * d + 1;
+  using ir::checked_add, ir::checked_mul;
+  const int64_t k_eff = checked_add(checked_mul(k - 1, d), 1);
   const bool has_op = out_pad >= 0;
+  const int64_t span = checked_mul(n - 1, s);  // (n - 1) s
   Axis a;
   if (padding == "valid") {
-    a.out = (n - 1) * s + k_eff + (has_op ? out_pad : std::max(k_eff, s) - k_eff);
+    a.out = checked_add(checked_add(span, k_eff), has_op ? out_pad : std::max(k_eff, s) - k_eff);
     a.pad = 0;
     return a;
   }
-  a.out = has_op ? (n - 1) * s + k_eff % 2 + out_pad : n * s;
+  a.out = has_op ? checked_add(checked_add(span, k_eff % 2), out_pad) : checked_mul(n, s);
   if (keras_major >= 3) {
-    const int64_t pad_len = has_op ? k_eff + k_eff % 2 - 2 + out_pad : s + k_eff - 2;
+    const int64_t pad_len = has_op ? checked_add(k_eff + k_eff % 2 - 2, out_pad) : checked_add(s, k_eff - 2);
     const int64_t lo = std::min(pad_len / 2 + pad_len % 2, k_eff - 1);
     a.pad = k_eff - 1 - lo;
   } else {
-    a.pad = std::max<int64_t>((n - 1) * s + k_eff - a.out, 0) / 2;
+    a.pad = std::max<int64_t>(checked_add(span, k_eff) - a.out, 0) / 2;
   }
   if (a.out <= 0) throw LayerProblem{"the output would be empty"};
   return a;
@@ -297,6 +300,8 @@ int lower_conv_transpose(Context& cx, const Layer& layer, int input) {
   std::vector<int64_t> op(static_cast<size_t>(rank), -1);
   if (cfg.contains("output_padding") && !cfg["output_padding"].is_null()) {
     const json& o = cfg["output_padding"];
+    if (o.is_array() && o.size() != static_cast<size_t>(rank))
+      throw LayerProblem{"config 'output_padding' = " + o.dump() + " is not " + std::to_string(rank) + " integer(s)"};
     for (int i = 0; i < rank; ++i) {
       const json& v = o.is_array() ? o.at(static_cast<size_t>(i)) : o;
       op[static_cast<size_t>(i)] = config_int(v, "'output_padding'");

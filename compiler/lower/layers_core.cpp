@@ -220,8 +220,8 @@ int lower_reshape(Context& cx, const Layer& layer, int input) {
       throw LayerProblem{"target_shape has a non-positive dimension"};
     } else {
       shape.push_back(v);
-      if (v > ir::kMaxElements / known) throw LayerProblem{"target_shape " + target.dump() + " is too large"};
-      known *= v;
+      known = ir::checked_mul(known, std::min(v, ir::kMaxElements + 1));  // both <= 2^30 + 1: no overflow
+      if (known > ir::kMaxElements) throw LayerProblem{"target_shape " + target.dump() + " is too large"};
     }
   }
   if (unknown >= 0 && total % known == 0) shape[unknown] = total / known;

@@ -135,7 +135,7 @@ std::vector<int> lower_concatenate(Context& cx, const Layer& layer, const std::v
     if (!fits)
       throw LayerProblem{"the input shapes " + shapes_of(cx, inputs) + " differ on an axis other than the "
                          "concatenation axis " + std::to_string(axis + 1)};
-    shape[axis] += s[axis];
+    shape[axis] = ir::checked_add(shape[axis], s[axis]);
   }
   if (inputs.size() == 1) return {cx.add_op(layer, ir::ReshapeAttrs{}, inputs[0], shape)};
   return {add_multi_op(cx, layer, ir::ConcatAttrs{axis}, inputs, shape)};
@@ -286,7 +286,7 @@ std::vector<int> attend(Context& cx, const Layer& layer, const std::vector<int>&
 // use_scale). Then attend().
 std::vector<int> lower_attention(Context& cx, const Layer& layer, const std::vector<int>& inputs) {
   const json& cfg = *layer.config;
-  const std::string mode = cfg.value("score_mode", std::string("dot"));
+  const std::string mode = get_string(cfg, "score_mode", "dot");
   if (mode != "dot" && mode != "concat") throw LayerProblem{"score_mode '" + mode + "' is not dot or concat"};
   const bool use_scale = get_bool(cfg, "use_scale", false), concat = mode == "concat";
   const auto& w = cx.weights(layer, (use_scale ? 1 : 0) + (concat ? 1 : 0));

@@ -12,7 +12,7 @@ namespace {
 
 int64_t product(const ir::Shape& s, size_t from, size_t to) {
   int64_t n = 1;
-  for (size_t i = from; i < to; ++i) n *= s[i];
+  for (size_t i = from; i < to; ++i) n = ir::checked_mul(n, s[i]);
   return n;
 }
 
@@ -124,7 +124,7 @@ int pad_or_crop(Context& cx, const Layer& layer, int input, const char* key, int
     const size_t ax = axes[i];
     a.before[pos4(in, ax)] = sign * amt[i].first;
     a.after[pos4(in, ax)] = sign * amt[i].second;
-    out[ax] = in[ax] + sign * (amt[i].first + amt[i].second);
+    out[ax] = ir::checked_add(in[ax], sign * ir::checked_add(amt[i].first, amt[i].second));
     if (out[ax] <= 0)
       throw LayerProblem{"cropping " + std::to_string(amt[i].first) + " + " + std::to_string(amt[i].second) +
                          " leaves nothing of axis " + std::to_string(ax + 1) + " (size " + std::to_string(in[ax]) + ")"};

@@ -295,8 +295,12 @@ class Lowerer {
       return {false, lower_call(cx_, l, inputs)};
     } catch (const LayerProblem& p) {
       return fail(l, p.why);
-    } catch (const nlohmann::json::exception& e) {
-      return fail(l, std::string("malformed config: ") + e.what());
+    } catch (const ir::SizeOverflow& e) {
+      return fail(l, std::string(e.what()) + "; check the layer's configuration");
+    } catch (const nlohmann::json::exception& e) {  // unreachable unless an access is unchecked (lower.h)
+      const std::string reason = e.what();
+      const size_t tag = reason.find("] ");  // "[json.exception.type_error.302] type must be ..."
+      return fail(l, std::string(kUncheckedConfigAccess) + ": " + reason.substr(tag == std::string::npos ? 0 : tag + 2));
     }
   }
 

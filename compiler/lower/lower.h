@@ -23,6 +23,12 @@ struct ModelSummary {
   bool graph = false;  // a Functional model that is not a chain: Keras's summary has a "Connected to" column
 };
 
+// Every config value is read through the typed accessors of lower/context.h, whose problems name the
+// key. A JSON access that is not (a bug in kc2cpp) still gives an Error naming the file and layer, with
+// this text and the JSON library's reason; the fuzz targets treat an Error holding it as a finding.
+inline constexpr const char* kUncheckedConfigAccess =
+    "kc2cpp could not read its config (an unchecked access, a bug in kc2cpp: please report it with the file)";
+
 // `summary`, when given, is filled for `kc2cpp inspect`.
 ir::Graph lower(const load::KerasModel& model, ModelSummary* summary = nullptr);
 

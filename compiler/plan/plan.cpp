@@ -120,12 +120,12 @@ int64_t assign_offsets(std::vector<Interval>& iv) {
       for (size_t j : placed) {
         const bool live_together = iv[i].first <= iv[j].last && iv[j].first <= iv[i].last;
         const bool overlap = offset < iv[j].offset + iv[j].size && iv[j].offset < offset + iv[i].size;
-        if (live_together && overlap) offset = iv[j].offset + iv[j].size, moved = true;
+        if (live_together && overlap) offset = ir::checked_add(iv[j].offset, iv[j].size), moved = true;
       }
     }
     iv[i].offset = offset;
     placed.push_back(i);
-    total = std::max(total, offset + iv[i].size);
+    total = std::max(total, ir::checked_add(offset, iv[i].size));
   }
   return total;
 }

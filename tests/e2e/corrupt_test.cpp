@@ -16,8 +16,10 @@
 
 #include <cmath>
 #include <cstdio>
+#include <cstring>
 #include <filesystem>
 #include <functional>
+#include <map>
 #include <random>
 #include <string>
 #include <vector>
@@ -29,6 +31,7 @@
 #include "emit/emit.h"
 #include "hostile_util.h"
 #include "load/keras_model.h"
+#include "lower/lower.h"
 #include "plan/plan.h"
 
 namespace fs = std::filesystem;
@@ -413,13 +416,21 @@ TEST(CorruptCorpus, NonFiniteWeightsCompileWithAWarning) {
     H5Dclose(d);
   });
   fs::create_directories(dir + "/out");
-  const Outcome r = run_kc2cpp({model, "-o", dir + "/out/m.cpp"}, dir + "/run");
-  ++g_cases;
-  EXPECT_EQ(r.exit_code, 0) << r.err;
-  EXPECT_EQ(r.err, "kc2cpp: warning: " + model + ": layer 'dense': weight 'sequential/dense/kernel' holds 1 NaN and 2 "
-                   "infinite value(s) of 96; the generated code computes with them as they are (its outputs may be "
-                   "NaN): check the training\n");
-  EXPECT_EQ(joined(tree(dir + "/out")), "[m.cpp]");
+  const std::string warning = "kc2cpp: warning: " + model + ": layer 'dense': weight 'sequential/dense/kernel' holds 1 "
+                              "NaN and 2 infinite value(s) of 96; kc2cpp computes with them as they are (the outputs "
+                              "may be NaN): check the training\n";
+  // compile, eval and inspect warn alike (driver::load_model_warning)
+  const std::string x = source_dir() + "/" + kSequential + ".x0.npy";
+  for (const std::vector<std::string>& args : {std::vector<std::string>{model, "-o", dir + "/out/m.cpp"},
+                                               {"eval", model, "--input", x, "--output", dir + "/out/y.npy"},
+                                               {"inspect", model}}) {
+    SCOPED_TRACE(joined(args));
+    const Outcome r = run_kc2cpp(args, dir + "/run");
+    ++g_cases;
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_EQ(r.err, warning);
+  }
+  EXPECT_EQ(joined(tree(dir + "/out")), "[m.cpp, y.npy]");
 }
 
 // The generated file's second line of defence: a workspace beyond int indices does not compile, even if
@@ -492,6 +503,15 @@ TEST(CorruptCorpus, FuzzRegressionInputsAreRefusedOrCompiled) {
     SCOPED_TRACE(name);
     const std::string dir = case_dir("regression-" + name);
     fs::copy_file(regressions + "/" + name, dir + "/" + name);
+    // make_regressions.py's FILE_CASES: data stored elsewhere or listed again must be refused
+    const std::map<std::string, std::vector<std::string>> refused = {
+        {"external_storage_etc_passwd.h5", {"refused", "external storage", "/etc/passwd"}},
+        {"virtual_dataset.h5", {"refused", "virtual dataset"}},
+        {"weight_listed_1000_times.h5", {"listed more than once"}}};
+    if (auto it = refused.find(name); it != refused.end()) {
+      expect_file_refused(dir, dir + "/" + name, it->second);
+      continue;
+    }
     if (name.find("endless_loop") == std::string::npos) {
       expect_refused_or_compiled(dir, dir + "/" + name);
       continue;
@@ -501,6 +521,91 @@ TEST(CorruptCorpus, FuzzRegressionInputsAreRefusedOrCompiled) {
     expect_refused(r, dir + "/" + name, {"did not finish reading this file within 30 s", "damaged"}, dir + "/out", {}, 35);
     ++g_cases;
   }
+}
+
+// The typed accessors name the key through the real CLI: exit 1, the file, the layer and the key.
+TEST(CorruptCorpus, ConfigValuesOfTheWrongTypeNameLayerAndKey) {
+  const CountRuns count;
+  run_config_cases("tests/fixtures/k3/attn_concat.h5", {
+      {"score-mode-number", [](json& c) { layer(c, 2)["config"]["score_mode"] = 5; },
+       {"layer 'concat_scaled' (Attention)", "config 'score_mode' is not a string"}},
+      {"use-scale-string", [](json& c) { layer(c, 2)["config"]["use_scale"] = "yes"; },
+       {"layer 'concat_scaled' (Attention)", "config 'use_scale' is not a boolean"}},
+  });
+  run_config_cases("tests/fixtures/k3/conv2d_transpose.h5", {
+      {"output-padding-length", [](json& c) { layer(c, 1)["config"]["output_padding"] = {1, 1, 1}; },
+       {"layer 'conv2d_transpose' (Conv2DTranspose)", "config 'output_padding' = [1,1,1] is not 2 integer(s)"}},
+      {"output-padding-string", [](json& c) { layer(c, 1)["config"]["output_padding"] = {"1", 1}; },
+       {"layer 'conv2d_transpose' (Conv2DTranspose)", "config 'output_padding' = \"1\" is not an integer"}},
+      {"strides-missing-kernel", [](json& c) { layer(c, 2)["config"].erase("kernel_size"); },
+       {"layer 'conv2d_transpose_1' (Conv2DTranspose)", "config has no 'kernel_size'"}},
+  });
+}
+
+// ---- every config key, mistyped or missing ----------------------------------------------------
+
+// The JSON pointers of every layer entry of `models_at` (a model's "config"), nested models included.
+void layer_entries(const json& root, const json::json_pointer& at, std::vector<json::json_pointer>& out) {
+  const json& cfg = root[at];
+  if (!cfg.is_object() || !cfg.contains("layers") || !cfg["layers"].is_array()) return;
+  for (size_t i = 0; i < cfg["layers"].size(); ++i) {
+    const json::json_pointer entry = at / "layers" / i;
+    out.push_back(entry);
+    if (root[entry].contains("config")) layer_entries(root, entry / "config", out);
+  }
+}
+
+// Issue 16: every key of every layer entry, layer config and wrapped layer (and its config) of every
+// fixture, set to each wrong type and removed: lowering gives a kc2cpp::Error (or accepts a key it does
+// not read), never another exception ("internal error") nor an unchecked JSON access
+// (lower::kUncheckedConfigAccess).
+// In process: tens of thousands of cases; the CLI cases above check exit codes, messages and files.
+TEST(CorruptCorpus, EveryConfigKeyMistypedOrMissingIsAnError) {
+  const std::vector<json> wrong = {"x", json::object(), json::array({"x", 2}), true, -1.5};
+  int runs = 0;
+  std::vector<std::string> findings;
+  for (const Fixture& f : fixtures()) {
+    load::KerasModel m = load::load_model(f.h5());
+    std::vector<json::json_pointer> entries;
+    layer_entries(m.config, json::json_pointer("/config"), entries);
+    const auto attempt = [&](const std::string& what) {
+      ++runs;
+      try {
+        lower::lower(m);
+      } catch (const Error& e) {
+        if (std::strstr(e.what(), lower::kUncheckedConfigAccess) != nullptr) findings.push_back(what + ": " + e.what());
+      } catch (const std::exception& e) {
+        findings.push_back(what + ": not a kc2cpp::Error: " + e.what());
+      }
+    };
+    for (const json::json_pointer& entry : entries) {
+      // the entry, its config, and the layers it wraps (Bidirectional, TimeDistributed, RNN cells)
+      std::vector<json::json_pointer> objects = {entry, entry / "config"};
+      if (m.config[entry / "config"].is_object())
+        for (auto it = m.config[entry / "config"].begin(); it != m.config[entry / "config"].end(); ++it)
+          if (it->is_object() && it->contains("config") && (*it)["config"].is_object())
+            objects.insert(objects.end(), {entry / "config" / it.key(), entry / "config" / it.key() / "config"});
+      for (const json::json_pointer& obj : objects) {
+        if (!m.config[obj].is_object()) continue;
+        std::vector<std::string> keys;
+        for (auto it = m.config[obj].begin(); it != m.config[obj].end(); ++it) keys.push_back(it.key());
+        for (const std::string& key : keys) {
+          const json saved = m.config[obj][key];
+          for (const json& w : wrong) {
+            m.config[obj][key] = w;
+            attempt(f.id + " " + obj.to_string() + "/" + key + " = " + w.dump());
+          }
+          m.config[obj].erase(key);
+          attempt(f.id + " " + obj.to_string() + "/" + key + " removed");
+          m.config[obj][key] = saved;
+        }
+      }
+    }
+  }
+  std::printf("[ corrupt  ] %d mistyped or missing config keys lowered in process\n", runs);
+  EXPECT_GT(runs, 1000);
+  for (size_t i = 0; i < findings.size() && i < 30; ++i) ADD_FAILURE() << findings[i];
+  EXPECT_EQ(findings.size(), 0u);
 }
 
 // ---- usage errors: exit 2, nothing written ----------------------------------------------------

@@ -7,14 +7,19 @@
 #include <hdf5.h>
 #include <sys/stat.h>
 
+#include <algorithm>
+#include <chrono>
 #include <cmath>
 #include <cstring>
+#include <functional>
 #include <random>
 #include <string>
 #include <vector>
 
+#include "data/data.h"
 #include "driver/driver.h"
 #include "e2e_util.h"
+#include "error.h"
 #include "eval/eval.h"
 #include "load/hdf5.h"
 #include "load/keras_model.h"
@@ -325,10 +330,12 @@ TEST(DataErrors, NameTheFileAndLeaveNoOutput) {
   write_file(dir + "/cut.h5", read_file(data_h5()).substr(0, 3000));
   const std::string out = dir + "/out";
   const std::string h5 = data_h5();
+  const std::string npy_f1 = source_dir() + "/tests/fuzz/regressions/data/npy_descr_f1.npy";  // found by fuzz_data
   const std::vector<Refusal> cases = {
       {"no such dataset", {"--input", h5 + ":/images"}, 1, {h5 + ":/images", "no dataset '/images'", "/image, "}},
       {"labels as images", {"--input", h5 + ":/label"}, 1, {h5 + ":/label", "do not fit input 0", "(28, 28, 1)"}},
       {"text file", {"--input", dir + "/notes.txt"}, 1, {dir + "/notes.txt", "neither an HDF5 file nor a NumPy"}},
+      {"1-byte float .npy", {"--input", npy_f1}, 1, {npy_f1, "dtype '<f1' is not supported"}},
       {"truncated HDF5", {"--input", dir + "/cut.h5:/image"}, 1, {dir + "/cut.h5"}},
       {"missing file", {"--input", dir + "/none.h5:/image"}, 1, {dir + "/none.h5", "cannot open"}},
       {"end beyond the data", {"--input", h5 + ":/image", "--end", "25"}, 1, {h5 + ":/image", "has 24 samples"}},
@@ -350,6 +357,164 @@ TEST(DataErrors, NameTheFileAndLeaveNoOutput) {
     std::printf("[ data     ] %-30s exit %d: %s", c.what.c_str(), r.exit_code,
                 r.err.substr(r.err.find("kc2cpp: error: ")).c_str());
   }
+}
+
+// A file <dir>/<name> holding dataset /x of float32 zeros of `dims`, made by `make` (given the dataset
+// creation property list to set storage on, the file and the space); h5py-equivalent calls of libhdf5.
+std::string crafted_h5(const std::string& dir, const std::string& name, const std::vector<hsize_t>& dims,
+                       const std::function<void(hid_t dcpl, hid_t file, hid_t space)>& make) {
+  const std::string path = dir + "/" + name;
+  const hid_t file = H5Fcreate(path.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
+  const hid_t space = H5Screate_simple(static_cast<int>(dims.size()), dims.data(), nullptr);
+  const hid_t dcpl = H5Pcreate(H5P_DATASET_CREATE);
+  make(dcpl, file, space);
+  H5Pclose(dcpl), H5Sclose(space), H5Fclose(file);
+  return path;
+}
+
+void create_x(hid_t file, hid_t space, hid_t dcpl, bool write) {
+  const hid_t d = H5Dcreate2(file, "/x", H5T_IEEE_F32LE, space, H5P_DEFAULT, dcpl, H5P_DEFAULT);
+  ASSERT_GE(d, 0);
+  if (write) {
+    std::vector<float> zeros(static_cast<size_t>(H5Sget_simple_extent_npoints(space)), 0.0f);
+    ASSERT_GE(H5Dwrite(d, H5T_NATIVE_FLOAT, H5S_ALL, H5S_ALL, H5P_DEFAULT, zeros.data()), 0);
+  }
+  H5Dclose(d);
+}
+
+// Issue 14: a crafted HDF5 data file, as --input, --labels or --keras, gives exit 1 and an error naming
+// the file and dataset, never a crash, a hang or a read of another file; nothing is written.
+TEST(DataErrors, HostileHdf5DataFilesAreRefused) {
+  const std::string dir = case_dir("hostile");
+  const std::vector<hsize_t> dims = {24, 28, 28, 1};
+  const size_t bytes = 24 * 28 * 28 * 4;
+  write_file(dir + "/secret.bin", std::string(bytes, '\x42'));
+  const std::string external = crafted_h5(dir, "external.h5", dims, [&](hid_t dcpl, hid_t file, hid_t space) {
+    ASSERT_GE(H5Pset_external(dcpl, (dir + "/secret.bin").c_str(), 0, bytes), 0);
+    create_x(file, space, dcpl, false);
+  });
+  const std::string virt = crafted_h5(dir, "virtual.h5", dims, [&](hid_t dcpl, hid_t file, hid_t space) {
+    ASSERT_GE(H5Pset_virtual(dcpl, space, (dir + "/other.h5").c_str(), "/x", space), 0);
+    create_x(file, space, dcpl, false);
+  });
+  const std::string link = crafted_h5(dir, "link.h5", dims, [&](hid_t, hid_t file, hid_t) {
+    ASSERT_GE(H5Lcreate_external((dir + "/other.h5").c_str(), "/x", file, "x", H5P_DEFAULT, H5P_DEFAULT), 0);
+  });
+  const std::vector<hsize_t> huge = {hsize_t{1} << 30, 28, 28, 1};
+  const std::string empty = crafted_h5(dir, "huge.h5", huge, [&](hid_t dcpl, hid_t file, hid_t space) {
+    const hsize_t chunk[4] = {1, 28, 28, 1};
+    ASSERT_GE(H5Pset_chunk(dcpl, 4, chunk), 0);
+    create_x(file, space, dcpl, false);  // 2^30 samples claimed, none stored
+  });
+  ASSERT_EQ(::mkfifo((dir + "/fifo").c_str(), 0600), 0);
+  const std::string out = dir + "/out";
+  const std::string h5 = data_h5();
+  const std::vector<Refusal> cases = {
+      {"external storage", {"--input", external + ":/x"}, 1, {external + ":/x", "external storage", "secret.bin"}},
+      {"virtual dataset", {"--input", virt + ":/x"}, 1, {virt + ":/x", "virtual dataset"}},
+      {"external link", {"--input", link + ":/x"}, 1, {link + ":/x", "external link", "other.h5"}},
+      {"2^30 samples, none stored", {"--input", empty + ":/x"}, 1, {empty + ":/x", "stores only 0 bytes"}},
+      {"FIFO", {"--input", dir + "/fifo"}, 1, {dir + "/fifo", "FIFO", "not a regular file"}},
+      {"labels in external storage", {"--input", h5 + ":/image", "--labels", external + ":/x"}, 1, {external + ":/x", "external storage"}},
+      {"keras outputs virtual", {"--input", h5 + ":/image", "--keras", virt + ":/x"}, 1, {virt + ":/x", "virtual dataset"}},
+  };
+  for (const Refusal& c : cases) {
+    SCOPED_TRACE(c.what);
+    make_clean_dir(out);
+    const bool check = std::find_if(c.args.begin(), c.args.end(), [](const std::string& a) {
+                         return a == "--labels" || a == "--keras";
+                       }) != c.args.end();
+    std::vector<std::string> args = {check ? "check" : "eval", mnist(".h5")};
+    args.insert(args.end(), c.args.begin(), c.args.end());
+    if (!check) args.insert(args.end(), {"--output", out + "/y.npy"});
+    const auto t0 = std::chrono::steady_clock::now();
+    const RunResult r = kc2cpp(args);
+    EXPECT_LT(std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count(), 10.0);
+    EXPECT_EQ(r.exit_code, c.exit_code) << r.err;
+    EXPECT_NE(r.err.find("kc2cpp: error: "), std::string::npos) << r.err;
+    EXPECT_EQ(r.err.find("internal error"), std::string::npos) << r.err;
+    for (const std::string& m : c.mentions) EXPECT_NE(r.err.find(m), std::string::npos) << "must mention '" << m << "':\n" << r.err;
+    EXPECT_TRUE(list_dir(out).empty()) << "left behind: " << list_dir(out).front();
+  }
+}
+
+// fuzz_data's regression inputs (tests/fuzz/regressions/data, make_regressions.py) through eval: each
+// is refused naming the file (the hostile ones when opened, the others for their shape: the model takes
+// 3 values per sample), or read (float32.h5, 4 samples of 3).
+TEST(DataErrors, FuzzRegressionInputsAreRefusedOrRead) {
+  const std::string dir = case_dir("regressions");
+  const std::string regressions = source_dir() + "/tests/fuzz/regressions/data";
+  const std::vector<std::string> files = list_dir(regressions);
+  ASSERT_GE(files.size(), 8u);
+  for (const std::string& name : files) {
+    SCOPED_TRACE(name);
+    const bool h5 = name.size() > 3 && name.substr(name.size() - 3) == ".h5";
+    const std::string arg = regressions + "/" + name + (h5 ? ":/x" : "");
+    const RunResult r = kc2cpp({"eval", source_dir() + "/tests/fixtures/k3/summary_walkthrough.h5", "--input", arg,
+                                "--output", dir + "/y.npy"});
+    EXPECT_EQ(r.exit_code, name == "float32.h5" ? 0 : 1) << r.err;  // (4, 3) float32 fits the model's (3,)
+    if (r.exit_code != 0) {
+      EXPECT_NE(r.err.find("kc2cpp: error: " + regressions + "/" + name), std::string::npos) << r.err;
+    }
+    EXPECT_EQ(r.err.find("internal error"), std::string::npos) << r.err;
+    std::remove((dir + "/y.npy").c_str());
+  }
+}
+
+// The reading child's memory limit (--max-memory, else KC2CPP_MAX_MEMORY) stops a data file with an
+// error saying how to raise it, not a crash. In process (the same child as the command line's): on the
+// command line the model's loader, forked from the same process, meets such a limit first.
+TEST(DataErrors, Hdf5DataReaderMeetsTheMemoryLimit) {
+  const std::string arg = data_h5() + ":/image";
+  try {
+    data::Source::open(arg, uint64_t{10} << 20);
+    ADD_FAILURE() << "a 10 MiB limit was not met";
+  } catch (const Error& e) {
+    const std::string m = e.what();
+    const std::vector<std::string> wants = {arg + ": reading the file asks for more than 0.01 GB of memory",
+                                            "--max-memory <GB>", "KC2CPP_MAX_MEMORY=<GB>"};
+    for (const std::string& want : wants)
+      EXPECT_NE(m.find(want), std::string::npos) << "must mention '" << want << "':\n" << m;
+  }
+  EXPECT_EQ(data::Source::open(arg, uint64_t{1} << 30)->rows(), 24);  // within 1 GiB it opens
+}
+
+// Bit flips anywhere in an HDF5 data file: each run reads the data (exit 0) or gives an error naming the
+// file (exit 1); never a crash, a hang or an internal error. Seeded: the same flips on every run.
+TEST(DataErrors, BitFlippedHdf5DataFilesAreReadOrRefused) {
+  const std::string dir = case_dir("flips");
+  // /image alone, in gzip-compressed chunks of 4 samples: most flips hit its structure or its chunks
+  const Array image = read_h5(data_h5(), "image");
+  const std::string small = crafted_h5(dir, "small.h5", {24, 28, 28}, [&](hid_t dcpl, hid_t file, hid_t space) {
+    const hsize_t chunk[3] = {4, 28, 28};
+    ASSERT_GE(H5Pset_chunk(dcpl, 3, chunk), 0);
+    ASSERT_GE(H5Pset_shuffle(dcpl), 0);
+    ASSERT_GE(H5Pset_deflate(dcpl, 4), 0);
+    const hid_t d = H5Dcreate2(file, "/image", H5T_STD_U8LE, space, H5P_DEFAULT, dcpl, H5P_DEFAULT);
+    ASSERT_GE(d, 0);
+    ASSERT_GE(H5Dwrite(d, H5T_NATIVE_FLOAT, H5S_ALL, H5S_ALL, H5P_DEFAULT, image.data.data()), 0);
+    H5Dclose(d);
+  });
+  const std::string original = read_file(small);
+  std::mt19937 rng(14);
+  int refused = 0;
+  for (int i = 0; i < 80; ++i) {
+    std::string bytes = original;
+    const size_t at = rng() % bytes.size();
+    bytes[at] = static_cast<char>(bytes[at] ^ (1 << (rng() % 8)));
+    write_file(dir + "/flip.h5", bytes);
+    make_clean_dir(dir + "/out");
+    const RunResult r = kc2cpp({"eval", mnist(".h5"), "--input", dir + "/flip.h5:/image", "--output", dir + "/out/y.npy"});
+    SCOPED_TRACE("byte " + std::to_string(at));
+    ASSERT_TRUE(r.exit_code == 0 || r.exit_code == 1) << r.exit_code << ": " << r.err;
+    EXPECT_EQ(r.err.find("internal error"), std::string::npos) << r.err;
+    if (r.exit_code == 1) {
+      ++refused;
+      EXPECT_NE(r.err.find(dir + "/flip.h5"), std::string::npos) << r.err;
+      EXPECT_TRUE(list_dir(dir + "/out").empty());
+    }
+  }
+  std::printf("[ data     ] 80 bit flips: %d refused, %d read\n", refused, 80 - refused);
 }
 
 // .npy files of other types and byte orders holding the same values give the same bits.

@@ -9,9 +9,7 @@
 // reading code's coverage (in the child) does not guide the fuzzer; sanitizer reports from the child
 // still reach the log (fuzz_util.h). KC2CPP_FUZZ_IN_PROCESS=1 loads in process instead, to hunt bugs
 // in kc2cpp's own loader code while accepting that libhdf5's crashes end the run.
-#include <fcntl.h>
 #include <hdf5.h>
-#include <unistd.h>
 
 #include <cstdint>
 #include <cstdlib>
@@ -28,38 +26,18 @@ namespace {
 std::string g_path;  // the model file, rewritten for every input
 bool g_in_process = false;
 
-bool write_all(const uint8_t* data, size_t size) {
-  const int fd = ::open(g_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-  if (fd < 0) return false;
-  bool ok = true;
-  while (ok && size > 0) {
-    const ssize_t w = ::write(fd, data, size);
-    ok = w > 0;
-    if (ok) data += w, size -= static_cast<size_t>(w);
-  }
-  return ::close(fd) == 0 && ok;
-}
-
 }  // namespace
 
 extern "C" int LLVMFuzzerInitialize(int*, char***) {
   kc2cpp::fuzz::init_loader_child();
   H5open();  // once here rather than in every loader child
   g_in_process = std::getenv("KC2CPP_FUZZ_IN_PROCESS") != nullptr;
-  const char* dir = std::getenv("TMPDIR");
-  std::string tmpl = std::string(access("/dev/shm", W_OK) == 0 ? "/dev/shm" : dir ? dir : "/tmp") + "/kc2cpp-fuzz-XXXXXX";
-  if (::mkdtemp(tmpl.data()) == nullptr) std::abort();
-  g_path = tmpl + "/model";
-  static const std::string dir_path = tmpl;
-  std::atexit([] {
-    ::unlink(g_path.c_str());
-    ::rmdir(dir_path.c_str());
-  });
+  g_path = kc2cpp::fuzz::scratch_file("model");
   return 0;
 }
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
-  if (!write_all(data, size)) std::abort();
+  kc2cpp::fuzz::write_input(g_path, data, size);
   kc2cpp::fuzz::expect_only_errors([&] {
     kc2cpp::driver::CompileOptions opt;
     opt.model = g_path;

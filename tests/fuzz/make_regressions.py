@@ -5,10 +5,12 @@
 Writes, for every case below, tests/fuzz/regressions/config/<name>.json (the input of fuzz_config:
 keras_version, model_config and the weight manifest) and tests/fuzz/regressions/file/<name>.h5 (a
 legacy Keras HDF5 model file with that config, written with h5py; weights of the stated shapes,
-filled with a fixed pattern). Each must give kc2cpp a clean error (or compile), never a crash.
+filled with a fixed pattern); for every case in FILE_CASES only the .h5 file, whose HDF5 structure is
+the hostile part (external storage, a virtual dataset, a dataset listed 1000 times). Each must give kc2cpp a clean error (or compile), never a crash.
 Deterministic: rerunning writes the same bytes (h5py with track_order off, fixed values).
 Inputs that are damaged HDF5 structure rather than a config are committed as the fuzzer saved them:
-hdf5_endless_loop_h5hg_read.h5 makes libhdf5 1.10 loop forever in H5HG_read (the loader's timeout stops it).
+hdf5_endless_loop_h5hg_read.h5 makes libhdf5 1.10 loop forever in H5HG_read (the loader's timeout stops it);
+data/npy_descr_f1.npy, a .npy of dtype '<f1', was read as float64 past its buffer (fuzz_data).
 """
 import json
 import os
@@ -91,6 +93,63 @@ CASES = {
     "negative_dimension": (sequential(input_layer("in", [None, -10]), layer("ReLU", "relu")), []),
 }
 
+# Cases in the HDF5 structure rather than the config (file target only): a Dense model whose kernel is
+# stored elsewhere. Each must be refused before any data is read.
+DENSE = (sequential(input_layer("in", [None, 4]), layer("Dense", "dense", units=2)),
+         [["dense", "dense/kernel", [4, 2]], ["dense", "dense/bias", [2]]])
+FILE_CASES = {
+    # issue 16: the kernel's data in external storage: /etc/passwd.
+    "external_storage_etc_passwd": DENSE + ({"external": "dense/kernel"},),
+    # issue 16: the kernel a virtual dataset mapping another file.
+    "virtual_dataset": DENSE + ({"virtual": "dense/kernel"},),
+    # issue 16: one weight dataset (16 KiB) listed 1000 times in weight_names.
+    "weight_listed_1000_times": (sequential(input_layer("in", [None, 64]), layer("Dense", "dense", units=64)),
+                                 [["dense", "dense/kernel", [64, 64]], ["dense", "dense/bias", [64]]],
+                                 {"repeat": 1000}),
+}
+
+
+# Data files for fuzz_data (eval --input, dataset /x): seeds and the hostile cases of issue 14. Each
+# function writes one file with h5py.
+def data_external(f):
+    f.create_dataset("x", (4, 3), np.float32, external=[("/etc/passwd", 0, 48)])
+
+
+def virtual_dataset(group, name, shape):
+    """Dataset `name` mapping /x of other.h5, without the modification time that
+    create_virtual_dataset stores (the bytes must not change between runs)."""
+    layout = h5py.VirtualLayout(shape=tuple(shape), dtype=np.float32)
+    layout[...] = h5py.VirtualSource("other.h5", "/x", shape=tuple(shape))
+    dcpl = layout._get_dcpl(group.file.filename)
+    dcpl.set_obj_track_times(False)
+    lcpl = h5py.h5p.create(h5py.h5p.LINK_CREATE)
+    lcpl.set_create_intermediate_group(True)  # "dense/kernel"
+    h5py.h5d.create(group.id, name.encode(), h5py.h5t.py_create(np.dtype(np.float32), logical=1),
+                    h5py.h5s.create_simple(tuple(shape)), dcpl=dcpl, lcpl=lcpl)
+
+
+def data_virtual(f):
+    virtual_dataset(f, "x", (4, 3))
+
+
+DATA_CASES = {
+    "float32": lambda f: f.create_dataset("x", data=np.arange(12, dtype=np.float32).reshape(4, 3)),
+    "uint8_gzip_chunks": lambda f: f.create_dataset("x", data=(np.arange(48) % 256).astype(np.uint8).reshape(8, 6),
+                                                   chunks=(2, 6), compression="gzip", shuffle=True),
+    "float16": lambda f: f.create_dataset("x", data=np.linspace(-2, 2, 10, dtype=np.float16).reshape(5, 2)),
+    "external_storage_etc_passwd": data_external,
+    "virtual_dataset": data_virtual,
+    "claims_2_30_rows": lambda f: f.create_dataset("x", (1 << 30, 3), np.float32, chunks=(1, 3)),
+    "scalar": lambda f: f.create_dataset("x", data=np.float32(1.5)),
+    "strings": lambda f: f.create_dataset("x", data=np.array([b"a", b"b"])),
+}
+
+
+def write_data(name, make):
+    with h5py.File(os.path.join(HERE, "regressions", "data", name + ".h5"), "w", libver="earliest",
+                   track_order=False) as f:
+        make(f)
+
 
 def write_config(name, config, weights):
     doc = {"keras_version": "3.12.0", "model_config": config, "weights": weights}
@@ -98,7 +157,8 @@ def write_config(name, config, weights):
         f.write(dumps(doc))
 
 
-def write_h5(name, config, weights):
+def write_h5(name, config, weights, special=None):
+    special = special or {}
     path = os.path.join(HERE, "regressions", "file", name + ".h5")
     with h5py.File(path, "w", libver="earliest", track_order=False) as f:
         f.attrs["keras_version"] = "3.12.0"
@@ -114,22 +174,32 @@ def write_h5(name, config, weights):
         for n in layer_names:
             g = mw.create_group(n)
             mine = [w for w in weights if w[0] == n]
-            g.attrs["weight_names"] = [w[1].encode() for w in mine]
+            names = [w[1].encode() for w in mine]
+            g.attrs["weight_names"] = names[:1] * special.get("repeat", 1) + names[1:]
             for _, wname, shape in mine:
                 count = int(np.prod(shape))
                 data = ((np.arange(count) * 37 % 2001) - 1000).astype(np.float32) / 1000.0
-                g.create_dataset(wname, data=data.reshape(shape))
+                if special.get("external") == wname:
+                    g.create_dataset(wname, shape, np.float32, external=[("/etc/passwd", 0, count * 4)])
+                elif special.get("virtual") == wname:
+                    virtual_dataset(g, wname, shape)
+                else:
+                    g.create_dataset(wname, data=data.reshape(shape))
 
 
 def main():
-    for sub in ("config", "file"):
+    for sub in ("config", "file", "data"):
         os.makedirs(os.path.join(HERE, "regressions", sub), exist_ok=True)
     for name, (config, weights) in CASES.items():
         write_config(name, config, weights)
         small = all(np.prod(w[2]) <= 1 << 20 for w in weights)
         if small:
             write_h5(name, config, weights)
-    print("make_regressions: %d cases" % len(CASES), file=sys.stderr)
+    for name, (config, weights, special) in FILE_CASES.items():
+        write_h5(name, config, weights, special)
+    for name, make in DATA_CASES.items():
+        write_data(name, make)
+    print("make_regressions: %d cases" % (len(CASES) + len(FILE_CASES) + len(DATA_CASES)), file=sys.stderr)
 
 
 if __name__ == "__main__":

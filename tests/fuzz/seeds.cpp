@@ -1,4 +1,5 @@
-// kc2cpp_fuzz_seeds: the seed corpora of the two fuzz targets, made from the Keras fixtures.
+// kc2cpp_fuzz_seeds: the seed corpora of the file and config fuzz targets, made from the Keras fixtures
+// (fuzz_data's seeds are copied by scripts/fuzz.sh).
 //   kc2cpp_fuzz_seeds FILE_DIR CONFIG_DIR FIXTURE_DIR...
 // FILE_DIR (fuzz_file): a copy of every .h5 and .keras fixture up to 64 KiB.
 // CONFIG_DIR (fuzz_config): per fixture model, its config and weight manifest as fuzz_config reads

@@ -372,7 +372,7 @@ TEST(LinkTest, NothingOutsideTheFileIsRead) {
   EXPECT_CONTAINS(msg, "'1' in /layers/dense/vars is a soft link");
   msg = load_error(json, replaced_copy(dir, weights, "/layers/dense/vars/1", Replace::ExternalStorage));
   EXPECT_CONTAINS(msg, "dataset /layers/dense/vars/1 keeps its data in the file '");
-  EXPECT_CONTAINS(msg, "outside the model file (HDF5 external storage)");
+  EXPECT_CONTAINS(msg, "outside the file being read (HDF5 external storage)");
   // The legacy layout: weight_names are paths; every level is checked.
   const std::string full = fixture("k3/summary_walkthrough.h5");
   msg = load_error(replaced_copy(dir, full, "/model_weights/dense/sequential", Replace::ExternalLink));

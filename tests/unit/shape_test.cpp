@@ -91,6 +91,20 @@ std::vector<float> iota(size_t n, float from = 0.0f, float step = 1.0f) {
 
 }  // namespace
 
+// The one checked size arithmetic (ir.h): exact up to int64's limits, SizeOverflow (a kc2cpp::Error) beyond.
+TEST(SizeArithmetic, CheckedMulAndAddNeverWrap) {
+  const int64_t max = std::numeric_limits<int64_t>::max();
+  EXPECT_EQ(ir::checked_mul(int64_t{1} << 31, int64_t{1} << 31), int64_t{1} << 62);
+  EXPECT_EQ(ir::checked_add(max - 1, 1), max);
+  EXPECT_EQ(ir::checked_mul(-3, int64_t{1} << 61), -3 * (int64_t{1} << 61));
+  EXPECT_THROW(ir::checked_mul(int64_t{1} << 32, int64_t{1} << 32), ir::SizeOverflow);
+  EXPECT_THROW(ir::checked_add(max, 1), Error);
+  EXPECT_THROW(ir::num_elements({int64_t{1} << 30, int64_t{1} << 30, int64_t{1} << 30}), ir::SizeOverflow);
+  EXPECT_EQ(ir::checked_elements({int64_t{1} << 30, int64_t{1} << 30, int64_t{1} << 30}), -1);
+  EXPECT_EQ(ir::checked_elements({int64_t{1} << 15, int64_t{1} << 15}), int64_t{1} << 30);
+  EXPECT_EQ(ir::checked_elements({int64_t{1} << 31}), -1);
+}
+
 TEST(ShapeLowering, IntegerInputFeedsEmbedding) {
   for (const char* dtype : {"int32", "int64", "uint8"}) {
     ModelBuilder b(json::array({nullptr, 6}), dtype);
