@@ -61,6 +61,7 @@ void emit_op(const ir::GlobalPoolAttrs&, OpEmitter&);
 // ops_recurrent.cpp
 void emit_op(const ir::RnnAttrs&, OpEmitter&);
 void emit_op(const ir::BidirMergeAttrs&, OpEmitter&);
+void emit_op(const ir::MaskAttrs&, OpEmitter&);
 // ops_shape.cpp
 void emit_op(const ir::EmbeddingAttrs&, OpEmitter&);
 void emit_op(const ir::BatchNormAttrs&, OpEmitter&);

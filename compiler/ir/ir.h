@@ -116,7 +116,7 @@ struct IdentityAttrs {};  // Dropout & co at inference; removed by passes::remov
 using OpAttrs = std::variant<
     DenseAttrs, ActivationAttrs, SoftmaxAttrs, PReluAttrs, ReshapeAttrs, IdentityAttrs  // core
     , ConvAttrs, DepthwiseConvAttrs, RepeatChannelsAttrs, ConvTransposeAttrs, PoolAttrs, GlobalPoolAttrs  // conv family
-    , RnnAttrs, BidirMergeAttrs  // recurrent family
+    , RnnAttrs, BidirMergeAttrs, MaskAttrs  // recurrent family
     , EmbeddingAttrs, BatchNormAttrs, LayerNormAttrs, PermuteAttrs, PadCropAttrs, RepeatAttrs, ResizeAttrs  // embedding, normalization and shape family
     , ChannelMapAttrs  // preprocessing family
     , MergeAttrs, ScalarOpAttrs, ConcatAttrs, MatMulAttrs, L2NormalizeAttrs  // merge family
@@ -141,7 +141,7 @@ template <class F> void for_each_weight(ChannelMapAttrs& a, F f) { f(a.a), f(a.b
 #define KC2CPP_NO_WEIGHTS(T) template <class F> void for_each_weight(T&, F) {}
 KC2CPP_NO_WEIGHTS(ActivationAttrs) KC2CPP_NO_WEIGHTS(SoftmaxAttrs) KC2CPP_NO_WEIGHTS(ReshapeAttrs)
 KC2CPP_NO_WEIGHTS(IdentityAttrs) KC2CPP_NO_WEIGHTS(RepeatChannelsAttrs) KC2CPP_NO_WEIGHTS(PoolAttrs)
-KC2CPP_NO_WEIGHTS(GlobalPoolAttrs) KC2CPP_NO_WEIGHTS(BidirMergeAttrs) KC2CPP_NO_WEIGHTS(PermuteAttrs)
+KC2CPP_NO_WEIGHTS(GlobalPoolAttrs) KC2CPP_NO_WEIGHTS(BidirMergeAttrs) KC2CPP_NO_WEIGHTS(MaskAttrs) KC2CPP_NO_WEIGHTS(PermuteAttrs)
 KC2CPP_NO_WEIGHTS(PadCropAttrs) KC2CPP_NO_WEIGHTS(RepeatAttrs) KC2CPP_NO_WEIGHTS(ResizeAttrs)
 KC2CPP_NO_WEIGHTS(MergeAttrs) KC2CPP_NO_WEIGHTS(ScalarOpAttrs) KC2CPP_NO_WEIGHTS(ConcatAttrs) KC2CPP_NO_WEIGHTS(MatMulAttrs)
 KC2CPP_NO_WEIGHTS(L2NormalizeAttrs)
