@@ -93,9 +93,16 @@ struct ActivationAttrs {  // elementwise
 
 // Softmax (or log-softmax) over one axis: m = max; e_j = exp(x_j - m); s = sum e_j in index
 // order; softmax y_j = e_j / s; log-softmax y_j = (x_j - m) - log(s).
+// causal_rows > 0 (attention's use_causal_mask; the axis is the last, viewed as rows of scores
+// [..][causal_rows][len]): first x_j = x_j + kCausalMaskAdd where j > i, i = the row's index modulo
+// causal_rows (Keras adds -1e9 to the scores its causal mask hides: Softmax's (1 - mask) * -1e9 and
+// Attention's scores - 1e9 * mask give these bits; a hidden weight is then exp(-1e9 - m) = 0, which
+// Keras 3's multiplication of the weights by the mask leaves as it is).
+inline constexpr float kCausalMaskAdd = -1e9f;
 struct SoftmaxAttrs {
   int axis = -1;  // normalised: 0-based per-sample axis
   bool log = false;
+  int64_t causal_rows = 0;
 };
 
 // y = x >= 0 ? x : alpha * x, alpha broadcast over the per-sample shape (shared axes = size 1).
