@@ -1,6 +1,6 @@
 // Convolution and pooling layers: Conv1D/2D (valid/same/causal, strides, dilation, groups),
-// DepthwiseConv1D/2D, SeparableConv1D/2D, Conv1DTranspose/2DTranspose, Max/AveragePooling1D/2D,
-// Global{Max,Average}Pooling1D/2D. channels_last ops: channels_first layers run between two Permutes
+// DepthwiseConv1D/2D, SeparableConv1D/2D, Conv1DTranspose/2DTranspose, Max/AveragePooling1D/2D/3D,
+// Global{Max,Average}Pooling1D/2D/3D. channels_last ops: channels_first layers run between two Permutes
 // (via_channels_last). 1-D layers are the 2-D ops with H = 1.
 // Every geometry (output sizes, padding offsets) is resolved here, once; the op semantics and
 // their reduction order are documented in ir/ops_conv.h.
@@ -12,12 +12,13 @@
 namespace kc2cpp::lower {
 namespace {
 
-// 1 for the *1D classes, 2 for the *2D classes.
-int spatial_rank(const Layer& layer) {
+// 1 for the *1D classes, 2 for the *2D classes, 3 for the *3D classes (pooling only: `three_ok`).
+int spatial_rank(const Layer& layer, bool three_ok = false) {
   const std::string& c = layer.class_name;
   if (c.find("1D") != std::string::npos) return 1;
   if (c.find("2D") != std::string::npos) return 2;
-  throw LayerProblem{"only 1-D and 2-D convolution and pooling layers are supported"};
+  if (three_ok && c.find("3D") != std::string::npos) return 3;
+  throw LayerProblem{"only 1-D and 2-D convolutions are supported"};
 }
 
 // data_format="channels_first": `fn`, the channels_last lowering of the same layer, between two
@@ -338,31 +339,71 @@ int lower_conv_transpose(Context& cx, const Layer& layer, int input) {
   return finish(cx, layer, ab.act, cx.add_op(layer, attrs, input, out_shape(g, rank)));
 }
 
+namespace {
+
+// Max/AveragePooling3D on [D][H][W][C] as two PoolAttrs ops (ir/ops_conv.h): the (H, W) window on
+// each depth slice (Op::slices = D), then the depth window on [D][1][OH*OW*C]. The window's valid
+// taps are a box, so the average of the slices' averages is the average (rounded twice).
+int pooling_3d(Context& cx, const Layer& layer, int input, ir::PoolKind kind) {
+  const json& cfg = *layer.config;
+  const ir::Shape in = cx.shape_of(input);
+  if (in.size() != 4) throw LayerProblem{"expects a rank-5 input (batch, depth, rows, cols, channels), got " + ir::to_string(in)};
+  const std::vector<int64_t> k = spatial_ints(cfg, "pool_size", 3);
+  const bool default_strides = !cfg.contains("strides") || cfg["strides"].is_null();
+  const std::vector<int64_t> s = default_strides ? k : spatial_ints(cfg, "strides", 3, 1);
+  ir::PoolAttrs hw;
+  hw.kind = kind;
+  ir::ConvGeom& g = hw.geom;
+  g.padding = padding_of(cfg, false);
+  g.in_h = in[1], g.in_w = in[2], g.in_c = g.out_c = in[3];
+  g.k_h = k[1], g.k_w = k[2], g.stride_h = s[1], g.stride_w = s[2];
+  const Axis h = forward_axis(g.in_h, g.k_h, g.stride_h, 1, g.padding), w = forward_axis(g.in_w, g.k_w, g.stride_w, 1, g.padding);
+  g.out_h = h.out, g.pad_top = h.pad, g.out_w = w.out, g.pad_left = w.pad;
+  const int t = cx.add_op(layer, hw, input, {in[0], g.out_h, g.out_w, g.in_c});
+  cx.graph().ops.back().slices = in[0];
+  ir::PoolAttrs depth;
+  depth.kind = kind;
+  ir::ConvGeom& gd = depth.geom;
+  gd.padding = g.padding;
+  gd.in_h = in[0], gd.in_c = gd.out_c = g.out_h * g.out_w * g.in_c;
+  gd.k_h = k[0], gd.stride_h = s[0];
+  const Axis d = forward_axis(gd.in_h, gd.k_h, gd.stride_h, 1, gd.padding);
+  gd.out_h = d.out, gd.pad_top = d.pad;
+  return cx.add_op(layer, depth, t, {gd.out_h, g.out_h, g.out_w, g.in_c});
+}
+
+}  // namespace
+
 int lower_pooling(Context& cx, const Layer& layer, int input) {
   if (channels_first(*layer.config)) return via_channels_last(cx, layer, input, lower_pooling);
-  const int rank = spatial_rank(layer);
+  const int rank = spatial_rank(layer, true);
+  const ir::PoolKind kind = layer.class_name.find("Max") != std::string::npos ? ir::PoolKind::Max : ir::PoolKind::Average;
+  cx.weights(layer, 0);
+  if (rank == 3) return pooling_3d(cx, layer, input, kind);
   ir::ConvGeom g = window_geom(layer, cx.shape_of(input), rank, "pool_size", true);
   g.out_c = g.in_c;
-  cx.weights(layer, 0);
   ir::PoolAttrs attrs;
   attrs.geom = g;
-  attrs.kind = layer.class_name.find("Max") != std::string::npos ? ir::PoolKind::Max : ir::PoolKind::Average;
+  attrs.kind = kind;
   return cx.add_op(layer, attrs, input, out_shape(g, rank));
 }
 
 int lower_global_pooling(Context& cx, const Layer& layer, int input) {
   if (channels_first(*layer.config)) return via_channels_last(cx, layer, input, lower_global_pooling);
   const json& cfg = *layer.config;
-  const int rank = spatial_rank(layer);
-  const ir::ConvGeom g = input_geom(cx.shape_of(input), rank);
+  const int rank = spatial_rank(layer, true);
+  const ir::Shape in = cx.shape_of(input);
+  if (in.size() != static_cast<size_t>(rank) + 1)
+    throw LayerProblem{"expects a rank-" + std::to_string(rank + 2) + " input (batch, " + std::to_string(rank) +
+                       " spatial axes, channels), got " + ir::to_string(in)};
   cx.weights(layer, 0);
   ir::GlobalPoolAttrs attrs;
   attrs.kind = layer.class_name.find("Max") != std::string::npos ? ir::PoolKind::Max : ir::PoolKind::Average;
-  attrs.rows = g.in_h * g.in_w;
-  attrs.channels = g.in_c;
+  attrs.channels = in.back();
+  attrs.rows = ir::num_elements(in) / attrs.channels;
   const bool keepdims = get_bool(cfg, "keepdims", false);
   ir::Shape shape = keepdims ? ir::Shape(static_cast<size_t>(rank), 1) : ir::Shape{};
-  shape.push_back(g.in_c);
+  shape.push_back(attrs.channels);
   return cx.add_op(layer, attrs, input, shape);
 }
 
