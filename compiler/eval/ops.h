@@ -52,6 +52,7 @@ void run(const ir::RepeatChannelsAttrs&, const OpContext&);
 void run(const ir::ConvTransposeAttrs&, const OpContext&);
 void run(const ir::PoolAttrs&, const OpContext&);
 void run(const ir::GlobalPoolAttrs&, const OpContext&);
+void run(const ir::DepthTapsAttrs&, const OpContext&);
 // ops_recurrent.cpp
 void run(const ir::RnnAttrs&, const OpContext&);
 void run(const ir::BidirMergeAttrs&, const OpContext&);

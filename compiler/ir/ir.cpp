@@ -98,6 +98,7 @@ const char* op_kind_name(const OpAttrs& a) {
     const char* operator()(const ConvTransposeAttrs&) const { return "ConvTranspose"; }
     const char* operator()(const PoolAttrs&) const { return "Pool"; }
     const char* operator()(const GlobalPoolAttrs&) const { return "GlobalPool"; }
+    const char* operator()(const DepthTapsAttrs&) const { return "DepthTaps"; }
     const char* operator()(const EmbeddingAttrs&) const { return "Embedding"; }  // embedding, normalization and shape family
     const char* operator()(const BatchNormAttrs&) const { return "BatchNorm"; }
     const char* operator()(const LayerNormAttrs&) const { return "LayerNorm"; }

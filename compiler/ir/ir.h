@@ -122,7 +122,7 @@ struct IdentityAttrs {};  // Dropout & co at inference; removed by passes::remov
 // Op kinds, one line per family (each family's attrs live in ir/ops_<family>.h, included above).
 using OpAttrs = std::variant<
     DenseAttrs, ActivationAttrs, SoftmaxAttrs, PReluAttrs, ReshapeAttrs, IdentityAttrs  // core
-    , ConvAttrs, DepthwiseConvAttrs, RepeatChannelsAttrs, ConvTransposeAttrs, PoolAttrs, GlobalPoolAttrs  // conv family
+    , ConvAttrs, DepthwiseConvAttrs, RepeatChannelsAttrs, ConvTransposeAttrs, PoolAttrs, GlobalPoolAttrs, DepthTapsAttrs  // conv family
     , RnnAttrs, BidirMergeAttrs, MaskAttrs  // recurrent family
     , EmbeddingAttrs, BatchNormAttrs, LayerNormAttrs, PermuteAttrs, PadCropAttrs, RepeatAttrs, ResizeAttrs  // embedding, normalization and shape family
     , ChannelMapAttrs  // preprocessing family
@@ -147,7 +147,7 @@ template <class F> void for_each_weight(LayerNormAttrs& a, F f) { f(a.gamma), f(
 template <class F> void for_each_weight(ChannelMapAttrs& a, F f) { f(a.a), f(a.b); }
 #define KC2CPP_NO_WEIGHTS(T) template <class F> void for_each_weight(T&, F) {}
 KC2CPP_NO_WEIGHTS(ActivationAttrs) KC2CPP_NO_WEIGHTS(SoftmaxAttrs) KC2CPP_NO_WEIGHTS(ReshapeAttrs)
-KC2CPP_NO_WEIGHTS(IdentityAttrs) KC2CPP_NO_WEIGHTS(RepeatChannelsAttrs) KC2CPP_NO_WEIGHTS(PoolAttrs)
+KC2CPP_NO_WEIGHTS(IdentityAttrs) KC2CPP_NO_WEIGHTS(RepeatChannelsAttrs) KC2CPP_NO_WEIGHTS(DepthTapsAttrs) KC2CPP_NO_WEIGHTS(PoolAttrs)
 KC2CPP_NO_WEIGHTS(GlobalPoolAttrs) KC2CPP_NO_WEIGHTS(BidirMergeAttrs) KC2CPP_NO_WEIGHTS(MaskAttrs) KC2CPP_NO_WEIGHTS(PermuteAttrs)
 KC2CPP_NO_WEIGHTS(PadCropAttrs) KC2CPP_NO_WEIGHTS(RepeatAttrs) KC2CPP_NO_WEIGHTS(ResizeAttrs)
 KC2CPP_NO_WEIGHTS(MergeAttrs) KC2CPP_NO_WEIGHTS(ScalarOpAttrs) KC2CPP_NO_WEIGHTS(ConcatAttrs) KC2CPP_NO_WEIGHTS(MatMulAttrs)

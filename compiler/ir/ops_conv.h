@@ -64,6 +64,16 @@ struct DepthwiseConvAttrs {
   Activation act;
 };
 
+// Conv3D's depth taps as channels, so that a 2-D ConvAttrs on each output depth slice (Op::slices)
+// does the rest: x [in_d][plane][C] -> y [out_d][plane][k_d * C],
+//   y[od][p][kd * C + c] = x[id][p][c], id = od * stride_d - pad_front + kd * dil_d,
+// or +0 where id lies outside [0, in_d) (a padded depth tap: the convolution then adds +0 * w,
+// which leaves its sums' bits as skipping the tap would for finite weights).
+struct DepthTapsAttrs {
+  int64_t in_d = 1, out_d = 1, plane = 1, channels = 1;
+  int64_t k_d = 1, stride_d = 1, dil_d = 1, pad_front = 0;
+};
+
 // y[..., c * times + m] = x[..., c] for m < times (a copy; prepares a depth multiplier).
 struct RepeatChannelsAttrs {
   int64_t times = 1;

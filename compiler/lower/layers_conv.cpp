@@ -1,4 +1,4 @@
-// Convolution and pooling layers: Conv1D/2D (valid/same/causal, strides, dilation, groups),
+// Convolution and pooling layers: Conv1D/2D (valid/same/causal, strides, dilation, groups), Conv3D,
 // DepthwiseConv1D/2D, SeparableConv1D/2D, Conv1DTranspose/2DTranspose, Max/AveragePooling1D/2D/3D,
 // Global{Max,Average}Pooling1D/2D/3D. channels_last ops: channels_first layers run between two Permutes
 // (via_channels_last). 1-D layers are the 2-D ops with H = 1.
@@ -12,7 +12,7 @@
 namespace kc2cpp::lower {
 namespace {
 
-// 1 for the *1D classes, 2 for the *2D classes, 3 for the *3D classes (pooling only: `three_ok`).
+// 1 for the *1D classes, 2 for the *2D classes, 3 for the *3D classes (Conv3D, pooling: `three_ok`).
 int spatial_rank(const Layer& layer, bool three_ok = false) {
   const std::string& c = layer.class_name;
   if (c.find("1D") != std::string::npos) return 1;
@@ -212,12 +212,56 @@ int depthwise(Context& cx, const Layer& layer, int input, ir::ConvGeom g, int ra
   return cx.add_op(layer, attrs, input, out_shape(g, rank));
 }
 
+// Conv3D on [D][H][W][C]: DepthTaps gathers each output depth's k_d input slices as channels
+// ([OD][H][W][k_d*C]), then a 2-D convolution runs on each of the OD slices (Op::slices) with the
+// kernel rearranged from Keras's [kd][kh][kw][C][F] to [kh][kw][kd*C][F] (ir/ops_conv.h).
+int conv_3d(Context& cx, const Layer& layer, int input) {
+  const json& cfg = *layer.config;
+  const ir::Shape in = cx.shape_of(input);
+  if (in.size() != 4) throw LayerProblem{"expects a rank-5 input (batch, depth, rows, cols, channels), got " + ir::to_string(in)};
+  if (cfg.contains("groups") && get_int(cfg, "groups") != 1) throw LayerProblem{"Conv3D with groups > 1 is not supported"};
+  const std::vector<int64_t> k = spatial_ints(cfg, "kernel_size", 3), s = spatial_ints(cfg, "strides", 3, 1),
+                             d = spatial_ints(cfg, "dilation_rate", 3, 1);
+  const int64_t filters = get_int(cfg, "filters"), c = in[3];
+  if (filters <= 0) throw LayerProblem{"filters must be positive"};
+  ir::ConvGeom g;
+  g.padding = padding_of(cfg, false);
+  const Axis depth = forward_axis(in[0], k[0], s[0], d[0], g.padding);
+  ir::DepthTapsAttrs taps{in[0], depth.out, in[1] * in[2], c, k[0], s[0], d[0], depth.pad};
+  const int gathered = cx.add_op(layer, taps, input, {depth.out, in[1], in[2], k[0] * c});
+  g.in_h = in[1], g.in_w = in[2], g.in_c = k[0] * c, g.out_c = filters;
+  g.k_h = k[1], g.k_w = k[2], g.stride_h = s[1], g.stride_w = s[2], g.dil_h = d[1], g.dil_w = d[2];
+  const Axis h = forward_axis(g.in_h, g.k_h, g.stride_h, g.dil_h, g.padding);
+  const Axis w = forward_axis(g.in_w, g.k_w, g.stride_w, g.dil_w, g.padding);
+  g.out_h = h.out, g.pad_top = h.pad, g.out_w = w.out, g.pad_left = w.pad;
+  const ActivationAndBias ab = activation_and_bias(cx, cfg);
+  const auto& wt = cx.weights(layer, ab.use_bias ? 2 : 1);
+  Context::expect_shape(wt[0], {k[0], k[1], k[2], c, filters}, "kernel");
+  std::vector<float> kr(wt[0].data.size());
+  const int64_t cf = c * filters;
+  for (int64_t kd = 0; kd < k[0]; ++kd)
+    for (int64_t t = 0; t < k[1] * k[2]; ++t)
+      std::copy_n(wt[0].data.begin() + (kd * k[1] * k[2] + t) * cf, cf, kr.begin() + (t * k[0] + kd) * cf);
+  ir::ConvAttrs attrs;
+  attrs.geom = g;
+  attrs.kernel = cx.add_weight(layer, with_data(wt[0], std::move(kr)), {k[1] * k[2] * k[0] * c, filters});
+  if (ab.use_bias) {
+    Context::expect_shape(wt[1], {filters}, "bias");
+    attrs.bias = cx.add_weight(layer, wt[1]);
+  }
+  attrs.act = ab.act.act;
+  const int out = cx.add_op(layer, attrs, gathered, {depth.out, g.out_h, g.out_w, filters});
+  cx.graph().ops.back().slices = depth.out;
+  return finish(cx, layer, ab.act, out);
+}
+
 }  // namespace
 
 int lower_conv(Context& cx, const Layer& layer, int input) {
   if (channels_first(*layer.config)) return via_channels_last(cx, layer, input, lower_conv);
   const json& cfg = *layer.config;
-  const int rank = spatial_rank(layer);
+  const int rank = spatial_rank(layer, true);
+  if (rank == 3) return conv_3d(cx, layer, input);
   ir::ConvGeom g = window_geom(layer, cx.shape_of(input), rank, "kernel_size", false);
   const int64_t filters = get_int(cfg, "filters");
   const int64_t groups = cfg.contains("groups") ? get_int(cfg, "groups") : 1;

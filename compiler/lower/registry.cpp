@@ -38,6 +38,7 @@ constexpr Entry kLayers[] = {
     // conv family
     {"Conv1D", lower_conv},
     {"Conv2D", lower_conv},
+    {"Conv3D", lower_conv},
     {"DepthwiseConv1D", lower_depthwise_conv},
     {"DepthwiseConv2D", lower_depthwise_conv},
     {"SeparableConv1D", lower_separable_conv},
