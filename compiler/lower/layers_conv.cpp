@@ -432,9 +432,33 @@ int lower_pooling(Context& cx, const Layer& layer, int input) {
   return cx.add_op(layer, attrs, input, out_shape(g, rank));
 }
 
+namespace {
+
+// GlobalAveragePooling1D under a Keras mask m [T, 1], as Keras computes sum(x * m) / sum(m): here
+// the average of x * m (a broadcasting Multiply) divided by the average of m, ((s / T) / (n / T)):
+// a few roundings from Keras's s / n; a fully masked sample gives 0 / 0 = NaN, as in Keras.
+int masked_average_1d(Context& cx, const Layer& layer, int input, int mask, bool keepdims) {
+  const ir::Shape in = cx.shape_of(input);
+  const int xm = cx.add_op(layer, ir::MergeAttrs{ir::MergeKind::Multiply, {}}, input, in);
+  cx.graph().ops.back().inputs.push_back(mask);
+  const int s = cx.add_op(layer, ir::GlobalPoolAttrs{ir::PoolKind::Average, in[0], in[1]}, xm, {in[1]});
+  const int n = cx.add_op(layer, ir::GlobalPoolAttrs{ir::PoolKind::Average, in[0], 1}, mask, {1});
+  const int y = cx.add_op(layer, ir::MergeAttrs{ir::MergeKind::Divide, {}}, s, {in[1]});
+  cx.graph().ops.back().inputs.push_back(n);
+  return keepdims ? cx.add_op(layer, ir::ReshapeAttrs{}, y, {1, in[1]}) : y;
+}
+
+}  // namespace
+
 int lower_global_pooling(Context& cx, const Layer& layer, int input) {
-  if (channels_first(*layer.config)) return via_channels_last(cx, layer, input, lower_global_pooling);
+  if (channels_first(*layer.config)) {
+    if (cx.has_mask(input))
+      throw LayerProblem{"receives a Keras mask; a channels_first " + layer.class_name + " under a mask is not supported"};
+    return via_channels_last(cx, layer, input, lower_global_pooling);
+  }
   const json& cfg = *layer.config;
+  if (layer.class_name == "GlobalAveragePooling1D" && cx.has_mask(input) && cx.shape_of(input).size() == 2)
+    return masked_average_1d(cx, layer, input, cx.mask_of(input), get_bool(cfg, "keepdims", false));
   const int rank = spatial_rank(layer, true);
   const ir::Shape in = cx.shape_of(input);
   if (in.size() != static_cast<size_t>(rank) + 1)

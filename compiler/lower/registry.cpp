@@ -53,7 +53,7 @@ constexpr Entry kLayers[] = {
     {"AveragePooling3D", lower_pooling},
     {"GlobalMaxPooling1D", lower_global_pooling},
     {"GlobalMaxPooling2D", lower_global_pooling},
-    {"GlobalAveragePooling1D", {lower_global_pooling}, kRefuse},
+    {"GlobalAveragePooling1D", {lower_global_pooling}, kOwn},
     {"GlobalAveragePooling2D", lower_global_pooling},
     {"GlobalMaxPooling3D", lower_global_pooling},
     {"GlobalAveragePooling3D", lower_global_pooling},
