@@ -328,6 +328,16 @@ inline void softmax(const float* x, float* y, int outer, int len, int inner, boo
   }
 }
 
+// Attention's causal mask on scores [blocks][tq][len]: y = x, plus `add` (-1e9) at j > i in row i.
+inline void causal_mask_add(const float* x, float* y, int blocks, int tq, int len, float add) {
+  for (int b = 0; b < blocks; ++b)
+    for (int i = 0; i < tq; ++i)
+      for (int j = 0; j < len; ++j) {
+        const int at = (b * tq + i) * len + j;
+        y[at] = j > i ? x[at] + add : x[at];
+      }
+}
+
 inline void copy(const float* x, float* y, int n) {
   for (int i = 0; i < n; ++i) y[i] = x[i];
 }

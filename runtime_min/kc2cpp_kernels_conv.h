@@ -387,6 +387,24 @@ inline void depthwise_conv2d(const float* x, const float* w, const float* b, flo
 }
 
 // y[r][c*T + m] = x[r][c] for m < T (ir::RepeatChannelsAttrs), r < rows.
+// Conv3D's depth taps as channels (ir::DepthTapsAttrs): y[od][p][kd*C + c] = x[id][p][c], +0 where
+// id = od*sd - pad + kd*dd is outside [0, d).
+inline void depth_taps(const float* x, float* y, int d, int od, int plane, int channels, int kd, int sd, int dd,
+                       int pad) {
+  for (int o = 0; o < od; ++o)
+    for (int k = 0; k < kd; ++k) {
+      const int id = o * sd - pad + k * dd;
+      for (int p = 0; p < plane; ++p) {
+        float* yp = y + ((o * plane + p) * kd + k) * channels;
+        if (id < 0 || id >= d) {
+          for (int c = 0; c < channels; ++c) yp[c] = 0.0f;
+        } else {
+          copy(x + (id * plane + p) * channels, yp, channels);
+        }
+      }
+    }
+}
+
 inline void repeat_channels(const float* x, float* y, int rows, int channels, int times) {
   for (int r = 0; r < rows; ++r)
     for (int c = 0; c < channels; ++c)

@@ -177,18 +177,62 @@ inline GruCell<In, U, XS, HS, HasBias, ResetAfter, Fused, Act, RAct> gru_cell(co
 
 // A whole sequence x [T][In] -> y ([T][U] with ReturnSequences, else [U]), state from zero.
 // Step s reads row t = s (Backward: T-1-s) and, with ReturnSequences, writes row s (ReverseOutput:
-// T-1-s) of y; without, y is h after the last step.
-template <int T, bool ReturnSequences, bool Backward, bool ReverseOutput, class Cell>
-inline void rnn_sequence(const Cell& cell, const float* x, float* y, float* scratch) {
+// T-1-s) of y; without, y is h after the last step. With a Keras mask m [T] (else nullptr) step s
+// is skipped when m[t] == 0: the state stays, its row is h (ZeroMasked: zeros).
+template <int T, bool ReturnSequences, bool Backward, bool ReverseOutput, bool ZeroMasked, class Cell>
+inline void rnn_sequence_masked(const Cell& cell, const float* x, const float* m, float* y, float* scratch) {
   constexpr int In = Cell::kIn, U = Cell::kUnits, UG = Cell::UG;
   float* h = scratch + (2 * Cell::kGates + 2) * UG;
   float* c = h + UG;
   for (int j = 0; j < 2 * UG; ++j) h[j] = 0.0f;
   for (int s = 0; s < T; ++s) {
-    cell(x + (Backward ? T - 1 - s : s) * In, h, c, h, c, scratch);
-    if constexpr (ReturnSequences) copy(h, y + (ReverseOutput ? T - 1 - s : s) * U, U);
+    const int t = Backward ? T - 1 - s : s;
+    const bool keep = m == nullptr || m[t] != 0.0f;
+    if (keep) cell(x + t * In, h, c, h, c, scratch);
+    if constexpr (ReturnSequences) {
+      float* row = y + (ReverseOutput ? T - 1 - s : s) * U;
+      if (ZeroMasked && !keep) {
+        for (int j = 0; j < U; ++j) row[j] = 0.0f;
+      } else {
+        copy(h, row, U);
+      }
+    }
   }
   if constexpr (!ReturnSequences) copy(h, y, U);
+}
+template <int T, bool ReturnSequences, bool Backward, bool ReverseOutput, class Cell>
+inline void rnn_sequence(const Cell& cell, const float* x, float* y, float* scratch) {
+  rnn_sequence_masked<T, ReturnSequences, Backward, ReverseOutput, false>(cell, x, nullptr, y, scratch);
+}
+
+// One timestep under a Keras mask m [1]: m[0] == 0 leaves the state (h_out = h, c_out = c) as it is.
+template <class Cell>
+inline void rnn_step_masked(const Cell& cell, const float* x, const float* h, const float* c, const float* m,
+                            float* h_out, float* c_out, float* scratch) {
+  if (m[0] != 0.0f) return cell(x, h, c, h_out, c_out, scratch);
+  if (h_out != h) copy(h, h_out, Cell::kUnits);
+  if (c_out != c) copy(c, c_out, Cell::kUnits);
+}
+
+// Keras masks over x viewed as [steps][features], keep_t = any_f x[t][f] != value (ir::MaskAttrs);
+// X is float, or int32_t for an Embedding's integer ids (compared exactly with value 0).
+template <class X>
+inline bool mask_keep(const X* row, int features, float value) {
+  bool keep = false;
+  for (int f = 0; f < features; ++f) keep = keep || row[f] != value;
+  return keep;
+}
+// Compute: m[t] = keep_t ? 1 : 0.
+template <class X>
+inline void mask_compute(const X* x, float* m, int steps, int features, float value) {
+  for (int t = 0; t < steps; ++t) m[t] = mask_keep(x + t * features, features, value) ? 1.0f : 0.0f;
+}
+// Apply (Masking's output): y[t][f] = x[t][f] * (keep_t ? 1 : 0), a rounded product.
+inline void mask_apply(const float* x, float* y, int steps, int features, float value) {
+  for (int t = 0; t < steps; ++t) {
+    const float k = mask_keep(x + t * features, features, value) ? 1.0f : 0.0f;
+    for (int f = 0; f < features; ++f) y[t * features + f] = x[t * features + f] * k;
+  }
 }
 
 // Bidirectional merge of a and b (n floats each). Concat: rows of u floats, y row r = a row r ++ b row r.

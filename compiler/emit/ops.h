@@ -58,9 +58,11 @@ void emit_op(const ir::RepeatChannelsAttrs&, OpEmitter&);
 void emit_op(const ir::ConvTransposeAttrs&, OpEmitter&);
 void emit_op(const ir::PoolAttrs&, OpEmitter&);
 void emit_op(const ir::GlobalPoolAttrs&, OpEmitter&);
+void emit_op(const ir::DepthTapsAttrs&, OpEmitter&);
 // ops_recurrent.cpp
 void emit_op(const ir::RnnAttrs&, OpEmitter&);
 void emit_op(const ir::BidirMergeAttrs&, OpEmitter&);
+void emit_op(const ir::MaskAttrs&, OpEmitter&);
 // ops_shape.cpp
 void emit_op(const ir::EmbeddingAttrs&, OpEmitter&);
 void emit_op(const ir::BatchNormAttrs&, OpEmitter&);

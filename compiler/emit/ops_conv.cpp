@@ -92,6 +92,22 @@ void emit_op(const ir::PoolAttrs& a, OpEmitter& e) {
            "kc::pool2d<$geom$, $max$, $xpad$>($in$, $out$);");
 }
 
+void emit_op(const ir::DepthTapsAttrs& a, OpEmitter& e) {
+  e.comment("Conv3D's " + str(a.k_d) + " depth taps (stride " + str(a.stride_d) + ", dilation " + str(a.dil_d) +
+            ", " + str(a.pad_front) + " padded before) as channels" + shapes(e));
+  e.p.emit({{"in", e.in()},
+            {"out", e.out()},
+            {"d", str(a.in_d)},
+            {"od", str(a.out_d)},
+            {"plane", str(a.plane)},
+            {"ch", str(a.channels)},
+            {"kd", str(a.k_d)},
+            {"sd", str(a.stride_d)},
+            {"dd", str(a.dil_d)},
+            {"pad", str(a.pad_front)}},
+           "kc::depth_taps($in$, $out$, $d$, $od$, $plane$, $ch$, $kd$, $sd$, $dd$, $pad$);");
+}
+
 void emit_op(const ir::GlobalPoolAttrs& a, OpEmitter& e) {
   const bool max = a.kind == ir::PoolKind::Max;
   e.comment(std::string(max ? "max" : "average") + " over " + str(a.rows) + " positions" + shapes(e));

@@ -1,4 +1,5 @@
 // Emitters of the core ops: Dense, elementwise activations, Softmax, PReLU, views.
+#include "emit/hexfloat.h"
 #include "emit/ops.h"
 
 namespace kc2cpp::emit {
@@ -34,8 +35,20 @@ void emit_op(const ir::SoftmaxAttrs& a, OpEmitter& e) {
   int64_t outer = 1, inner = 1;
   for (int d = 0; d < a.axis; ++d) outer *= s[d];
   for (size_t d = static_cast<size_t>(a.axis) + 1; d < s.size(); ++d) inner *= s[d];
-  e.comment(std::string(a.log ? "log_softmax" : "softmax") + " over axis " + std::to_string(a.axis + 1));
-  e.p.emit({{"in", e.in()},
+  e.comment(std::string(a.log ? "log_softmax" : "softmax") + " over axis " + std::to_string(a.axis + 1) +
+            (a.causal_rows > 0 ? "; causal mask: score j of query row i gets -1e9 where j > i" : ""));
+  std::string in = e.in();
+  if (a.causal_rows > 0) {
+    e.p.emit({{"in", in},
+              {"out", e.out()},
+              {"rows", std::to_string(outer / a.causal_rows)},
+              {"tq", std::to_string(a.causal_rows)},
+              {"len", std::to_string(s[a.axis])},
+              {"add", hex_float(ir::kCausalMaskAdd)}},
+             "kc::causal_mask_add($in$, $out$, $rows$, $tq$, $len$, $add$);");
+    in = e.out();
+  }
+  e.p.emit({{"in", in},
             {"out", e.out()},
             {"outer", std::to_string(outer)},
             {"len", std::to_string(s[a.axis])},

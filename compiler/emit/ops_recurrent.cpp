@@ -1,5 +1,6 @@
 // Emitters of the recurrent ops: SimpleRNN / LSTM / GRU (whole sequences in predict(), one
 // timestep in step()) and Bidirectional's merge. Kernels: runtime_min/kc2cpp_kernels_recurrent.h.
+#include "emit/hexfloat.h"
 #include "emit/ops.h"
 
 namespace kc2cpp::emit {
@@ -32,17 +33,19 @@ std::string cell(const ir::RnnAttrs& a, OpEmitter& e, int64_t in) {
 
 void emit_op(const ir::RnnAttrs& a, OpEmitter& e) {
   const bool lstm = a.cell == ir::RnnCell::Lstm;
-  if (a.step) {  // inputs {x_t, h (, c)}, outputs {h' (, c'), scratch}: one timestep, state in place
+  if (a.step) {  // inputs {x_t, h (, c) (, mask)}, outputs {h' (, c'), scratch}: one timestep, state in place
     const int64_t in = e.in_count(0);
-    e.comment("one timestep, " + describe(a, in));
+    e.comment("one timestep, " + describe(a, in) + (a.masked ? "; a masked timestep leaves the state" : ""));
     e.p.emit({{"cell", cell(a, e, in)},
               {"x", e.in(0)},
               {"h", e.in(1)},
               {"c", lstm ? e.in(2) : "nullptr"},
+              {"m", a.masked ? e.in(e.op.inputs.size() - 1) : ""},
               {"h_out", e.out(0)},
               {"c_out", lstm ? e.out(1) : "nullptr"},
               {"scratch", e.out(lstm ? 2 : 1)}},
-             "$cell$($x$, $h$, $c$, $h_out$, $c_out$, $scratch$);");
+             a.masked ? "kc::rnn_step_masked($cell$, $x$, $h$, $c$, $m$, $h_out$, $c_out$, $scratch$);"
+                      : "$cell$($x$, $h$, $c$, $h_out$, $c_out$, $scratch$);");
     return;
   }
   const ir::Shape s = e.in_shape();
@@ -51,16 +54,37 @@ void emit_op(const ir::RnnAttrs& a, OpEmitter& e) {
     order += a.reverse_output ? ", returns the sequence flipped back to input order" : ", returns the sequence";
   else
     order += ", returns the last h";
+  if (a.masked)
+    order += std::string("; skips masked timesteps") +
+             (a.return_sequences ? (a.zero_masked_output ? " (their rows zero)" : " (their rows repeat h)") : "");
   e.comment(std::to_string(s[0]) + " timesteps " + order + "; " + describe(a, s[1]));
   e.p.emit({{"T", std::to_string(s[0])},
             {"seq", b(a.return_sequences)},
             {"back", b(a.go_backwards)},
             {"rev", b(a.reverse_output)},
+            {"zero", b(a.zero_masked_output)},
             {"cell", cell(a, e, s[1])},
             {"in", e.in()},
+            {"m", a.masked ? e.in(1) : ""},
             {"out", e.out(0)},
             {"scratch", e.out(1)}},
-           "kc::rnn_sequence<$T$, $seq$, $back$, $rev$>($cell$, $in$, $out$, $scratch$);");
+           a.masked ? "kc::rnn_sequence_masked<$T$, $seq$, $back$, $rev$, $zero$>($cell$, $in$, $m$, $out$, $scratch$);"
+                    : "kc::rnn_sequence<$T$, $seq$, $back$, $rev$>($cell$, $in$, $out$, $scratch$);");
+}
+
+void emit_op(const ir::MaskAttrs& m, OpEmitter& e) {
+  const bool compute = m.form == ir::MaskForm::Compute;
+  const int64_t steps = e.in_count() / m.features;
+  e.comment(std::string(compute ? "mask" : "x * mask") + ", mask = any(x != " + hex_float(m.value) + ") over the " +
+            std::to_string(m.features) + (m.features == 1 ? " feature" : " features") + " of each of " +
+            std::to_string(steps) + (steps == 1 ? " timestep" : " timesteps"));
+  e.p.emit({{"kernel", compute ? "kc::mask_compute" : "kc::mask_apply"},
+            {"in", e.in()},
+            {"out", e.out()},
+            {"steps", std::to_string(steps)},
+            {"features", std::to_string(m.features)},
+            {"value", hex_float(m.value)}},
+           "$kernel$($in$, $out$, $steps$, $features$, $value$);");
 }
 
 void emit_op(const ir::BidirMergeAttrs& m, OpEmitter& e) {

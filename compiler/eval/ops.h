@@ -52,9 +52,11 @@ void run(const ir::RepeatChannelsAttrs&, const OpContext&);
 void run(const ir::ConvTransposeAttrs&, const OpContext&);
 void run(const ir::PoolAttrs&, const OpContext&);
 void run(const ir::GlobalPoolAttrs&, const OpContext&);
+void run(const ir::DepthTapsAttrs&, const OpContext&);
 // ops_recurrent.cpp
 void run(const ir::RnnAttrs&, const OpContext&);
 void run(const ir::BidirMergeAttrs&, const OpContext&);
+void run(const ir::MaskAttrs&, const OpContext&);
 // ops_shape.cpp
 void run(const ir::EmbeddingAttrs&, const OpContext&);
 void run(const ir::BatchNormAttrs&, const OpContext&);

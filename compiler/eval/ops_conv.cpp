@@ -195,6 +195,21 @@ void run(const ir::PoolAttrs& a, const OpContext& c) {
       }
 }
 
+void run(const ir::DepthTapsAttrs& a, const OpContext& c) {
+  const std::vector<float>& x = c.x();
+  std::vector<float>& y = c.y();
+  const int64_t row = a.plane * a.channels;  // one depth slice
+  y.assign(static_cast<size_t>(a.out_d * a.plane * a.k_d * a.channels), 0.0f);
+  for (int64_t od = 0; od < a.out_d; ++od)
+    for (int64_t kd = 0; kd < a.k_d; ++kd) {
+      const int64_t id = tap_input(od, kd, a.stride_d, a.pad_front, a.dil_d, a.in_d);
+      if (id < 0) continue;
+      for (int64_t p = 0; p < a.plane; ++p)
+        std::copy_n(x.begin() + id * row + p * a.channels, a.channels,
+                    y.begin() + ((od * a.plane + p) * a.k_d + kd) * a.channels);
+    }
+}
+
 void run(const ir::GlobalPoolAttrs& a, const OpContext& c) {
   const std::vector<float>& x = c.x();
   const size_t rows = static_cast<size_t>(a.rows), ch = static_cast<size_t>(a.channels);

@@ -131,7 +131,12 @@ void run(const ir::ActivationAttrs& a, const OpContext& c) {
 
 void run(const ir::SoftmaxAttrs& a, const OpContext& c) {
   const ir::Shape& shape = c.in_shape();
-  const std::vector<float>& x = c.x();
+  std::vector<float> x = c.x();
+  if (a.causal_rows > 0) {  // rows of len scores, the last axis
+    const size_t len = static_cast<size_t>(shape.back()), rows = static_cast<size_t>(a.causal_rows);
+    for (size_t r = 0; r < x.size() / len; ++r)
+      for (size_t j = r % rows + 1; j < len; ++j) x[r * len + j] = rt::add(x[r * len + j], ir::kCausalMaskAdd);
+  }
   std::vector<float>& y = c.y();
   size_t outer = 1, inner = 1;
   for (int d = 0; d < a.axis; ++d) outer *= static_cast<size_t>(shape[d]);

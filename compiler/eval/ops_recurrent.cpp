@@ -93,9 +93,9 @@ void run(const ir::RnnAttrs& a, const OpContext& c) {
   const size_t u = static_cast<size_t>(a.units);
   const bool lstm = a.cell == ir::RnnCell::Lstm;
   c.y(c.out.size() - 1).assign(static_cast<size_t>(ir::rnn_scratch_floats(a)), 0.0f);  // scratch: unused here
-  if (a.step) {  // inputs {x_t, h (, c)}, outputs {h' (, c'), scratch}
+  if (a.step) {  // inputs {x_t, h (, c) (, mask)}, outputs {h' (, c'), scratch}
     std::vector<float> h = c.x(1), cs = lstm ? c.x(2) : std::vector<float>(u, 0.0f);
-    Cell(a, c, ir::num_elements(c.in_shape(0))).step(c.x(0).data(), h, cs);
+    if (!a.masked || c.x(c.in.size() - 1)[0] != 0.0f) Cell(a, c, ir::num_elements(c.in_shape(0))).step(c.x(0).data(), h, cs);
     c.y(0) = h;
     if (lstm) c.y(1) = cs;
     return;
@@ -109,11 +109,26 @@ void run(const ir::RnnAttrs& a, const OpContext& c) {
   y.assign(a.return_sequences ? static_cast<size_t>(steps) * u : u, 0.0f);
   for (int64_t step = 0; step < steps; ++step) {
     const int64_t t = a.go_backwards ? steps - 1 - step : step;
-    cell.step(c.x().data() + t * in, h, cs);
-    if (a.return_sequences)
+    const bool keep = !a.masked || c.x(1)[static_cast<size_t>(t)] != 0.0f;
+    if (keep) cell.step(c.x().data() + t * in, h, cs);
+    if (a.return_sequences && (keep || !a.zero_masked_output))  // else the row stays zero
       std::copy(h.begin(), h.end(), y.begin() + (a.reverse_output ? steps - 1 - step : step) * static_cast<int64_t>(u));
   }
   if (!a.return_sequences) y = h;
+}
+
+void run(const ir::MaskAttrs& m, const OpContext& c) {
+  const std::vector<float>& x = c.x();
+  const size_t f = static_cast<size_t>(m.features), steps = x.size() / f;
+  std::vector<float>& y = c.y();
+  y.resize(m.form == ir::MaskForm::Compute ? steps : x.size());
+  for (size_t t = 0; t < steps; ++t) {
+    bool keep = false;
+    for (size_t k = 0; k < f; ++k) keep = keep || x[t * f + k] != m.value;
+    if (m.form == ir::MaskForm::Compute) y[t] = keep ? 1.0f : 0.0f;
+    else
+      for (size_t k = 0; k < f; ++k) y[t * f + k] = rt::mul(x[t * f + k], keep ? 1.0f : 0.0f);
+  }
 }
 
 void run(const ir::BidirMergeAttrs& m, const OpContext& c) {

@@ -116,6 +116,7 @@ const char* op_kind_name(const OpAttrs& a) {
     const char* operator()(const ConvTransposeAttrs&) const { return "ConvTranspose"; }
     const char* operator()(const PoolAttrs&) const { return "Pool"; }
     const char* operator()(const GlobalPoolAttrs&) const { return "GlobalPool"; }
+    const char* operator()(const DepthTapsAttrs&) const { return "DepthTaps"; }
     const char* operator()(const EmbeddingAttrs&) const { return "Embedding"; }  // embedding, normalization and shape family
     const char* operator()(const BatchNormAttrs&) const { return "BatchNorm"; }
     const char* operator()(const LayerNormAttrs&) const { return "LayerNorm"; }
@@ -126,6 +127,7 @@ const char* op_kind_name(const OpAttrs& a) {
     const char* operator()(const ChannelMapAttrs&) const { return "ChannelMap"; }  // preprocessing family
     const char* operator()(const RnnAttrs& r) const { return to_string(r.cell); }  // recurrent family
     const char* operator()(const BidirMergeAttrs&) const { return "BidirMerge"; }
+    const char* operator()(const MaskAttrs& m) const { return m.form == MaskForm::Compute ? "Mask" : "ApplyMask"; }
     const char* operator()(const MergeAttrs& m) const { return to_string(m.kind); }  // merge family
     const char* operator()(const ConcatAttrs&) const { return "Concatenate"; }
     const char* operator()(const ScalarOpAttrs& s) const { return to_string(s.kind); }

@@ -109,9 +109,16 @@ struct ActivationAttrs {  // elementwise
 
 // Softmax (or log-softmax) over one axis: m = max; e_j = exp(x_j - m); s = sum e_j in index
 // order; softmax y_j = e_j / s; log-softmax y_j = (x_j - m) - log(s).
+// causal_rows > 0 (attention's use_causal_mask; the axis is the last, viewed as rows of scores
+// [..][causal_rows][len]): first x_j = x_j + kCausalMaskAdd where j > i, i = the row's index modulo
+// causal_rows (Keras adds -1e9 to the scores its causal mask hides: Softmax's (1 - mask) * -1e9 and
+// Attention's scores - 1e9 * mask give these bits; a hidden weight is then exp(-1e9 - m) = 0, which
+// Keras 3's multiplication of the weights by the mask leaves as it is).
+inline constexpr float kCausalMaskAdd = -1e9f;
 struct SoftmaxAttrs {
   int axis = -1;  // normalised: 0-based per-sample axis
   bool log = false;
+  int64_t causal_rows = 0;
 };
 
 // y = x >= 0 ? x : alpha * x, alpha broadcast over the per-sample shape (shared axes = size 1).
@@ -131,8 +138,8 @@ struct IdentityAttrs {};  // Dropout & co at inference; removed by passes::remov
 // Op kinds, one line per family (each family's attrs live in ir/ops_<family>.h, included above).
 using OpAttrs = std::variant<
     DenseAttrs, ActivationAttrs, SoftmaxAttrs, PReluAttrs, ReshapeAttrs, IdentityAttrs  // core
-    , ConvAttrs, DepthwiseConvAttrs, RepeatChannelsAttrs, ConvTransposeAttrs, PoolAttrs, GlobalPoolAttrs  // conv family
-    , RnnAttrs, BidirMergeAttrs  // recurrent family
+    , ConvAttrs, DepthwiseConvAttrs, RepeatChannelsAttrs, ConvTransposeAttrs, PoolAttrs, GlobalPoolAttrs, DepthTapsAttrs  // conv family
+    , RnnAttrs, BidirMergeAttrs, MaskAttrs  // recurrent family
     , EmbeddingAttrs, BatchNormAttrs, LayerNormAttrs, PermuteAttrs, PadCropAttrs, RepeatAttrs, ResizeAttrs  // embedding, normalization and shape family
     , ChannelMapAttrs  // preprocessing family
     , MergeAttrs, ScalarOpAttrs, ConcatAttrs, MatMulAttrs, L2NormalizeAttrs  // merge family
@@ -156,8 +163,8 @@ template <class F> void for_each_weight(LayerNormAttrs& a, F f) { f(a.gamma), f(
 template <class F> void for_each_weight(ChannelMapAttrs& a, F f) { f(a.a), f(a.b); }
 #define KC2CPP_NO_WEIGHTS(T) template <class F> void for_each_weight(T&, F) {}
 KC2CPP_NO_WEIGHTS(ActivationAttrs) KC2CPP_NO_WEIGHTS(SoftmaxAttrs) KC2CPP_NO_WEIGHTS(ReshapeAttrs)
-KC2CPP_NO_WEIGHTS(IdentityAttrs) KC2CPP_NO_WEIGHTS(RepeatChannelsAttrs) KC2CPP_NO_WEIGHTS(PoolAttrs)
-KC2CPP_NO_WEIGHTS(GlobalPoolAttrs) KC2CPP_NO_WEIGHTS(BidirMergeAttrs) KC2CPP_NO_WEIGHTS(PermuteAttrs)
+KC2CPP_NO_WEIGHTS(IdentityAttrs) KC2CPP_NO_WEIGHTS(RepeatChannelsAttrs) KC2CPP_NO_WEIGHTS(DepthTapsAttrs) KC2CPP_NO_WEIGHTS(PoolAttrs)
+KC2CPP_NO_WEIGHTS(GlobalPoolAttrs) KC2CPP_NO_WEIGHTS(BidirMergeAttrs) KC2CPP_NO_WEIGHTS(MaskAttrs) KC2CPP_NO_WEIGHTS(PermuteAttrs)
 KC2CPP_NO_WEIGHTS(PadCropAttrs) KC2CPP_NO_WEIGHTS(RepeatAttrs) KC2CPP_NO_WEIGHTS(ResizeAttrs)
 KC2CPP_NO_WEIGHTS(MergeAttrs) KC2CPP_NO_WEIGHTS(ScalarOpAttrs) KC2CPP_NO_WEIGHTS(ConcatAttrs) KC2CPP_NO_WEIGHTS(MatMulAttrs)
 KC2CPP_NO_WEIGHTS(L2NormalizeAttrs)

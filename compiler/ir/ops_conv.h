@@ -64,6 +64,16 @@ struct DepthwiseConvAttrs {
   Activation act;
 };
 
+// Conv3D's depth taps as channels, so that a 2-D ConvAttrs on each output depth slice (Op::slices)
+// does the rest: x [in_d][plane][C] -> y [out_d][plane][k_d * C],
+//   y[od][p][kd * C + c] = x[id][p][c], id = od * stride_d - pad_front + kd * dil_d,
+// or +0 where id lies outside [0, in_d) (a padded depth tap: the convolution then adds +0 * w,
+// which leaves its sums' bits as skipping the tap would for finite weights).
+struct DepthTapsAttrs {
+  int64_t in_d = 1, out_d = 1, plane = 1, channels = 1;
+  int64_t k_d = 1, stride_d = 1, dil_d = 1, pad_front = 0;
+};
+
 // y[..., c * times + m] = x[..., c] for m < times (a copy; prepares a depth multiplier).
 struct RepeatChannelsAttrs {
   int64_t times = 1;
@@ -84,7 +94,9 @@ struct ConvTransposeAttrs {
 };
 
 // MaxPooling1D/2D, AveragePooling1D/2D: per channel over the valid taps of the window, in (kh, kw)
-// order. Max: m = first valid tap; then m = (x > m || x is NaN) ? x : m - NaN propagates (any NaN
+// order. Max/AveragePooling3D are two of these ops: the (H, W) window on each depth slice
+// (Op::slices), then the depth window over [D][1][OH*OW*C] (Max: the same result as one pass in
+// (kd, kh, kw) order; Average: the average of the slices' averages). Max: m = first valid tap; then m = (x > m || x is NaN) ? x : m - NaN propagates (any NaN
 // in the window gives NaN), among equal values (+0 == -0) the first one stays. Average:
 // s = first valid tap; s = s + x for the others; y = s / n, n = the number of valid (non-padded)
 // taps (exact in float). geom: out_c == in_c, no dilation. A window always holds a valid tap.
@@ -94,7 +106,7 @@ struct PoolAttrs {
   PoolKind kind = PoolKind::Max;
 };
 
-// GlobalMaxPooling1D/2D, GlobalAveragePooling1D/2D (keepdims or not): over the `rows` = H*W
+// GlobalMaxPooling1D/2D/3D, GlobalAveragePooling1D/2D/3D (keepdims or not): over the `rows` = (D*)H*W
 // positions in raster order, per channel, exactly as PoolAttrs with one window covering all.
 struct GlobalPoolAttrs {
   PoolKind kind = PoolKind::Max;

@@ -33,6 +33,10 @@
 // Processing order: step s = 0..T-1 reads x_t with t = s, or t = T-1-s when go_backwards.
 // Output: return_sequences -> row s of y holds h after step s (row T-1-s if reverse_output);
 // otherwise y = h after the last step.
+// Keras masks (masked: a MaskAttrs mask m [T, 1] as the second input): step s is skipped when
+// m[t] == 0 (h and c stay as they are; Keras keeps the previous state there), so its row holds
+// the previous output (zeros before the first kept step); with zero_masked_output (Bidirectional,
+// whose halves Keras builds with zero_output_for_mask) the row of a skipped step is zeros instead.
 #pragma once
 
 enum class RnnCell { Simple, Lstm, Gru };
@@ -53,6 +57,8 @@ inline int64_t gate_stride(int64_t units) { return (units + kGateAlign - 1) / kG
 //    inputs {x_t [in], h [u] (, c [u] for LSTM)}; outputs {h' [u] (, c' [u]), scratch}; h' is
 //    also the layer's output. The generated code keeps h/h' (c/c') in the same State slot:
 //    the kernel reads all of h before it writes any of h' (and c per unit before c').
+//    masked: the last input is the timestep's mask [1]; 0 leaves h' = h and c' = c (step() with a
+//    masked input changes nothing and gives the previous output, as predict() does for that row).
 // scratch: [rnn_scratch_floats] floats of workspace, carved up by the runtime kernel.
 struct RnnAttrs {
   RnnCell cell = RnnCell::Simple;
@@ -66,11 +72,27 @@ struct RnnAttrs {
   bool return_sequences = false;
   bool go_backwards = false;
   bool reverse_output = false;  // Bidirectional's backward half with return_sequences: flipped back
+  bool masked = false;              // reads a Keras mask (sequence: inputs[1]; step: the last input)
+  bool zero_masked_output = false;  // masked return_sequences: a skipped step's row is zeros, not h
   bool step = false;
   int x_splits = 1, h_splits = 1;  // chosen by passes::choose_splits from `in` and u only
 };
 // Floats of the scratch output: (2 G + 4) * gate_stride(u) (xw, hu, two aux rows, h, c).
 int64_t rnn_scratch_floats(const RnnAttrs& a);
+
+// Keras masks (Embedding(mask_zero=True), Masking): which timesteps of a sequence count. x is viewed
+// as [steps][features] (features fixed by the lowering, steps = x's size / features) and
+// keep_t = any over f of x[t][f] != value (IEEE comparison: NaN is != every value, -0 == 0).
+//   Compute: y [steps, 1] = keep_t ? 1.0f : 0.0f  (Embedding: the ids with features 1, value 0, as
+//            stored, before the lookup clamps them; Keras: not_equal(inputs, 0));
+//   Apply:   y [steps][features] = x[t][f] * (keep_t ? 1.0f : 0.0f), a rounded product (Masking's
+//            output, Keras's inputs * cast(any(not_equal(inputs, value)))): a masked -2 gives -0.
+enum class MaskForm { Compute, Apply };
+struct MaskAttrs {
+  MaskForm form = MaskForm::Compute;
+  float value = 0.0f;
+  int64_t features = 1;
+};
 
 // Bidirectional's merge of the forward output a and the (flipped back) backward output b, two
 // tensors of equal shape [T, u] or [u]. Concat: y[r] = a[r] ++ b[r] on the last axis (u + u);

@@ -126,6 +126,40 @@ int Context::add_op(const Layer& layer, ir::OpAttrs attrs, int input, ir::Shape 
   return out;
 }
 
+void Context::set_mask(int tensor, const Layer& layer, int source, const ir::MaskAttrs& a) {
+  masks_[tensor] = mask_defs_.size();
+  mask_defs_.push_back({layer.name, layer.class_name, "", source, a, -1});
+}
+
+void Context::set_unknown_mask(int tensor, const std::string& why) {
+  masks_[tensor] = mask_defs_.size();
+  mask_defs_.push_back({"", "", why, -1, {}, -1});
+}
+
+void Context::copy_mask(int from, int to) {
+  auto it = masks_.find(from);
+  if (it != masks_.end()) masks_[to] = it->second;
+}
+
+int Context::mask_of(int tensor) {
+  auto it = masks_.find(tensor);
+  if (it == masks_.end()) return -1;
+  MaskDef& m = mask_defs_[it->second];
+  if (!m.unknown_why.empty())
+    throw LayerProblem{"reads a Keras mask that kc2cpp does not compute (" + m.unknown_why + "); remove the mask "
+                       "(mask_zero=False, no Masking layer) or that layer"};
+  if (m.tensor >= 0) return m.tensor;
+  const int64_t steps = ir::num_elements(shape_of(m.source)) / m.attrs.features;
+  ir::Op op;
+  op.name = m.layer;
+  op.keras_class = m.keras_class;
+  op.inputs = {m.source};
+  op.outputs = {m.tensor = graph_.add_tensor({m.layer + "/mask", {steps, 1}})};
+  op.attrs = m.attrs;
+  graph_.ops.push_back(std::move(op));
+  return m.tensor;
+}
+
 void check_shape(const ir::Shape& shape, const char* what) {
   if (ir::checked_elements(shape) < 0)
     throw LayerProblem{std::string("its ") + what + " shape " + ir::to_string(shape) + " has a dimension below 1 or more "

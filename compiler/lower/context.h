@@ -56,6 +56,18 @@ class Context {
   int add_op(const Layer& layer, ir::OpAttrs attrs, int input, ir::Shape out_shape);
   const ir::Shape& shape_of(int tensor) const { return graph_.tensors.at(tensor).shape; }
 
+  // Keras masks (Embedding(mask_zero=True), Masking) ride along with tensors as Keras attaches them.
+  // set_mask: tensor t gets the mask ir::MaskAttrs `a` (form Compute) computes from `source`
+  // ([T, features]); its op is added by the first mask_of that needs it (none when no layer uses it).
+  // set_unknown_mask: a mask kc2cpp does not compute (`why` says where it comes from).
+  // mask_of(t): -1 when t has no mask, else the mask tensor [T, 1]; LayerProblem for an unknown one.
+  // Which layers pass masks on: lower_call (registry.cpp).
+  void set_mask(int tensor, const Layer& layer, int source, const ir::MaskAttrs& a);
+  void set_unknown_mask(int tensor, const std::string& why);
+  void copy_mask(int from, int to);
+  int mask_of(int tensor);
+  bool has_mask(int tensor) const { return masks_.count(tensor) > 0; }
+
   // Nested models (a Sequential or Functional model used as a layer) are inlined: while one is
   // lowered, its name is on this stack. The file keeps ONE weight group for a top-level nested
   // model, holding the weights of every layer inside it at any depth; weights() finds a layer's
@@ -69,6 +81,14 @@ class Context {
   const load::KerasModel& model_;
   ir::Graph& graph_;
   std::vector<std::string> scope_;
+  struct MaskDef {
+    std::string layer, keras_class, unknown_why;  // unknown_why non-empty: not computed
+    int source = -1;
+    ir::MaskAttrs attrs;
+    int tensor = -1;  // once added
+  };
+  std::vector<MaskDef> mask_defs_;
+  std::map<int, size_t> masks_;  // tensor -> its mask in mask_defs_
   mutable std::map<std::string, std::vector<load::NamedArray>> shares_;  // weights() inside nested models
 };
 
@@ -117,6 +137,16 @@ struct Lowering {
 };
 // Empty if the class is not supported.
 Lowering find_lowering(const std::string& class_name);
+// What a layer does with a Keras mask on its inputs, as Keras 3 and tf.keras 2 do (registry.cpp).
+enum class MaskUse {
+  Drop,     // ignores it and gives none (Keras: supports_masking False); the default
+  Pass,     // ignores it and passes the first input's mask on (supports_masking, no mask in call())
+  PassK3,   // Pass in Keras 3, Drop in tf.keras 2 (Rescaling, Normalization)
+  Own,      // its lowering reads it (Context::mask_of) and sets its outputs' masks itself
+  Combine,  // merges: Keras combines the inputs' masks; kc2cpp marks the result's mask unknown
+  Refuse,   // Keras applies it in call() and kc2cpp does not: refused when a mask arrives
+};
+MaskUse find_mask_use(const std::string& class_name);
 // One call of `layer` on `inputs` through its Lowering (throws LayerProblem on a wrong input count).
 std::vector<int> lower_call(Context& cx, const Layer& layer, const std::vector<int>& inputs);
 

@@ -34,6 +34,7 @@ int lower_rnn(Context&, const Layer&, int input);  // RNN(SimpleRNNCell | LSTMCe
 int lower_bidirectional(Context&, const Layer&, int input);  // merge_mode=None refused (two tensors)
 std::vector<int> lower_bidirectional_call(Context&, const Layer&, const std::vector<int>& inputs);  // any merge_mode
 int lower_time_distributed(Context&, const Layer&, int input);
+int lower_masking(Context&, const Layer&, int input);
 // layers_shape.cpp
 int lower_embedding(Context&, const Layer&, int input);
 int lower_batch_norm(Context&, const Layer&, int input);

@@ -1,6 +1,6 @@
-// Convolution and pooling layers: Conv1D/2D (valid/same/causal, strides, dilation, groups),
-// DepthwiseConv1D/2D, SeparableConv1D/2D, Conv1DTranspose/2DTranspose, Max/AveragePooling1D/2D,
-// Global{Max,Average}Pooling1D/2D. channels_last ops: channels_first layers run between two Permutes
+// Convolution and pooling layers: Conv1D/2D (valid/same/causal, strides, dilation, groups), Conv3D,
+// DepthwiseConv1D/2D, SeparableConv1D/2D, Conv1DTranspose/2DTranspose, Max/AveragePooling1D/2D/3D,
+// Global{Max,Average}Pooling1D/2D/3D. channels_last ops: channels_first layers run between two Permutes
 // (via_channels_last). 1-D layers are the 2-D ops with H = 1.
 // Every geometry (output sizes, padding offsets) is resolved here, once; the op semantics and
 // their reduction order are documented in ir/ops_conv.h.
@@ -12,12 +12,13 @@
 namespace kc2cpp::lower {
 namespace {
 
-// 1 for the *1D classes, 2 for the *2D classes.
-int spatial_rank(const Layer& layer) {
+// 1 for the *1D classes, 2 for the *2D classes, 3 for the *3D classes (Conv3D, pooling: `three_ok`).
+int spatial_rank(const Layer& layer, bool three_ok = false) {
   const std::string& c = layer.class_name;
   if (c.find("1D") != std::string::npos) return 1;
   if (c.find("2D") != std::string::npos) return 2;
-  throw LayerProblem{"only 1-D and 2-D convolution and pooling layers are supported"};
+  if (three_ok && c.find("3D") != std::string::npos) return 3;
+  throw LayerProblem{"only 1-D and 2-D convolutions are supported"};
 }
 
 // data_format="channels_first": `fn`, the channels_last lowering of the same layer, between two
@@ -214,12 +215,56 @@ int depthwise(Context& cx, const Layer& layer, int input, ir::ConvGeom g, int ra
   return cx.add_op(layer, attrs, input, out_shape(g, rank));
 }
 
+// Conv3D on [D][H][W][C]: DepthTaps gathers each output depth's k_d input slices as channels
+// ([OD][H][W][k_d*C]), then a 2-D convolution runs on each of the OD slices (Op::slices) with the
+// kernel rearranged from Keras's [kd][kh][kw][C][F] to [kh][kw][kd*C][F] (ir/ops_conv.h).
+int conv_3d(Context& cx, const Layer& layer, int input) {
+  const json& cfg = *layer.config;
+  const ir::Shape in = cx.shape_of(input);
+  if (in.size() != 4) throw LayerProblem{"expects a rank-5 input (batch, depth, rows, cols, channels), got " + ir::to_string(in)};
+  if (cfg.contains("groups") && get_int(cfg, "groups") != 1) throw LayerProblem{"Conv3D with groups > 1 is not supported"};
+  const std::vector<int64_t> k = spatial_ints(cfg, "kernel_size", 3), s = spatial_ints(cfg, "strides", 3, 1),
+                             d = spatial_ints(cfg, "dilation_rate", 3, 1);
+  const int64_t filters = get_int(cfg, "filters"), c = in[3];
+  if (filters <= 0) throw LayerProblem{"filters must be positive"};
+  ir::ConvGeom g;
+  g.padding = padding_of(cfg, false);
+  const Axis depth = forward_axis(in[0], k[0], s[0], d[0], g.padding);
+  ir::DepthTapsAttrs taps{in[0], depth.out, in[1] * in[2], c, k[0], s[0], d[0], depth.pad};
+  const int gathered = cx.add_op(layer, taps, input, {depth.out, in[1], in[2], k[0] * c});
+  g.in_h = in[1], g.in_w = in[2], g.in_c = k[0] * c, g.out_c = filters;
+  g.k_h = k[1], g.k_w = k[2], g.stride_h = s[1], g.stride_w = s[2], g.dil_h = d[1], g.dil_w = d[2];
+  const Axis h = forward_axis(g.in_h, g.k_h, g.stride_h, g.dil_h, g.padding);
+  const Axis w = forward_axis(g.in_w, g.k_w, g.stride_w, g.dil_w, g.padding);
+  g.out_h = h.out, g.pad_top = h.pad, g.out_w = w.out, g.pad_left = w.pad;
+  const ActivationAndBias ab = activation_and_bias(cx, cfg);
+  const auto& wt = cx.weights(layer, ab.use_bias ? 2 : 1);
+  Context::expect_shape(wt[0], {k[0], k[1], k[2], c, filters}, "kernel");
+  std::vector<float> kr(wt[0].data.size());
+  const int64_t cf = c * filters;
+  for (int64_t kd = 0; kd < k[0]; ++kd)
+    for (int64_t t = 0; t < k[1] * k[2]; ++t)
+      std::copy_n(wt[0].data.begin() + (kd * k[1] * k[2] + t) * cf, cf, kr.begin() + (t * k[0] + kd) * cf);
+  ir::ConvAttrs attrs;
+  attrs.geom = g;
+  attrs.kernel = cx.add_weight(layer, with_data(wt[0], std::move(kr)), {k[1] * k[2] * k[0] * c, filters});
+  if (ab.use_bias) {
+    Context::expect_shape(wt[1], {filters}, "bias");
+    attrs.bias = cx.add_weight(layer, wt[1]);
+  }
+  attrs.act = ab.act.act;
+  const int out = cx.add_op(layer, attrs, gathered, {depth.out, g.out_h, g.out_w, filters});
+  cx.graph().ops.back().slices = depth.out;
+  return finish(cx, layer, ab.act, out);
+}
+
 }  // namespace
 
 int lower_conv(Context& cx, const Layer& layer, int input) {
   if (channels_first(*layer.config)) return via_channels_last(cx, layer, input, lower_conv);
   const json& cfg = *layer.config;
-  const int rank = spatial_rank(layer);
+  const int rank = spatial_rank(layer, true);
+  if (rank == 3) return conv_3d(cx, layer, input);
   ir::ConvGeom g = window_geom(layer, cx.shape_of(input), rank, "kernel_size", false);
   const int64_t filters = get_int(cfg, "filters");
   const int64_t groups = cfg.contains("groups") ? get_int(cfg, "groups") : 1;
@@ -343,31 +388,95 @@ int lower_conv_transpose(Context& cx, const Layer& layer, int input) {
   return finish(cx, layer, ab.act, cx.add_op(layer, attrs, input, out_shape(g, rank)));
 }
 
+namespace {
+
+// Max/AveragePooling3D on [D][H][W][C] as two PoolAttrs ops (ir/ops_conv.h): the (H, W) window on
+// each depth slice (Op::slices = D), then the depth window on [D][1][OH*OW*C]. The window's valid
+// taps are a box, so the average of the slices' averages is the average (rounded twice).
+int pooling_3d(Context& cx, const Layer& layer, int input, ir::PoolKind kind) {
+  const json& cfg = *layer.config;
+  const ir::Shape in = cx.shape_of(input);
+  if (in.size() != 4) throw LayerProblem{"expects a rank-5 input (batch, depth, rows, cols, channels), got " + ir::to_string(in)};
+  const std::vector<int64_t> k = spatial_ints(cfg, "pool_size", 3);
+  const bool default_strides = !cfg.contains("strides") || cfg["strides"].is_null();
+  const std::vector<int64_t> s = default_strides ? k : spatial_ints(cfg, "strides", 3, 1);
+  ir::PoolAttrs hw;
+  hw.kind = kind;
+  ir::ConvGeom& g = hw.geom;
+  g.padding = padding_of(cfg, false);
+  g.in_h = in[1], g.in_w = in[2], g.in_c = g.out_c = in[3];
+  g.k_h = k[1], g.k_w = k[2], g.stride_h = s[1], g.stride_w = s[2];
+  const Axis h = forward_axis(g.in_h, g.k_h, g.stride_h, 1, g.padding), w = forward_axis(g.in_w, g.k_w, g.stride_w, 1, g.padding);
+  g.out_h = h.out, g.pad_top = h.pad, g.out_w = w.out, g.pad_left = w.pad;
+  const int t = cx.add_op(layer, hw, input, {in[0], g.out_h, g.out_w, g.in_c});
+  cx.graph().ops.back().slices = in[0];
+  ir::PoolAttrs depth;
+  depth.kind = kind;
+  ir::ConvGeom& gd = depth.geom;
+  gd.padding = g.padding;
+  gd.in_h = in[0], gd.in_c = gd.out_c = g.out_h * g.out_w * g.in_c;
+  gd.k_h = k[0], gd.stride_h = s[0];
+  const Axis d = forward_axis(gd.in_h, gd.k_h, gd.stride_h, 1, gd.padding);
+  gd.out_h = d.out, gd.pad_top = d.pad;
+  return cx.add_op(layer, depth, t, {gd.out_h, g.out_h, g.out_w, g.in_c});
+}
+
+}  // namespace
+
 int lower_pooling(Context& cx, const Layer& layer, int input) {
   if (channels_first(*layer.config)) return via_channels_last(cx, layer, input, lower_pooling);
-  const int rank = spatial_rank(layer);
+  const int rank = spatial_rank(layer, true);
+  const ir::PoolKind kind = layer.class_name.find("Max") != std::string::npos ? ir::PoolKind::Max : ir::PoolKind::Average;
+  cx.weights(layer, 0);
+  if (rank == 3) return pooling_3d(cx, layer, input, kind);
   ir::ConvGeom g = window_geom(layer, cx.shape_of(input), rank, "pool_size", true);
   g.out_c = g.in_c;
-  cx.weights(layer, 0);
   ir::PoolAttrs attrs;
   attrs.geom = g;
-  attrs.kind = layer.class_name.find("Max") != std::string::npos ? ir::PoolKind::Max : ir::PoolKind::Average;
+  attrs.kind = kind;
   return cx.add_op(layer, attrs, input, out_shape(g, rank));
 }
 
+namespace {
+
+// GlobalAveragePooling1D under a Keras mask m [T, 1], as Keras computes sum(x * m) / sum(m): here
+// the average of x * m (a broadcasting Multiply) divided by the average of m, ((s / T) / (n / T)):
+// a few roundings from Keras's s / n; a fully masked sample gives 0 / 0 = NaN, as in Keras.
+int masked_average_1d(Context& cx, const Layer& layer, int input, int mask, bool keepdims) {
+  const ir::Shape in = cx.shape_of(input);
+  const int xm = cx.add_op(layer, ir::MergeAttrs{ir::MergeKind::Multiply, {}}, input, in);
+  cx.graph().ops.back().inputs.push_back(mask);
+  const int s = cx.add_op(layer, ir::GlobalPoolAttrs{ir::PoolKind::Average, in[0], in[1]}, xm, {in[1]});
+  const int n = cx.add_op(layer, ir::GlobalPoolAttrs{ir::PoolKind::Average, in[0], 1}, mask, {1});
+  const int y = cx.add_op(layer, ir::MergeAttrs{ir::MergeKind::Divide, {}}, s, {in[1]});
+  cx.graph().ops.back().inputs.push_back(n);
+  return keepdims ? cx.add_op(layer, ir::ReshapeAttrs{}, y, {1, in[1]}) : y;
+}
+
+}  // namespace
+
 int lower_global_pooling(Context& cx, const Layer& layer, int input) {
-  if (channels_first(*layer.config)) return via_channels_last(cx, layer, input, lower_global_pooling);
+  if (channels_first(*layer.config)) {
+    if (cx.has_mask(input))
+      throw LayerProblem{"receives a Keras mask; a channels_first " + layer.class_name + " under a mask is not supported"};
+    return via_channels_last(cx, layer, input, lower_global_pooling);
+  }
   const json& cfg = *layer.config;
-  const int rank = spatial_rank(layer);
-  const ir::ConvGeom g = input_geom(cx.shape_of(input), rank);
+  if (layer.class_name == "GlobalAveragePooling1D" && cx.has_mask(input) && cx.shape_of(input).size() == 2)
+    return masked_average_1d(cx, layer, input, cx.mask_of(input), get_bool(cfg, "keepdims", false));
+  const int rank = spatial_rank(layer, true);
+  const ir::Shape in = cx.shape_of(input);
+  if (in.size() != static_cast<size_t>(rank) + 1)
+    throw LayerProblem{"expects a rank-" + std::to_string(rank + 2) + " input (batch, " + std::to_string(rank) +
+                       " spatial axes, channels), got " + ir::to_string(in)};
   cx.weights(layer, 0);
   ir::GlobalPoolAttrs attrs;
   attrs.kind = layer.class_name.find("Max") != std::string::npos ? ir::PoolKind::Max : ir::PoolKind::Average;
-  attrs.rows = g.in_h * g.in_w;
-  attrs.channels = g.in_c;
+  attrs.channels = in.back();
+  attrs.rows = ir::num_elements(in) / attrs.channels;
   const bool keepdims = get_bool(cfg, "keepdims", false);
   ir::Shape shape = keepdims ? ir::Shape(static_cast<size_t>(rank), 1) : ir::Shape{};
-  shape.push_back(g.in_c);
+  shape.push_back(attrs.channels);
   return cx.add_op(layer, attrs, input, shape);
 }
 

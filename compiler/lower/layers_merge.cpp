@@ -255,7 +255,9 @@ int tanh_scores(Context& cx, const Layer& layer, int q, int k, const float* pre,
 // The common part of Attention and AdditiveAttention: the inputs [query, value(, key)] checked;
 // `scores(q, k)` gives the (Tq, Tv) scores; weights = softmax(scores) over the last axis; output =
 // weights . value (a MatMul with value moved to (dv, Tv)), and the weights as a second output with
-// return_attention_scores=True. Dropout is inactive at inference; masks are not supported yet.
+// return_attention_scores=True. Dropout is inactive at inference. use_causal_mask=True (tf.keras 2's
+// older config `causal`) masks the scores in the softmax (SoftmaxAttrs::causal_rows); mask tensors
+// are not supported.
 template <class Scores>
 std::vector<int> attend(Context& cx, const Layer& layer, const std::vector<int>& inputs, Scores scores) {
   if (inputs.size() != 2 && inputs.size() != 3)
@@ -265,10 +267,11 @@ std::vector<int> attend(Context& cx, const Layer& layer, const std::vector<int>&
   const ir::Shape sq = cx.shape_of(q), sv = cx.shape_of(v), sk = cx.shape_of(k);
   if (sq.size() != 2 || sv.size() != 2 || sk.size() != 2 || sq[1] != sk[1] || sv[0] != sk[0])
     throw LayerProblem{"expects query (Tq, dim), value (Tv, dv) and key (Tv, dim), got " + shapes_of(cx, inputs)};
-  if (call_flag(layer, "use_causal_mask", false)) throw LayerProblem{"use_causal_mask=True is not supported yet"};
+  const bool causal = call_flag(layer, "use_causal_mask", false) || get_bool(*layer.config, "causal", false);
   const int64_t tq = sq[0], tv = sv[0], dv = sv[1];
   ir::SoftmaxAttrs softmax;
   softmax.axis = 1;
+  softmax.causal_rows = causal ? tq : 0;
   const int weights = cx.add_op(layer, softmax, scores(q, k), {tq, tv});
   const int vt = cx.add_op(layer, make_permute(sv, {1, 0}), v, {dv, tv});
   ir::MatMulAttrs mm;
@@ -361,7 +364,8 @@ int mha_dense(Context& cx, const Layer& layer, int x, const std::vector<load::Na
 // heads * key_dim, or heads * value_dim), q multiplied by float32(1 / sqrt(key_dim)), the scores
 // q_h . k_h^T of every head (a MatMul batched over the heads, [heads][Tq][Tv]), softmax over Tv,
 // the heads' outputs scores_h . v_h, and the output projection ("abcd,cde->abe": a Dense from
-// heads * value_dim). The default attention_axes only; masks are refused; dropout is inactive;
+// heads * value_dim). The default attention_axes only; use_causal_mask=True masks the scores in the
+// softmax (SoftmaxAttrs::causal_rows), attention_mask tensors are refused; dropout is inactive;
 // return_attention_scores=True adds the scores (heads, Tq, Tv) as a second output.
 std::vector<int> lower_multi_head_attention(Context& cx, const Layer& layer, const std::vector<int>& inputs) {
   if (inputs.size() != 2 && inputs.size() != 3)
@@ -377,7 +381,7 @@ std::vector<int> lower_multi_head_attention(Context& cx, const Layer& layer, con
   const json& axis = axes.is_array() && axes.size() == 1 ? axes[0] : axes;
   if (!axes.is_null() && !(axis.is_number_integer() && (axis.get<int64_t>() == 1 || axis.get<int64_t>() == -2)))
     throw LayerProblem{"attention_axes " + axes.dump() + " is not supported (only the sequence axis, the default)"};
-  if (call_flag(layer, "use_causal_mask", false)) throw LayerProblem{"use_causal_mask=True is not supported yet"};
+  const bool causal = call_flag(layer, "use_causal_mask", false);
   const int64_t heads = get_int(cfg, "num_heads"), kd = get_int(cfg, "key_dim");
   const json& vdim = cfg.value("value_dim", json(nullptr));
   const int64_t vd = vdim.is_null() ? kd : get_int(cfg, "value_dim");
@@ -404,6 +408,7 @@ std::vector<int> lower_multi_head_attention(Context& cx, const Layer& layer, con
   scores.batch = heads, scores.m = tq, scores.k = kd, scores.n = tv;
   ir::SoftmaxAttrs softmax;
   softmax.axis = 2;
+  softmax.causal_rows = causal ? tq : 0;
   const int weights = cx.add_op(layer, softmax, add_multi_op(cx, layer, scores, {qh, kh}, {heads, tq, tv}), {heads, tq, tv});
   ir::MatMulAttrs combine;
   combine.batch = heads, combine.m = tq, combine.k = tv, combine.n = vd;

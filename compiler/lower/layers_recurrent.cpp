@@ -1,4 +1,5 @@
-// Recurrent layers: SimpleRNN, LSTM, GRU, RNN(cell), Bidirectional, TimeDistributed.
+// Recurrent layers: SimpleRNN, LSTM, GRU, RNN(cell), Bidirectional, TimeDistributed; Masking.
+// The recurrent layers skip the timesteps a Keras mask on their input marks (ir/ops_recurrent.h).
 #include <string>
 
 #include "lower/layers.h"
@@ -80,10 +81,15 @@ int add_rnn(Context& cx, const Layer& layer, const RnnConfig& rc, const std::vec
     a.bias = add_weight(cx, layer, half.part, w[first + 2]);
   }
   const ir::Shape out_shape = a.return_sequences ? ir::Shape{steps, a.units} : ir::Shape{a.units};
+  const int mask = cx.mask_of(input);
+  a.masked = mask >= 0;
+  a.zero_masked_output = a.masked && a.return_sequences && !half.part.empty();  // Keras: zero_output_for_mask
   ir::Graph& g = cx.graph();
   const int scratch = g.add_tensor({layer.name + "/scratch", {ir::rnn_scratch_floats(a)}});
   const int out = cx.add_op(layer, a, input, out_shape);
   g.ops.back().outputs.push_back(scratch);
+  if (a.masked) g.ops.back().inputs.push_back(mask);
+  if (a.return_sequences) cx.copy_mask(input, out);
   if (!half.part.empty()) {
     g.tensors[out].name = layer.name + "/" + half.part;
     g.ops.back().keras_class += ": " + half.part + " " + ir::to_string(rc.cell);
@@ -154,7 +160,7 @@ std::vector<int> bidirectional(Context& cx, const Layer& layer, int input) {
     throw LayerProblem{"the forward and backward layers give different shapes " + ir::to_string(cx.shape_of(y)) +
                        " and " + ir::to_string(cx.shape_of(y_rev))};
   const json mode = cfg.value("merge_mode", json("concat"));
-  if (mode.is_null()) {  // two tensors: forward, then backward
+  if (mode.is_null()) {  // two tensors: forward, then backward (each with the input's mask if any)
     cx.graph().tensors[y_rev].name = layer.name;
     return {y, y_rev};
   }
@@ -168,6 +174,7 @@ std::vector<int> bidirectional(Context& cx, const Layer& layer, int input) {
   else throw LayerProblem{"merge_mode '" + m + "' is not one of concat, sum, ave, mul, None"};
   const int out = cx.add_op(layer, attrs, y, shape);
   cx.graph().ops.back().inputs.push_back(y_rev);
+  cx.copy_mask(y, out);
   return {out};
 }
 
@@ -196,6 +203,10 @@ int lower_time_distributed(Context& cx, const Layer& layer, int input) {
     inner.registered_name = entry["registered_name"].get<std::string>();
   const LowerFn fn = inner.registered_name.find('>') == std::string::npos ? find_lowering(inner.class_name).one : nullptr;
   if (!fn) throw LayerProblem{"wraps a '" + inner.class_name + "' layer, which kc2cpp does not support"};
+  const MaskUse use = find_mask_use(inner.class_name);
+  if (cx.has_mask(input) && use != MaskUse::Drop && use != MaskUse::Pass && use != MaskUse::PassK3)
+    throw LayerProblem{"receives a Keras mask, which the wrapped " + inner.class_name + " would use per timestep; "
+                       "kc2cpp does not support that: remove the mask or the wrapper"};
   ir::Graph& g = cx.graph();
   const ir::Shape full = g.tensors[input].shape;
   if (full.size() < 2) throw LayerProblem{"needs a per-sample rank of at least 2 (timesteps first)"};
@@ -216,7 +227,23 @@ int lower_time_distributed(Context& cx, const Layer& layer, int input) {
     g.ops[i].slices = full[0];
     g.ops[i].keras_class = "TimeDistributed(" + g.ops[i].keras_class + ")";
   }
+  cx.copy_mask(input, out);  // Keras passes the mask on (the wrapped layer ignores it)
   return out;
+}
+
+// Masking: y = x * keep_t; with a [T, features] input the mask (keep_t) rides along with y.
+int lower_masking(Context& cx, const Layer& layer, int input) {
+  const ir::Shape in = cx.shape_of(input);
+  ir::MaskAttrs a;
+  a.form = ir::MaskForm::Apply;
+  a.value = get_float(*layer.config, "mask_value", 0.0f);
+  a.features = in.back();
+  const int y = cx.add_op(layer, a, input, in);
+  a.form = ir::MaskForm::Compute;
+  if (in.size() == 2) cx.set_mask(y, layer, input, a);
+  else cx.set_unknown_mask(y, "Masking '" + layer.name + "' on a rank-" + std::to_string(in.size() + 1) +
+                                  " input masks more than the time axis");
+  return y;
 }
 
 }  // namespace kc2cpp::lower

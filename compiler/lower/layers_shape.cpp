@@ -168,26 +168,6 @@ int bilinear(Context& cx, const Layer& layer, int input, const std::vector<int64
   return cx.add_op(layer, a, input, out);
 }
 
-// Keras layers that use the mask an Embedding(mask_zero=True) attaches to its output.
-bool uses_mask(const std::string& cls) {
-  static const std::set<std::string> kUsers = {
-      "LSTM", "GRU", "SimpleRNN", "RNN", "Bidirectional", "ConvLSTM1D", "ConvLSTM2D", "ConvLSTM3D",
-      "GlobalAveragePooling1D", "GlobalMaxPooling1D", "Attention", "AdditiveAttention", "MultiHeadAttention",
-      "GroupQueryAttention", "Masking", "TimeDistributed", "CuDNNLSTM", "CuDNNGRU"};
-  return kUsers.count(cls) > 0;
-}
-
-void check_mask_unused(const Context& cx) {
-  const json& layers = cx.model().config["config"]["layers"];
-  for (const json& l : layers) {
-    const std::string cls = string_at(l, "class_name");
-    if (uses_mask(cls))
-      throw LayerProblem{"mask_zero=True: layer '" + string_at(l.is_object() ? l.value("config", json()) : l, "name") +
-                         "' (" + cls + ") would use the mask, and kc2cpp does not compute masks yet; save the model "
-                         "with mask_zero=False (the outputs then differ for padded steps) or without masked layers"};
-  }
-}
-
 // Keras weights that must hold `n` values (BatchNormalization's and LayerNormalization's parameters;
 // tf.keras stores multi-axis ones with 1s in the other axes).
 void expect_count(const load::NamedArray& a, int64_t n, const char* what) {
@@ -273,7 +253,6 @@ int lower_embedding(Context& cx, const Layer& layer, int input) {
   auto lora = cfg.find("lora_rank");
   if (lora != cfg.end() && !lora->is_null())
     throw LayerProblem{"LoRA (lora_rank) is not supported; merge the LoRA weights into the embeddings and save again"};
-  if (get_bool(cfg, "mask_zero", false)) check_mask_unused(cx);
   const auto& w = cx.weights(layer, 1);
   Context::expect_shape(w[0], {input_dim, output_dim}, "embeddings");
   ir::EmbeddingAttrs a;
@@ -282,7 +261,11 @@ int lower_embedding(Context& cx, const Layer& layer, int input) {
   a.output_dim = output_dim;
   ir::Shape out = cx.shape_of(input);
   out.push_back(output_dim);
-  return cx.add_op(layer, a, input, out);
+  const int y = cx.add_op(layer, a, input, out);
+  if (!get_bool(cfg, "mask_zero", false)) return y;
+  if (cx.shape_of(input).size() == 1) cx.set_mask(y, layer, input, {ir::MaskForm::Compute, 0.0f, 1});
+  else cx.set_unknown_mask(y, "Embedding '" + layer.name + "' with mask_zero=True masks more than one axis");
+  return y;
 }
 
 int lower_batch_norm(Context& cx, const Layer& layer, int input) {

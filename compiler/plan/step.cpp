@@ -80,6 +80,7 @@ class Builder {
     }
     if (const auto* p = std::get_if<ir::PReluAttrs>(&op.attrs)) return prelu(op, *p);
     if (std::holds_alternative<ir::EmbeddingAttrs>(op.attrs)) return copy(op, true);  // one lookup per index
+    if (std::holds_alternative<ir::MaskAttrs>(op.attrs)) return copy(op, true);  // one timestep's features
     if (std::holds_alternative<ir::ScalarOpAttrs>(op.attrs)) return copy(op, true);  // merge family: elementwise
     if (std::holds_alternative<ir::MergeAttrs>(op.attrs)) {
       for (int t : op.inputs)
@@ -184,6 +185,7 @@ class Builder {
       o.inputs.push_back(c.first);
       o.outputs.push_back(c.second);
     }
+    if (r.masked) o.inputs.push_back(map_[op.inputs[1]]);  // the timestep's mask [1]
     const ir::Tensor& scratch = g_.tensors[op.outputs.back()];
     o.outputs.push_back(s_.add_tensor(scratch));
     map_[op.outputs[0]] = h.second;

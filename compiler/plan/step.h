@@ -10,7 +10,7 @@
 //     leading T, Embedding, BatchNormalization / LayerNormalization not over the time axis,
 //     Rescaling / Normalization (ChannelMap) whose parameters do not vary over time, elementwise
 //     merges (Merge, ScalarOp) broadcasting no input over time, Concatenate not along time, any op
-//     run over T slices (TimeDistributed);
+//     run over T slices (TimeDistributed), Keras masks (Masking, Embedding(mask_zero=True));
 //   - a forward recurrent layer (go_backwards=False, not half of a Bidirectional): with
 //     return_sequences=True its output keeps the time axis, with False it is the end of time;
 // and ops after the end of time are arbitrary (they see one vector per step). Not streamable:
@@ -23,6 +23,9 @@
 //     predict()'s output on the whole sequence;
 // bit for bit, because the step graph runs every per-timestep op on one timestep with the same
 // operation order and each recurrent layer's step is the very cell function predict() loops.
+// A timestep that a Keras mask marks (Masking: all features equal mask_value; Embedding(mask_zero=
+// True): id 0) leaves every masked recurrent layer's state as it was, and its y_t is what
+// predict() gives for that row: the previous output.
 #pragma once
 
 #include <memory>

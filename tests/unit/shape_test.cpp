@@ -131,16 +131,35 @@ TEST(ShapeLowering, IntegerInputElsewhereIsReported) {
   EXPECT_NE(lower_error(s.model()).find("input dtype 'string' is not supported"), std::string::npos);
 }
 
-TEST(ShapeLowering, MaskZeroOnlyWithoutMaskUsers) {
+TEST(ShapeLowering, MaskZeroReachesRecurrentLayers) {
+  // No layer uses the mask: no mask op at all.
   ModelBuilder ok(json::array({nullptr, 5}), "int32");
   ok.add("Embedding", {{"input_dim", 10}, {"output_dim", 4}, {"mask_zero", true}}, {iota(40)}, {{10, 4}});
   ok.add("Dense", {{"units", 2}, {"use_bias", false}}, {iota(8)}, {{4, 2}});
-  EXPECT_EQ(lower_error(ok.model()), "");
+  const ir::Graph plain = lower::lower(ok.model());
+  EXPECT_EQ(plain.ops.size(), 2u);
+  // Dense passes the mask on to the LSTM, which reads it (computed from the ids just before).
+  ModelBuilder rnn(json::array({nullptr, 5}), "int32");
+  rnn.add("Embedding", {{"input_dim", 10}, {"output_dim", 4}, {"mask_zero", true}}, {iota(40)}, {{10, 4}});
+  rnn.add("Dense", {{"units", 2}, {"use_bias", false}}, {iota(8)}, {{4, 2}});
+  rnn.add("LSTM", {{"units", 3}}, {iota(24), iota(36), iota(12)}, {{2, 12}, {3, 12}, {12}});
+  const ir::Graph g = lower::lower(rnn.model());
+  ASSERT_EQ(g.ops.size(), 4u);
+  const auto* m = std::get_if<ir::MaskAttrs>(&g.ops[2].attrs);
+  ASSERT_NE(m, nullptr);
+  EXPECT_EQ(m->form, ir::MaskForm::Compute);
+  EXPECT_EQ(g.ops[2].inputs[0], g.inputs[0]);
+  EXPECT_EQ(g.tensors[g.ops[2].outputs[0]].shape, (ir::Shape{5, 1}));
+  const auto& r = std::get<ir::RnnAttrs>(g.ops[3].attrs);
+  EXPECT_TRUE(r.masked);
+  EXPECT_FALSE(r.zero_masked_output);
+  EXPECT_EQ(g.ops[3].inputs[1], g.ops[2].outputs[0]);
+  // A layer that would apply the mask the way kc2cpp does not is refused by name.
   ModelBuilder bad(json::array({nullptr, 5}), "int32");
   bad.add("Embedding", {{"input_dim", 10}, {"output_dim", 4}, {"mask_zero", true}}, {iota(40)}, {{10, 4}});
-  bad.add("GlobalAveragePooling1D", {{"name", "gap"}});
+  bad.add("Softmax", {{"name", "sm"}});
   const std::string e = lower_error(bad.model());
-  EXPECT_NE(e.find("mask_zero=True: layer 'gap' (GlobalAveragePooling1D) would use the mask"), std::string::npos) << e;
+  EXPECT_NE(e.find("layer 'sm' (Softmax): receives a Keras mask"), std::string::npos) << e;
 }
 
 TEST(ShapeLowering, EmbeddingChecks) {
