@@ -623,6 +623,7 @@ int main(int argc, char** argv) {
     int in_size = 0, out_size = 0;
     long m = 0, step_m = 0;
     ModelSpec spec;
+    NetSpec net;  // the other families (but attn)
     try {
       if (dense) {
         spec = load_spec(me);
@@ -641,7 +642,7 @@ int main(int argc, char** argv) {
         input.resize(in_size);
         fill_indices(input.data(), in_size, t.vocab, 1);
       } else {
-        const NetSpec net = load_net(me);
+        net = load_net(me);
         scalar = bench::make_scalar_net(net, &out_size, &m, &step_m);
         in_size = 1;
         for (int d : net.in_shape) in_size *= d;
@@ -709,11 +710,11 @@ int main(int argc, char** argv) {
       add(std::move(e), false);
     };
     if (ref_steps) {
-      mk_step_ref("scalar-loop", dense ? bench::make_scalar(spec) : bench::make_scalar_net(load_net(me), &out_size, &m, &step_m));
-      if (!dense) mk_step_ref("eigen-fixed", bench::make_eigen_rnn(load_net(me)));  // RTNeural's way
+      mk_step_ref("scalar-loop", dense ? bench::make_scalar(spec) : bench::make_scalar_net(net, &out_size, &m, &step_m));
+      if (!dense) mk_step_ref("eigen-fixed", bench::make_eigen_rnn(net));  // RTNeural's way
     }
     mk_ref("scalar-loop", std::move(scalar));
-    if (ref_steps && !dense) mk_ref("eigen-fixed", bench::make_eigen_rnn(load_net(me)));
+    if (ref_steps && !dense) mk_ref("eigen-fixed", bench::make_eigen_rnn(net));
     if (dense) {
       mk_ref("eigen-fixed", bench::make_eigen_fixed(spec));
       mk_ref("eigen-dyn", bench::make_eigen_dynamic(spec));
