@@ -77,13 +77,18 @@ int reduction_splits(int64_t n, ir::FpMode fp) {
   return static_cast<int>(std::max<int64_t>(n, 1));
 }
 
+int recurrent_splits(int64_t n, ir::FpMode fp) {
+  if (fp == ir::FpMode::Fused) return reduction_splits(n, fp);
+  return static_cast<int>(std::clamp<int64_t>(n, 1, 4));
+}
+
 void choose_splits(ir::Graph& g) {
   for (ir::Op& op : g.ops) {
     if (auto* d = std::get_if<ir::DenseAttrs>(&op.attrs)) d->splits = reduction_splits(g.tensors[op.inputs[0]].shape.back(), g.fp);
     if (auto* m = std::get_if<ir::MatMulAttrs>(&op.attrs)) m->splits = reduction_splits(m->k, g.fp);  // merge family
     if (auto* r = std::get_if<ir::RnnAttrs>(&op.attrs)) {  // recurrent family: x·W over `in`, h·U over units
-      r->x_splits = reduction_splits(g.tensors[op.inputs[0]].shape.back(), g.fp);
-      r->h_splits = reduction_splits(r->units, g.fp);
+      r->x_splits = recurrent_splits(g.tensors[op.inputs[0]].shape.back(), g.fp);
+      r->h_splits = recurrent_splits(r->units, g.fp);
     }
   }
 }

@@ -77,6 +77,15 @@ TEST(Passes, SplitsDependOnReductionLengthAndFpModeOnly) {
   }
 }
 
+TEST(Passes, RecurrentSplitsAreFourChainsUnfused) {
+  using F = ir::FpMode;
+  for (auto [n, fp, want] : {std::tuple{1, F::Unfused, 1}, {3, F::Unfused, 3}, {4, F::Unfused, 4}, {5, F::Unfused, 4},
+                             {32, F::Unfused, 4}, {1000, F::Unfused, 4}, {3, F::Fused, 2}, {32, F::Fused, 4}}) {
+    EXPECT_EQ(passes::recurrent_splits(n, fp), want) << n;
+    if (n <= 4) EXPECT_EQ(passes::recurrent_splits(n, fp), passes::reduction_splits(n, fp)) << n;
+  }
+}
+
 TEST(Plan, ChainReusesBuffersAndViewsAlias) {
   ir::Graph g = chain(false);
   passes::optimize(g);

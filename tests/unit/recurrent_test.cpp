@@ -147,15 +147,15 @@ TEST(RecurrentLowering, LstmOpWeightsAndShapes) {
   EXPECT_EQ(g.tensors[g.ops[0].outputs[1]].shape, (ir::Shape{ir::rnn_scratch_floats(a)}));
   EXPECT_EQ(ir::rnn_scratch_floats(a), (2 * 4 + 4) * 16);
   EXPECT_EQ(a.x_splits, 3);  // a pairwise tree over the 3 inputs
-  EXPECT_EQ(a.h_splits, 5);  // and over the 5 units
+  EXPECT_EQ(a.h_splits, 4);  // 4 chains over the 5 units (passes::recurrent_splits)
 }
 
-TEST(RecurrentLowering, SplitsFollowTheDenseRule) {
+TEST(RecurrentLowering, SplitsFollowTheRecurrentRule) {
   ModelBuilder b({2, 70});
   b.layer("GRU", rnn_cfg(20), {{70, 60}, {20, 60}, {2, 60}});
   const auto& a = std::get<ir::RnnAttrs>(b.graph().ops[0].attrs);
   EXPECT_EQ(a.x_splits, 4);   // 70 > 32: four chains
-  EXPECT_EQ(a.h_splits, 20);  // 20 <= 32: a pairwise tree
+  EXPECT_EQ(a.h_splits, 4);   // 4 chains, where a Dense over 20 inputs has a pairwise tree
   EXPECT_TRUE(a.reset_after);
 }
 
