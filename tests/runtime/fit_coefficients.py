@@ -88,6 +88,12 @@ def log_g(deg=2):
     return fit(g, 0, smax ** 2, deg, weight=lambda z: z)
 
 
+def tanh_near(deg=4, top=0.625):
+    # tanh(a) = a + (a z) P(z), z = a^2, for a < 0.625; weight z (relative error of tanh).
+    f = lambda z: (mp.tanh(mp.sqrt(z)) / mp.sqrt(z) - 1) / z if z != 0 else mp.mpf(-1) / 3
+    return fit(f, 0, mp.mpf(top) ** 2, deg, weight=lambda z: z)
+
+
 def erf_near(deg=6):
     # erf(a) = a + a P(a^2) for a < 1.
     f = lambda z: mp.erf(mp.sqrt(z)) / mp.sqrt(z) - 1 if z != 0 else 2 / mp.sqrt(mp.pi) - 1
@@ -107,5 +113,6 @@ if __name__ == "__main__":
         print(f"{name} (2^(j/32) = hi + lo = hi (1 + rel)):")
         print("  " + ", ".join(lit(c) for c in table))
     show("log_kernel g(z), degree 2", *log_g())
+    show("tanh near P(z), degree 4", *tanh_near())
     show("erf near P(z), degree 6", *erf_near())
     show("erf far Q(t), degree 8", *erf_far())
