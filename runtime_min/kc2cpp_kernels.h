@@ -175,7 +175,7 @@ vf dense_tree(const float* x, const float* w, int ldw, int K, int S, const float
 // A chain's first step for NB vectors: x_s w_s, or, for chain 0 with Init (--fp fused Dense with a
 // bias), fma(x_0, w_0, b): the bias enters the sum first, in the same rounding.
 template <int NB, bool Init>
-inline void chain_start(vf xs, const float* w, const float* init, vf (&out)[NB]) {
+KC2CPP_ALWAYS_INLINE inline void chain_start(vf xs, const float* w, const float* init, vf (&out)[NB]) {
 KC2CPP_UNROLL(24)
   for (int v = 0; v < NB; ++v) {
     if constexpr (Init) {
@@ -211,7 +211,7 @@ KC2CPP_UNROLL(24)
 // out[v] = sum_i x[i] * w[i*ldw + v*kLanes + lane] for NB vectors, in the order above; with Init
 // (Fused only), chain 0 starts from init[v*kLanes + lane] (chain_start).
 template <int K, int S, int NB, bool Fused, bool Init = false>
-inline void dense_block(const float* x, const float* w, int ldw, vf (&out)[NB], const float* init = nullptr) {
+KC2CPP_ALWAYS_INLINE inline void dense_block(const float* x, const float* w, int ldw, vf (&out)[NB], const float* init = nullptr) {
   static_assert(S >= 1 && S <= K, "splits must be in [1, K]");
   static_assert(Fused || !Init, "the bias starts a chain only in --fp fused");
 #if defined(KC2CPP_OPTIMIZE_SIZE)
