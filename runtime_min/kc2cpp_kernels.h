@@ -264,23 +264,57 @@ KC2CPP_UNROLL(24)
   }
 }
 
-// Dense on the last axis: y[r, j] = f(sum_i x[r, i] * w[i, j] (+ b[j])) for r < rows.
-// w is the kernel [K][row_floats(N)], b the bias [row_floats(N)].
-template <int K, int N, int S, bool HasBias, bool Fused, class Act>
-inline void dense(const float* x, const float* w, const float* b, float* y, int rows, Act f) {
-  constexpr int ldw = row_floats(N);
-  constexpr int NV = (N + kLanes - 1) / kLanes;
-  constexpr int NB0 = block_vectors(S);
-  constexpr int NB = NV < NB0 ? NV : NB0;
-  constexpr int REM = NV % NB;
+// reduce_tree's combination of acc[Lo, Hi), in float.
+template <int Lo, int Hi>
+inline float tree_sum(const float* acc) {
+  if constexpr (Hi - Lo == 1) {
+    return acc[Lo];
+  } else {
+    constexpr int M = Lo + tree_split(Hi - Lo);
+    return add(tree_sum<Lo, M>(acc), tree_sum<M, Hi>(acc));
+  }
+}
+
+// Dense with one output column: w is K contiguous floats. The order above, in scalar registers:
+// one output per vector would use one lane in kLanes for every product, where a scalar operation
+// costs a vector's issue slot at most (a Dense(1) regression head, stepped after a GRU).
+template <int K, int S, bool HasBias, bool Fused, class Act>
+inline void dense_one(const float* x, const float* w, const float* b, float* y, int rows, Act f) {
   for (int r = 0; r < rows; ++r) {
     const float* xr = x + r * K;
-    float* yr = y + r * N;
-    int j = 0;
-    for (; j + NB <= NV; j += NB)
-      dense_out<K, S, NB, HasBias, Fused>(xr, w + j * kLanes, HasBias ? b + j * kLanes : nullptr, yr + j * kLanes, ldw, f);
-    if constexpr (REM > 0)
-      dense_out<K, S, REM, HasBias, Fused>(xr, w + j * kLanes, HasBias ? b + j * kLanes : nullptr, yr + j * kLanes, ldw, f);
+    float acc[S];
+KC2CPP_UNROLL(32)
+    for (int s = 0; s < S; ++s) acc[s] = mul(xr[s], w[s]);
+    if constexpr (HasBias && Fused) acc[0] = madd<true>(xr[0], w[0], b[0]);
+KC2CPP_UNROLL(64)
+    for (int i = S; i < K; ++i) acc[i % S] = madd<Fused>(xr[i], w[i], acc[i % S]);
+    float t = tree_sum<0, S>(acc);
+    if constexpr (HasBias && !Fused) t = add(t, b[0]);
+    y[r] = f(t);
+  }
+}
+
+// Dense on the last axis: y[r, j] = f(sum_i x[r, i] * w[i, j] (+ b[j])) for r < rows.
+// w is the kernel [K][row_floats(N)] (N = 1: [K], dense_one), b the bias [row_floats(N)].
+template <int K, int N, int S, bool HasBias, bool Fused, class Act>
+inline void dense(const float* x, const float* w, const float* b, float* y, int rows, Act f) {
+  if constexpr (N == 1) {
+    dense_one<K, S, HasBias, Fused>(x, w, b, y, rows, f);
+  } else {
+    constexpr int ldw = row_floats(N);
+    constexpr int NV = (N + kLanes - 1) / kLanes;
+    constexpr int NB0 = block_vectors(S);
+    constexpr int NB = NV < NB0 ? NV : NB0;
+    constexpr int REM = NV % NB;
+    for (int r = 0; r < rows; ++r) {
+      const float* xr = x + r * K;
+      float* yr = y + r * N;
+      int j = 0;
+      for (; j + NB <= NV; j += NB)
+        dense_out<K, S, NB, HasBias, Fused>(xr, w + j * kLanes, HasBias ? b + j * kLanes : nullptr, yr + j * kLanes, ldw, f);
+      if constexpr (REM > 0)
+        dense_out<K, S, REM, HasBias, Fused>(xr, w + j * kLanes, HasBias ? b + j * kLanes : nullptr, yr + j * kLanes, ldw, f);
+    }
   }
 }
 

@@ -140,7 +140,12 @@ void pack_weights(const ir::Graph& g, Plan& plan) {
   for (const ir::Op& op : g.ops) {
     if (const auto* d = std::get_if<ir::DenseAttrs>(&op.attrs)) {
       const ir::Weight& k = g.weights[d->kernel];
-      add(d->kernel, padded_rows(k, k.shape[1], "kernel [" + std::to_string(k.shape[0]) + "][" + std::to_string(k.shape[1]) + "]"));
+      const std::string what = "kernel [" + std::to_string(k.shape[0]) + "][" + std::to_string(k.shape[1]) + "]";
+      if (k.shape[1] == 1) {
+        add(d->kernel, {k.name, what + ", one column: K contiguous floats", k.data});  // kc::dense_one
+      } else {
+        add(d->kernel, padded_rows(k, k.shape[1], what));
+      }
       if (d->bias >= 0) add(d->bias, padded_rows(g.weights[d->bias], d->units, "bias"));
     } else if (const auto* p = std::get_if<ir::PReluAttrs>(&op.attrs)) {
       const ir::Weight& a = g.weights[p->alpha];

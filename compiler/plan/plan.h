@@ -12,7 +12,8 @@
 //   kernels read as whole vectors (Dense, conv and recurrent gate columns) are marked
 //   (PackedWeight::row) and the emitter pads them for the build's ISA (runtime kc::kWPad: the
 //   vector width on AVX2/AVX-512, none on SSE2, NEON and scalar builds, whose flash holds exactly
-//   the parameters).
+//   the parameters); a Dense kernel of one column is read one float at a time (kc::dense_one) and
+//   is not padded.
 #pragma once
 
 #include <cstdint>
