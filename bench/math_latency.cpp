@@ -43,6 +43,26 @@ KC_MATH_CHAINS(KC_DEFINE)
 const char* isa() { return kc::isa_name(); }
 }  // namespace KC_MATH_LATENCY_TU
 
+#elif defined(KC_MATH_LATENCY_EIGEN)
+// Eigen 3's vectorised exp and tanh on its widest float packet (what RTNeural's Eigen backend
+// calls), sigmoid as 1 / (1 + exp(-x)): the same chains, for the Eigen column.
+#include <Eigen/Core>
+namespace eigen_ref {
+namespace ei = Eigen::internal;
+using P = ei::packet_traits<float>::type;
+#define KC_EIGEN_CHAIN(fn, step)                                  \
+  float fn(float x0, long n) {                                    \
+    P x = ei::pset1<P>(x0);                                       \
+    for (long i = 0; i < n; ++i) x = (step);                      \
+    return ei::pfirst(x);                                         \
+  }
+KC_EIGEN_CHAIN(chain_mul, ei::pmul(x, x))
+KC_EIGEN_CHAIN(chain_exp, ei::pexp(ei::pnegate(x)))
+KC_EIGEN_CHAIN(chain_tanh, ei::ptanh(x))
+KC_EIGEN_CHAIN(chain_sigmoid, ei::pdiv(ei::pset1<P>(1.0f), ei::padd(ei::pset1<P>(1.0f), ei::pexp(ei::pnegate(x)))))
+#undef KC_EIGEN_CHAIN
+}  // namespace eigen_ref
+
 #else  // the driver
 #include <algorithm>
 #include <chrono>
@@ -57,6 +77,15 @@ namespace after {
 KC_MATH_CHAINS(KC_DECLARE)
 const char* isa();
 }  // namespace after
+
+#if defined(KC_MATH_HAVE_EIGEN)
+namespace eigen_ref {
+float chain_mul(float, long);
+float chain_exp(float, long);
+float chain_tanh(float, long);
+float chain_sigmoid(float, long);
+}  // namespace eigen_ref
+#endif
 
 namespace {
 using Chain = float (*)(float, long);
@@ -75,18 +104,36 @@ double best_ns_per_step(Chain f) {
 }
 }  // namespace
 
+// The Eigen chain of a row, if the driver was built with Eigen (KC_MATH_HAVE_EIGEN) and has one.
+Chain eigen_chain(Chain after_fn) {
+#if defined(KC_MATH_HAVE_EIGEN)
+  if (after_fn == after::chain_exp) return eigen_ref::chain_exp;
+  if (after_fn == after::chain_tanh) return eigen_ref::chain_tanh;
+  if (after_fn == after::chain_sigmoid) return eigen_ref::chain_sigmoid;
+#endif
+  (void)after_fn;
+  return nullptr;
+}
+
 int main() {
   struct Row { const char* name; Chain b, a; };
 #define KC_ROW(fn, label, expr) {label, before::fn, after::fn},
   const Row rows[] = {KC_MATH_CHAINS(KC_ROW)};
   std::printf("dependent-chain latency, %s path, cycles per call (a multiply = 4)\n", after::isa());
-  std::printf("  %-10s %8s %8s %7s\n", "function", "before", "after", "ratio");
+  std::printf("  %-10s %8s %8s %7s %8s\n", "function", "before", "after", "ratio", "Eigen");
   for (const Row& r : rows) {
     if (r.b == before::chain_mul) continue;  // the clock itself
     // Calibrate next to each measurement: the core clock moves with the load on the other cores.
     const double cb = best_ns_per_step(before::chain_mul) / 4, b = best_ns_per_step(r.b) / cb;
     const double ca = best_ns_per_step(after::chain_mul) / 4, a = best_ns_per_step(r.a) / ca;
-    std::printf("  %-10s %8.1f %8.1f %6.2fx\n", r.name, b, a, b / a);
+    std::printf("  %-10s %8.1f %8.1f %6.2fx", r.name, b, a, b / a);
+#if defined(KC_MATH_HAVE_EIGEN)
+    if (const Chain e = eigen_chain(r.a)) {
+      const double ce = best_ns_per_step(eigen_ref::chain_mul) / 4;
+      std::printf(" %8.1f", best_ns_per_step(e) / ce);
+    }
+#endif
+    std::printf("\n");
   }
 }
 #endif
