@@ -595,13 +595,13 @@ template <class Seq, int... D>
 struct FixedLayers;
 template <std::size_t... I, int... D>
 struct FixedLayers<std::index_sequence<I...>, D...> {
-  static constexpr int dims[] = {D...};
+  static constexpr int dims[sizeof...(D)] = {D...};
   using type = std::tuple<FixedLayer<dims[I], dims[I + 1]>...>;
 };
 
 template <int... D>
 class EigenFixedModel final : public Impl {
-  static constexpr int kDims[] = {D...};
+  static constexpr int kDims[sizeof...(D)] = {D...};
   static constexpr std::size_t kN = sizeof...(D) - 1;
   using Layers = typename FixedLayers<std::make_index_sequence<kN>, D...>::type;
 
