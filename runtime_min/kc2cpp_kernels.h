@@ -264,6 +264,105 @@ KC2CPP_UNROLL(24)
   }
 }
 
+// Long Dense sums over several register blocks (K >= kChunkK, S <= 4): w is read in chunks of
+// kChunkK rows, and within a chunk every block of a group of up to kChunkBlocks blocks in turn, so
+// each row of w streams once, whole, where block after block would stream the matrix once per
+// block's columns (the MNIST head, Dense 32768 -> 128: 8 vectors in 2 blocks on AVX-512). Between
+// chunks a block's S x NB chains wait in a stack array (kChunkBlocks x S x NB vectors: 12 KB on
+// AVX-512, 3 KB on NEON, 256 B on scalar builds). The same chains in the same order as
+// dense_block: chain s takes i = s, s + S, ... in turn, started by chain_start.
+// Size-first builds keep dense_block's one loop (kChunkK out of reach).
+#if defined(KC2CPP_OPTIMIZE_SIZE)
+constexpr int kChunkK = 0x7fffffff, kChunkRows = 256, kChunkBlocks = 8;
+#else
+constexpr int kChunkK = 1024, kChunkRows = 256, kChunkBlocks = 8;
+#endif
+
+template <int S, int NB, bool Fused>
+KC2CPP_ALWAYS_INLINE inline void chains_run(const float* x, const float* w, int ldw, int i0, int i1, vf (&acc)[S][NB]) {
+  for (int i = i0; i < i1; i += S)
+KC2CPP_UNROLL(4)
+    for (int s = 0; s < S; ++s) {
+      const vf xs = vsplat(x[i + s]);
+KC2CPP_UNROLL(24)
+      for (int v = 0; v < NB; ++v) acc[s][v] = madd<Fused>(xs, vload(w + (i + s) * ldw + v * kLanes), acc[s][v]);
+    }
+}
+
+// Rows [k0, k1) (multiples of S) of block `blk` (NBj vectors at column vector v0), its chains in
+// acc; k0 == 0 starts them.
+template <int S, int NBj, int NB, bool Fused, bool Init>
+KC2CPP_ALWAYS_INLINE inline void chunk_block(const float* x, const float* w, int ldw, const float* b, int v0, int k0,
+                                             int k1, vf (&store)[S][NB]) {
+  vf acc[S][NBj];
+  if (k0 == 0) {
+    chain_start<NBj, Init>(vsplat(x[0]), w + v0 * kLanes, Init ? b + v0 * kLanes : nullptr, acc[0]);
+KC2CPP_UNROLL(4)
+    for (int s = 1; s < S; ++s) chain_start<NBj, false>(vsplat(x[s]), w + s * ldw + v0 * kLanes, nullptr, acc[s]);
+    k0 = S;
+  } else {
+KC2CPP_UNROLL(4)
+    for (int s = 0; s < S; ++s)
+KC2CPP_UNROLL(24)
+      for (int v = 0; v < NBj; ++v) acc[s][v] = store[s][v];
+  }
+  chains_run<S, NBj, Fused>(x, w + v0 * kLanes, ldw, k0, k1, acc);
+KC2CPP_UNROLL(4)
+  for (int s = 0; s < S; ++s)
+KC2CPP_UNROLL(24)
+    for (int v = 0; v < NBj; ++v) store[s][v] = acc[s][v];
+}
+
+// The tail rows i >= K - K % S (chain i - (K - K % S)), the tree over the chains, the bias and f.
+template <int K, int S, int NBj, int NB, bool HasBias, bool Fused, class Act>
+KC2CPP_ALWAYS_INLINE inline void chunk_finish(const float* x, const float* w, int ldw, const float* b, float* y, int v0,
+                                              vf (&store)[S][NB], Act f) {
+  constexpr int KM = K - K % S;
+KC2CPP_UNROLL(4)
+  for (int i = KM; i < K; ++i) {
+    const vf xs = vsplat(x[i]);
+KC2CPP_UNROLL(24)
+    for (int v = 0; v < NBj; ++v) store[i - KM][v] = madd<Fused>(xs, vload(w + i * ldw + (v0 + v) * kLanes), store[i - KM][v]);
+  }
+KC2CPP_UNROLL(24)
+  for (int v = 0; v < NBj; ++v) {
+    vf t = store[0][v];
+    if constexpr (S == 2) t = add(store[0][v], store[1][v]);
+    if constexpr (S == 3) t = add(add(store[0][v], store[1][v]), store[2][v]);
+    if constexpr (S == 4) t = add(add(store[0][v], store[1][v]), add(store[2][v], store[3][v]));
+    if constexpr (HasBias && !Fused) t = add(t, vload(b + (v0 + v) * kLanes));
+    vstore(y + (v0 + v) * kLanes, f(t));
+  }
+}
+
+template <int K, int N, int S, bool HasBias, bool Fused, class Act>
+inline void dense_chunked(const float* x, const float* w, const float* b, float* y, Act f) {
+  constexpr int ldw = row_floats(N), NV = (N + kLanes - 1) / kLanes, NB = block_vectors(S);
+  constexpr int NBLK = (NV + NB - 1) / NB, REM = NV - (NBLK - 1) * NB, KM = K - K % S;
+  constexpr bool Init = HasBias && Fused;
+  vf store[kChunkBlocks][S][NB];
+  for (int g = 0; g < NBLK; g += kChunkBlocks) {
+    const int gn = NBLK - g < kChunkBlocks ? NBLK - g : kChunkBlocks;
+    for (int k0 = 0; k0 < KM; k0 += kChunkRows) {
+      const int k1 = KM - k0 < kChunkRows ? KM : k0 + kChunkRows;
+      for (int j = 0; j < gn; ++j) {
+        if (g + j < NBLK - 1) {
+          chunk_block<S, NB, NB, Fused, Init>(x, w, ldw, b, (g + j) * NB, k0, k1, store[j]);
+        } else {
+          chunk_block<S, REM, NB, Fused, Init>(x, w, ldw, b, (g + j) * NB, k0, k1, store[j]);
+        }
+      }
+    }
+    for (int j = 0; j < gn; ++j) {
+      if (g + j < NBLK - 1) {
+        chunk_finish<K, S, NB, NB, HasBias, Fused>(x, w, ldw, b, y, (g + j) * NB, store[j], f);
+      } else {
+        chunk_finish<K, S, REM, NB, HasBias, Fused>(x, w, ldw, b, y, (g + j) * NB, store[j], f);
+      }
+    }
+  }
+}
+
 // reduce_tree's combination of acc[Lo, Hi), in float.
 template <int Lo, int Hi>
 inline float tree_sum(const float* acc) {
@@ -300,6 +399,8 @@ template <int K, int N, int S, bool HasBias, bool Fused, class Act>
 inline void dense(const float* x, const float* w, const float* b, float* y, int rows, Act f) {
   if constexpr (N == 1) {
     dense_one<K, S, HasBias, Fused>(x, w, b, y, rows, f);
+  } else if constexpr (K >= kChunkK && S <= 4 && (N + kLanes - 1) / kLanes > block_vectors(S)) {
+    for (int r = 0; r < rows; ++r) dense_chunked<K, N, S, HasBias, Fused>(x + r * K, w, b, y + r * N, f);
   } else {
     constexpr int ldw = row_floats(N);
     constexpr int NV = (N + kLanes - 1) / kLanes;
