@@ -26,6 +26,24 @@ int lower_separable_conv(Context&, const Layer&, int input);  // SeparableConv1D
 int lower_conv_transpose(Context&, const Layer&, int input);  // Conv1DTranspose, Conv2DTranspose
 int lower_pooling(Context&, const Layer&, int input);         // Max/AveragePooling1D/2D
 int lower_global_pooling(Context&, const Layer&, int input);  // Global{Max,Average}Pooling1D/2D
+// A convolution's window along each spatial axis (1 to 3 of them, in order) and its padding
+// ("valid", "same", "causal"), and the layer config's (kernel_size, strides, dilation_rate, padding).
+struct ConvWindow {
+  std::vector<int64_t> k, s, d;
+  std::string padding;
+};
+ConvWindow conv_window(const json& cfg, int rank, bool causal_ok);
+// The Conv1D/2D/3D (groups 1) of `input` [spatial..., C], or of each of its `lead` slices
+// [lead][spatial..., C] when lead > 0, with Keras's kernel [k..., C, filters] and bias (or nullptr):
+// returns the output [lead?][out spatial..., filters]. Conv3D: DepthTaps, then 2-D convolutions.
+// `ids`: the graph weights of kernel and bias, added by the first call (kernel -1) and reused after.
+struct ConvWeightIds {
+  int kernel = -1, bias = -1;
+};
+int add_conv_slices(Context& cx, const Layer& layer, int input, int64_t lead, const ConvWindow& w,
+                    const load::NamedArray& kernel, const load::NamedArray* bias, int64_t filters, ir::Activation act,
+                    ConvWeightIds& ids);
+
 // layers_recurrent.cpp
 int lower_simple_rnn(Context&, const Layer&, int input);
 int lower_lstm(Context&, const Layer&, int input);
@@ -35,6 +53,7 @@ int lower_bidirectional(Context&, const Layer&, int input);  // merge_mode=None 
 std::vector<int> lower_bidirectional_call(Context&, const Layer&, const std::vector<int>& inputs);  // any merge_mode
 int lower_time_distributed(Context&, const Layer&, int input);
 int lower_masking(Context&, const Layer&, int input);
+std::vector<int> lower_conv_lstm(Context&, const Layer&, const std::vector<int>& inputs);  // ConvLSTM1D/2D/3D
 // layers_shape.cpp
 int lower_embedding(Context&, const Layer&, int input);
 int lower_batch_norm(Context&, const Layer&, int input);

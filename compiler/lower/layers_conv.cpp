@@ -215,46 +215,95 @@ int depthwise(Context& cx, const Layer& layer, int input, ir::ConvGeom g, int ra
   return cx.add_op(layer, attrs, input, out_shape(g, rank));
 }
 
-// Conv3D on [D][H][W][C]: DepthTaps gathers each output depth's k_d input slices as channels
-// ([OD][H][W][k_d*C]), then a 2-D convolution runs on each of the OD slices (Op::slices) with the
-// kernel rearranged from Keras's [kd][kh][kw][C][F] to [kh][kw][kd*C][F] (ir/ops_conv.h).
+}  // namespace
+
+// The convolution of each of `lead` consecutive slices (layers.h). Conv3D: DepthTaps gathers each
+// output depth's k_d input slices as channels ([OD][H][W][k_d*C]), then a 2-D convolution runs on
+// each of the lead * OD slices (Op::slices) with the kernel rearranged from Keras's [kd][kh][kw][C][F]
+// to [kh][kw][kd*C][F] (ir/ops_conv.h).
+int add_conv_slices(Context& cx, const Layer& layer, int input, int64_t lead, const ConvWindow& w,
+                    const load::NamedArray& kernel, const load::NamedArray* bias, int64_t filters, ir::Activation act,
+                    ConvWeightIds& ids) {
+  const size_t rank = w.k.size();
+  const ir::Shape in = cx.shape_of(input);
+  const size_t skip = lead > 0 ? 1 : 0;
+  if (in.size() != skip + rank + 1) throw LayerProblem{"internal: convolution input " + ir::to_string(in)};
+  const int64_t c = in.back();
+  ir::Shape kshape(w.k.begin(), w.k.end());
+  kshape.push_back(c), kshape.push_back(filters);
+  Context::expect_shape(kernel, kshape, "kernel");
+  if (bias) Context::expect_shape(*bias, {filters}, "bias");
+  ir::Shape out;
+  if (lead > 0) out.push_back(lead);
+  std::vector<float> kr = kernel.data;
+  int64_t slices = std::max<int64_t>(lead, 1), kd = 1, at = static_cast<int64_t>(skip);
+  if (rank == 3) {
+    const Axis depth = forward_axis(in[skip], w.k[0], w.s[0], w.d[0], w.padding);
+    kd = w.k[0];
+    ir::DepthTapsAttrs taps{in[skip], depth.out, in[skip + 1] * in[skip + 2], c, kd, w.s[0], w.d[0], depth.pad};
+    ir::Shape gathered = out;
+    gathered.insert(gathered.end(), {depth.out, in[skip + 1], in[skip + 2], kd * c});
+    input = cx.add_op(layer, taps, input, gathered);
+    if (lead > 0) cx.graph().ops.back().slices = lead;
+    const int64_t cf = c * filters, plane = w.k[1] * w.k[2];
+    for (int64_t z = 0; z < kd; ++z)
+      for (int64_t t = 0; t < plane; ++t)
+        std::copy_n(kernel.data.begin() + (z * plane + t) * cf, cf, kr.begin() + (t * kd + z) * cf);
+    out.push_back(depth.out);
+    slices *= depth.out;
+    ++at;
+  }
+  ir::ConvGeom g;
+  g.padding = w.padding;
+  const size_t hw = rank == 3 ? 1 : 0;  // index of the H axis in w.k (rank 2, 3)
+  g.in_h = rank == 1 ? 1 : in[static_cast<size_t>(at)];
+  g.in_w = in[static_cast<size_t>(at) + (rank == 1 ? 0 : 1)];
+  g.in_c = kd * c, g.out_c = filters;
+  g.k_h = rank == 1 ? 1 : w.k[hw], g.stride_h = rank == 1 ? 1 : w.s[hw], g.dil_h = rank == 1 ? 1 : w.d[hw];
+  g.k_w = w.k[rank - 1], g.stride_w = w.s[rank - 1], g.dil_w = w.d[rank - 1];
+  const Axis h = forward_axis(g.in_h, g.k_h, g.stride_h, g.dil_h, rank == 1 ? "valid" : w.padding);
+  const Axis x = forward_axis(g.in_w, g.k_w, g.stride_w, g.dil_w, w.padding);
+  g.out_h = h.out, g.pad_top = h.pad, g.out_w = x.out, g.pad_left = x.pad;
+  if (rank > 1) out.push_back(g.out_h);
+  out.push_back(g.out_w), out.push_back(filters);
+  ir::ConvAttrs attrs;
+  attrs.geom = g;
+  if (ids.kernel < 0) {
+    ids.kernel = cx.add_weight(layer, with_data(kernel, std::move(kr)), {ir::num_elements(kshape) / filters, filters});
+    if (bias) ids.bias = cx.add_weight(layer, *bias);
+  }
+  attrs.kernel = ids.kernel, attrs.bias = ids.bias;
+  attrs.act = act;
+  const int y = cx.add_op(layer, attrs, input, out);
+  if (slices > 1) cx.graph().ops.back().slices = slices;
+  return y;
+}
+
+ConvWindow conv_window(const json& cfg, int rank, bool causal_ok) {
+  ConvWindow w;
+  w.k = spatial_ints(cfg, "kernel_size", rank);
+  w.s = spatial_ints(cfg, "strides", rank, 1);
+  w.d = spatial_ints(cfg, "dilation_rate", rank, 1);
+  w.padding = padding_of(cfg, causal_ok);
+  return w;
+}
+
+namespace {
+
+// Conv3D on [D][H][W][C] (add_conv_slices with no leading slices).
 int conv_3d(Context& cx, const Layer& layer, int input) {
   const json& cfg = *layer.config;
   const ir::Shape in = cx.shape_of(input);
   if (in.size() != 4) throw LayerProblem{"expects a rank-5 input (batch, depth, rows, cols, channels), got " + ir::to_string(in)};
   if (cfg.contains("groups") && get_int(cfg, "groups") != 1) throw LayerProblem{"Conv3D with groups > 1 is not supported"};
-  const std::vector<int64_t> k = spatial_ints(cfg, "kernel_size", 3), s = spatial_ints(cfg, "strides", 3, 1),
-                             d = spatial_ints(cfg, "dilation_rate", 3, 1);
-  const int64_t filters = get_int(cfg, "filters"), c = in[3];
+  const ConvWindow win = conv_window(cfg, 3, false);
+  const int64_t filters = get_int(cfg, "filters");
   if (filters <= 0) throw LayerProblem{"filters must be positive"};
-  ir::ConvGeom g;
-  g.padding = padding_of(cfg, false);
-  const Axis depth = forward_axis(in[0], k[0], s[0], d[0], g.padding);
-  ir::DepthTapsAttrs taps{in[0], depth.out, in[1] * in[2], c, k[0], s[0], d[0], depth.pad};
-  const int gathered = cx.add_op(layer, taps, input, {depth.out, in[1], in[2], k[0] * c});
-  g.in_h = in[1], g.in_w = in[2], g.in_c = k[0] * c, g.out_c = filters;
-  g.k_h = k[1], g.k_w = k[2], g.stride_h = s[1], g.stride_w = s[2], g.dil_h = d[1], g.dil_w = d[2];
-  const Axis h = forward_axis(g.in_h, g.k_h, g.stride_h, g.dil_h, g.padding);
-  const Axis w = forward_axis(g.in_w, g.k_w, g.stride_w, g.dil_w, g.padding);
-  g.out_h = h.out, g.pad_top = h.pad, g.out_w = w.out, g.pad_left = w.pad;
   const ActivationAndBias ab = activation_and_bias(cx, cfg);
   const auto& wt = cx.weights(layer, ab.use_bias ? 2 : 1);
-  Context::expect_shape(wt[0], {k[0], k[1], k[2], c, filters}, "kernel");
-  std::vector<float> kr(wt[0].data.size());
-  const int64_t cf = c * filters;
-  for (int64_t kd = 0; kd < k[0]; ++kd)
-    for (int64_t t = 0; t < k[1] * k[2]; ++t)
-      std::copy_n(wt[0].data.begin() + (kd * k[1] * k[2] + t) * cf, cf, kr.begin() + (t * k[0] + kd) * cf);
-  ir::ConvAttrs attrs;
-  attrs.geom = g;
-  attrs.kernel = cx.add_weight(layer, with_data(wt[0], std::move(kr)), {k[1] * k[2] * k[0] * c, filters});
-  if (ab.use_bias) {
-    Context::expect_shape(wt[1], {filters}, "bias");
-    attrs.bias = cx.add_weight(layer, wt[1]);
-  }
-  attrs.act = ab.act.act;
-  const int out = cx.add_op(layer, attrs, gathered, {depth.out, g.out_h, g.out_w, filters});
-  cx.graph().ops.back().slices = depth.out;
+  ConvWeightIds ids;
+  const int out =
+      add_conv_slices(cx, layer, input, 0, win, wt[0], ab.use_bias ? &wt[1] : nullptr, filters, ab.act.act, ids);
   return finish(cx, layer, ab.act, out);
 }
 

@@ -65,6 +65,9 @@ constexpr Entry kLayers[] = {
     {"Bidirectional", {lower_bidirectional, lower_bidirectional_call}, kOwn},
     {"TimeDistributed", {lower_time_distributed}, kOwn},
     {"Masking", {lower_masking}, kOwn},
+    {"ConvLSTM1D", {nullptr, lower_conv_lstm}, kRefuse},
+    {"ConvLSTM2D", {nullptr, lower_conv_lstm}, kRefuse},
+    {"ConvLSTM3D", {nullptr, lower_conv_lstm}, kRefuse},
     // embedding, normalization and shape family
     {"Embedding", {lower_embedding}, kOwn},
     {"BatchNormalization", {lower_batch_norm}, kPass},
