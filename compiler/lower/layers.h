@@ -65,6 +65,8 @@ int lower_repeat_vector(Context&, const Layer&, int input);
 int lower_zero_padding(Context&, const Layer&, int input);  // ZeroPadding1D/2D/3D
 int lower_cropping(Context&, const Layer&, int input);      // Cropping1D/2D/3D
 int lower_upsampling(Context&, const Layer&, int input);    // UpSampling1D/2D/3D
+// layers_mask_ops.cpp: Keras 3's NotEqual, Any, ExpandDims, OnesLike, ZerosLike, LogicalOr, LogicalAnd
+std::vector<int> lower_mask_op(Context&, const Layer&, const std::vector<int>& inputs);
 // layers_preprocessing.cpp
 int lower_rescaling(Context&, const Layer&, int input);
 int lower_normalization(Context&, const Layer&, int input);
@@ -82,6 +84,8 @@ bool channels_first(const json& cfg);
 // layers_merge.cpp
 std::vector<int> lower_merge(Context&, const Layer&, const std::vector<int>& inputs);  // Add, Subtract, Multiply, Average, Maximum, Minimum
 std::vector<int> lower_concatenate(Context&, const Layer&, const std::vector<int>& inputs);
+// The Keras mask of a merge's output `out` from its inputs' masks (registry.cpp's MaskUse::Combine).
+void combine_masks(Context& cx, const Layer& layer, const std::vector<int>& inputs, int out);
 std::vector<int> lower_tf_op(Context&, const Layer&, const std::vector<int>& inputs);  // TFOpLambda arithmetic
 std::vector<int> lower_dot(Context&, const Layer&, const std::vector<int>& inputs);
 std::vector<int> lower_attention(Context&, const Layer&, const std::vector<int>& inputs);

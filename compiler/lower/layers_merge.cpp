@@ -3,6 +3,7 @@
 // numpy, Concatenate needs equal shapes except on its axis, Dot contracts one axis of each input.
 #include <algorithm>
 #include <cmath>
+#include <limits>
 #include <numeric>
 
 #include "lower/layers.h"
@@ -139,6 +140,38 @@ std::vector<int> lower_concatenate(Context& cx, const Layer& layer, const std::v
   }
   if (inputs.size() == 1) return {cx.add_op(layer, ir::ReshapeAttrs{}, inputs[0], shape)};
   return {add_multi_op(cx, layer, ir::ConcatAttrs{axis}, inputs, shape)};
+}
+
+// Keras's merge masks, for masks over the time axis of [T, features] inputs:
+//   Add, Subtract, Multiply, Average, Maximum, Minimum: Keras 3 (Merge.compute_mask) gives no mask
+//     if any input has none, else the OR of the masks; tf.keras 2 the AND of the masks there are.
+//   Concatenate on the feature axis: any (Keras 3) / all (tf.keras 2) of the masks broadcast over the
+//     features and concatenated, an unmasked input counting as ones: Keras 3 the OR of the masks (none
+//     if an input has none: every step kept), tf.keras 2 the AND of the masks there are.
+//   Concatenate on the time axis: the masks concatenated, ones for an unmasked input.
+// Anything else (Dot, inputs of another rank or length) gives a mask kc2cpp does not compute.
+void combine_masks(Context& cx, const Layer& layer, const std::vector<int>& inputs, int out) {
+  bool all = true, rank2 = true;
+  std::vector<int> masked;
+  for (int t : inputs) {
+    rank2 = rank2 && cx.shape_of(t).size() == 2;
+    if (cx.has_mask(t)) masked.push_back(t);
+    else all = false;
+  }
+  const bool concat = layer.class_name == "Concatenate";
+  if (layer.class_name == "Dot" || !rank2)
+    return cx.set_unknown_mask(out, "layer '" + layer.name + "' combines masks of inputs other than [T, features]");
+  if (concat && per_sample_axis(layer.config->value("axis", json(-1)), 2, "axis") == 0)
+    return cx.set_combined_mask(out, layer, Context::Combine::Concat, inputs);
+  for (int t : inputs)
+    if (cx.shape_of(t)[0] != cx.shape_of(out)[0])
+      return cx.set_unknown_mask(out, "layer '" + layer.name + "' combines masks of sequences of different lengths");
+  if (cx.keras_major() >= 3) {
+    if (all) cx.set_combined_mask(out, layer, Context::Combine::Or, inputs);
+    return;
+  }
+  if (masked.size() == 1) return cx.copy_mask(masked[0], out);
+  cx.set_combined_mask(out, layer, Context::Combine::And, masked);
 }
 
 namespace {
@@ -359,13 +392,69 @@ int mha_dense(Context& cx, const Layer& layer, int x, const std::vector<load::Na
 
 }  // namespace
 
+namespace {
+
+// The score Keras 3's dot_product_attention puts where the mask hides one (jax.nn's and Keras's own:
+// -0.7 times float32's largest value, computed in double and rounded to float32).
+const float kMaskedLogit = static_cast<float>(-0.7 * static_cast<double>(std::numeric_limits<float>::max()));
+
+// MultiHeadAttention's attention mask from the Keras masks of query ([Tq, 1]), value and key (each
+// [Tv, 1]) and use_causal_mask, as Keras ANDs them: M = q_mask[i] * v_mask[j] * k_mask[j] (0/1
+// products, exact; broadcast, so [Tq, 1], [1, Tv] or [Tq, Tv]), times the causal matrix C[i][j] =
+// (j <= i) when causal. C comes from the ops themselves: the causal softmax of M broadcast to
+// [Tq, Tv] (0/1 values, so every kept weight is at least exp(-1) / Tv > 0 and every hidden one is
+// exactly 0), compared with 0. -1 if there is no Keras mask (the causal mask alone stays in the
+// softmax: SoftmaxAttrs::causal_rows).
+int mha_mask(Context& cx, const Layer& layer, int q, int v, int k, bool causal) {
+  std::vector<int> parts;
+  if (cx.has_mask(q)) parts.push_back(cx.mask_of(q));
+  for (int t : {v, k})
+    if (cx.has_mask(t) && (t == v || k != v)) {
+      const int m = cx.mask_of(t);
+      parts.push_back(cx.add_op(layer, ir::ReshapeAttrs{}, m, {1, cx.shape_of(m)[0]}));
+    }
+  if (parts.empty()) return -1;
+  const int64_t tq = cx.shape_of(q)[0], tv = cx.shape_of(v)[0];
+  const auto product = [&](int a, int b) {
+    ir::Shape out;
+    broadcast(cx.shape_of(a), cx.shape_of(b), out);
+    return add_multi_op(cx, layer, ir::MergeAttrs{ir::MergeKind::Multiply, {}}, {a, b}, out);
+  };
+  int m = parts[0];
+  for (size_t i = 1; i < parts.size(); ++i) m = product(m, parts[i]);
+  if (!causal) return m;
+  const auto ones = [&](int x, ir::Shape shape) {  // x != NaN on each of its rows: ones
+    const ir::MaskAttrs a{ir::MaskForm::Compute, std::numeric_limits<float>::quiet_NaN(), cx.shape_of(x)[1]};
+    return cx.add_op(layer, a, x, std::move(shape));
+  };
+  if (cx.shape_of(m)[1] != tv) m = product(m, ones(v, {1, tv}));  // M was [Tq, 1]
+  if (cx.shape_of(m)[0] != tq) m = product(m, ones(q, {tq, 1}));  // M was [1, Tv]
+  ir::SoftmaxAttrs soft;
+  soft.axis = 1;
+  soft.causal_rows = tq;
+  const int w = cx.add_op(layer, soft, m, {tq, tv});
+  const int c = cx.add_op(layer, ir::MaskAttrs{ir::MaskForm::Compute, 0.0f, 1}, w, {tq, tv});
+  return product(m, c);
+}
+
+}  // namespace
+
 // MultiHeadAttention on query (Tq, dq), value (Tv, dv) and key (Tv, dk; the value when not given),
 // as Keras computes it: q, k, v projected per head (EinsumDense "abc,cde->abde": a Dense into
 // heads * key_dim, or heads * value_dim), q multiplied by float32(1 / sqrt(key_dim)), the scores
 // q_h . k_h^T of every head (a MatMul batched over the heads, [heads][Tq][Tv]), softmax over Tv,
 // the heads' outputs scores_h . v_h, and the output projection ("abcd,cde->abe": a Dense from
 // heads * value_dim). The default attention_axes only; use_causal_mask=True masks the scores in the
-// softmax (SoftmaxAttrs::causal_rows), attention_mask tensors are refused; dropout is inactive;
+// softmax (SoftmaxAttrs::causal_rows). Keras masks on query, value and key (Embedding(mask_zero=True),
+// Masking) give the attention mask M (mha_mask), applied to the scores s (broadcast over the heads)
+// the way the Keras version that saved the file does:
+//   tf.keras 2 (its Softmax layer): s + (1 - M) * -1e9, softmax (a fully masked row is the softmax
+//     of its shifted scores);
+//   Keras 3 with return_attention_scores or dropout (its Softmax layer): the same, then the weights
+//     times M (a fully masked row is zeros);
+//   Keras 3 otherwise (ops.dot_product_attention: jnp.where(M, s, -0.7 * FLT_MAX)): s * M +
+//     (1 - M) * kMaskedLogit, the same values for finite s, softmax (a fully masked row is uniform).
+// The output carries the query's mask. attention_mask tensors are refused; dropout is inactive;
 // return_attention_scores=True adds the scores (heads, Tq, Tv) as a second output.
 std::vector<int> lower_multi_head_attention(Context& cx, const Layer& layer, const std::vector<int>& inputs) {
   if (inputs.size() != 2 && inputs.size() != 3)
@@ -406,16 +495,33 @@ std::vector<int> lower_multi_head_attention(Context& cx, const Layer& layer, con
   const int vh = cx.add_op(layer, make_permute(v3, {1, 2, 0}), cx.add_op(layer, ir::ReshapeAttrs{}, vp, v3), {heads, vd, tv});
   ir::MatMulAttrs scores;
   scores.batch = heads, scores.m = tq, scores.k = kd, scores.n = tv;
+  const int mask = mha_mask(cx, layer, q, v, k, causal);
   ir::SoftmaxAttrs softmax;
   softmax.axis = 2;
-  softmax.causal_rows = causal ? tq : 0;
-  const int weights = cx.add_op(layer, softmax, add_multi_op(cx, layer, scores, {qh, kh}, {heads, tq, tv}), {heads, tq, tv});
+  softmax.causal_rows = causal && mask < 0 ? tq : 0;
+  int s = add_multi_op(cx, layer, scores, {qh, kh}, {heads, tq, tv});
+  const bool scores_out = call_flag(layer, "return_attention_scores", false);
+  const bool fused = cx.keras_major() >= 3 && !scores_out && get_float(cfg, "dropout", 0.0f) == 0.0f;
+  if (mask >= 0) {
+    const ir::Shape ms = cx.shape_of(mask), ss = {heads, tq, tv};
+    const auto merge = [&](ir::MergeKind kind, int a, int b) {
+      return add_multi_op(cx, layer, ir::MergeAttrs{kind, {}}, {a, b}, ss);
+    };
+    const int inv = cx.add_op(layer, ir::ScalarOpAttrs{ir::MergeKind::Subtract, 1.0f, true}, mask, ms);
+    const float fill = fused ? kMaskedLogit : ir::kCausalMaskAdd;
+    const int add = cx.add_op(layer, ir::ScalarOpAttrs{ir::MergeKind::Multiply, fill, false}, inv, ms);
+    s = merge(ir::MergeKind::Add, fused ? merge(ir::MergeKind::Multiply, s, mask) : s, add);
+  }
+  int weights = cx.add_op(layer, softmax, s, {heads, tq, tv});
+  if (mask >= 0 && cx.keras_major() >= 3 && !fused)
+    weights = add_multi_op(cx, layer, ir::MergeAttrs{ir::MergeKind::Multiply, {}}, {weights, mask}, {heads, tq, tv});
   ir::MatMulAttrs combine;
   combine.batch = heads, combine.m = tq, combine.k = tv, combine.n = vd;
   int o = add_multi_op(cx, layer, combine, {weights, vh}, {heads, tq, vd});
   o = cx.add_op(layer, make_permute({heads, tq, vd}, {1, 0, 2}), o, {tq, heads, vd});
   const int out = mha_dense(cx, layer, o, w, "attention_output", use_bias, tq, heads * vd, out_dim);
-  if (call_flag(layer, "return_attention_scores", false)) return {out, weights};
+  cx.copy_mask(q, out);
+  if (scores_out) return {out, weights};
   return {out};
 }
 

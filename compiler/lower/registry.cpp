@@ -95,11 +95,18 @@ constexpr Entry kLayers[] = {
     {"Divide", {nullptr, lower_merge}},      // Keras 3 operations only (x / y)
     {"TrueDivide", {nullptr, lower_merge}},
     {"TFOpLambda", {nullptr, lower_tf_op}},  // tf.keras 2: tensor-and-number arithmetic only
+    {"NotEqual", {nullptr, lower_mask_op}},  // Keras 3 operations that compute masks (layers_mask_ops.cpp)
+    {"Any", {nullptr, lower_mask_op}},
+    {"ExpandDims", {nullptr, lower_mask_op}},
+    {"OnesLike", {nullptr, lower_mask_op}},
+    {"ZerosLike", {nullptr, lower_mask_op}},
+    {"LogicalOr", {nullptr, lower_mask_op}},
+    {"LogicalAnd", {nullptr, lower_mask_op}},
     {"Concatenate", {nullptr, lower_concatenate}, kCombine},
     {"Dot", {nullptr, lower_dot}, kCombine},
     {"Attention", {nullptr, lower_attention}, kRefuse},
     {"AdditiveAttention", {nullptr, lower_additive_attention}, kRefuse},
-    {"MultiHeadAttention", {nullptr, lower_multi_head_attention}, kRefuse},
+    {"MultiHeadAttention", {nullptr, lower_multi_head_attention}, kOwn},
     // preprocessing family
     {"Rescaling", {lower_rescaling}, MaskUse::PassK3},
     {"Normalization", {lower_normalization}, MaskUse::PassK3},
@@ -144,7 +151,7 @@ std::vector<int> lower_call(Context& cx, const Layer& layer, const std::vector<i
   if (!masked) return out;
   for (int t : out) {
     if (use == MaskUse::Pass) cx.copy_mask(inputs[0], t);
-    if (use == MaskUse::Combine) cx.set_unknown_mask(t, "layer '" + layer.name + "' combines its inputs' masks");
+    if (use == MaskUse::Combine) combine_masks(cx, layer, inputs, t);
   }
   return out;
 }
