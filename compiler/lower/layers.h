@@ -20,10 +20,10 @@ int lower_elu(Context&, const Layer&, int input);
 int lower_prelu(Context&, const Layer&, int input);
 int lower_softmax(Context&, const Layer&, int input);
 // layers_conv.cpp
-int lower_conv(Context&, const Layer&, int input);            // Conv1D, Conv2D
+int lower_conv(Context&, const Layer&, int input);            // Conv1D, Conv2D, Conv3D
 int lower_depthwise_conv(Context&, const Layer&, int input);  // DepthwiseConv1D, DepthwiseConv2D
 int lower_separable_conv(Context&, const Layer&, int input);  // SeparableConv1D, SeparableConv2D
-int lower_conv_transpose(Context&, const Layer&, int input);  // Conv1DTranspose, Conv2DTranspose
+int lower_conv_transpose(Context&, const Layer&, int input);  // Conv1D/2D/3DTranspose
 int lower_pooling(Context&, const Layer&, int input);         // Max/AveragePooling1D/2D
 int lower_global_pooling(Context&, const Layer&, int input);  // Global{Max,Average}Pooling1D/2D
 // A convolution's window along each spatial axis (1 to 3 of them, in order) and its padding

@@ -1,5 +1,5 @@
-// Convolution and pooling layers: Conv1D/2D (valid/same/causal, strides, dilation, groups), Conv3D,
-// DepthwiseConv1D/2D, SeparableConv1D/2D, Conv1DTranspose/2DTranspose, Max/AveragePooling1D/2D/3D,
+// Convolution and pooling layers: Conv1D/2D/3D (valid/same/causal, strides, dilation, groups),
+// DepthwiseConv1D/2D, SeparableConv1D/2D, Conv1DTranspose/2DTranspose/3DTranspose, Max/AveragePooling1D/2D/3D,
 // Global{Max,Average}Pooling1D/2D/3D. channels_last ops: channels_first layers run between two Permutes
 // (via_channels_last). 1-D layers are the 2-D ops with H = 1.
 // Every geometry (output sizes, padding offsets) is resolved here, once; the op semantics and
@@ -290,20 +290,52 @@ ConvWindow conv_window(const json& cfg, int rank, bool causal_ok) {
 
 namespace {
 
-// Conv3D on [D][H][W][C] (add_conv_slices with no leading slices).
+// Conv3D on [D][H][W][C] (add_conv_slices with no leading slices). groups G > 1: one convolution
+// per group on its C/G input channels (a PadCrop of the channel axis) with its F/G columns of the
+// kernel and bias, the results concatenated on the channel axis: every output is the same sum as
+// in one grouped convolution.
 int conv_3d(Context& cx, const Layer& layer, int input) {
   const json& cfg = *layer.config;
   const ir::Shape in = cx.shape_of(input);
   if (in.size() != 4) throw LayerProblem{"expects a rank-5 input (batch, depth, rows, cols, channels), got " + ir::to_string(in)};
-  if (cfg.contains("groups") && get_int(cfg, "groups") != 1) throw LayerProblem{"Conv3D with groups > 1 is not supported"};
   const ConvWindow win = conv_window(cfg, 3, false);
-  const int64_t filters = get_int(cfg, "filters");
-  if (filters <= 0) throw LayerProblem{"filters must be positive"};
+  const int64_t filters = get_int(cfg, "filters"), c = in[3];
+  const int64_t groups = cfg.contains("groups") ? get_int(cfg, "groups") : 1;
+  if (filters <= 0 || groups <= 0) throw LayerProblem{"filters and groups must be positive"};
+  if (c % groups || filters % groups)
+    throw LayerProblem{"groups=" + std::to_string(groups) + " does not divide the input channels (" + std::to_string(c) +
+                       ") and filters (" + std::to_string(filters) + ")"};
   const ActivationAndBias ab = activation_and_bias(cx, cfg);
   const auto& wt = cx.weights(layer, ab.use_bias ? 2 : 1);
-  ConvWeightIds ids;
-  const int out =
-      add_conv_slices(cx, layer, input, 0, win, wt[0], ab.use_bias ? &wt[1] : nullptr, filters, ab.act.act, ids);
+  if (groups == 1) {
+    ConvWeightIds ids;
+    const int out =
+        add_conv_slices(cx, layer, input, 0, win, wt[0], ab.use_bias ? &wt[1] : nullptr, filters, ab.act.act, ids);
+    return finish(cx, layer, ab.act, out);
+  }
+  const int64_t cg = c / groups, fg = filters / groups, rows = ir::num_elements(wt[0].shape) / filters;
+  Context::expect_shape(wt[0], {win.k[0], win.k[1], win.k[2], cg, filters}, "kernel");
+  if (ab.use_bias) Context::expect_shape(wt[1], {filters}, "bias");
+  std::vector<int> parts;
+  for (int64_t g = 0; g < groups; ++g) {
+    ir::PadCropAttrs crop;
+    crop.in = {1, in[0] * in[1] * in[2], c, 1};
+    crop.before = {0, 0, -g * cg, 0};
+    crop.after = {0, 0, -(c - (g + 1) * cg), 0};
+    const int x = cx.add_op(layer, crop, input, {in[0], in[1], in[2], cg});
+    const std::string tag = "_group" + std::to_string(g);
+    load::NamedArray k{layer.name + "/kernel" + tag, {win.k[0], win.k[1], win.k[2], cg, fg}, {}}, b;
+    for (int64_t r = 0; r < rows; ++r)
+      k.data.insert(k.data.end(), wt[0].data.begin() + r * filters + g * fg, wt[0].data.begin() + r * filters + (g + 1) * fg);
+    if (ab.use_bias)
+      b = {layer.name + "/bias" + tag, {fg}, std::vector<float>(wt[1].data.begin() + g * fg, wt[1].data.begin() + (g + 1) * fg)};
+    ConvWeightIds ids;
+    parts.push_back(add_conv_slices(cx, layer, x, 0, win, k, ab.use_bias ? &b : nullptr, fg, ab.act.act, ids));
+  }
+  ir::Shape shape = cx.shape_of(parts[0]);
+  shape.back() = filters;
+  const int out = cx.add_op(layer, ir::ConcatAttrs{3}, parts[0], shape);
+  cx.graph().ops.back().inputs = parts;
   return finish(cx, layer, ab.act, out);
 }
 
@@ -383,14 +415,10 @@ int lower_separable_conv(Context& cx, const Layer& layer, int input) {
   return finish(cx, layer, ab.act, cx.add_op(layer, d, mid, shape));
 }
 
-int lower_conv_transpose(Context& cx, const Layer& layer, int input) {
-  if (channels_first(*layer.config)) return via_channels_last(cx, layer, input, lower_conv_transpose);
-  const json& cfg = *layer.config;
-  const int rank = spatial_rank(layer);
-  ir::ConvGeom g = input_geom(cx.shape_of(input), rank);
-  const std::vector<int64_t> k = spatial_ints(cfg, "kernel_size", rank);
-  const std::vector<int64_t> s = spatial_ints(cfg, "strides", rank, 1);
-  const std::vector<int64_t> d = spatial_ints(cfg, "dilation_rate", rank, 1);
+namespace {
+
+// Conv*Transpose's output_padding per spatial axis (-1: none given).
+std::vector<int64_t> output_padding(const json& cfg, int rank) {
   std::vector<int64_t> op(static_cast<size_t>(rank), -1);
   if (cfg.contains("output_padding") && !cfg["output_padding"].is_null()) {
     const json& o = cfg["output_padding"];
@@ -402,6 +430,81 @@ int lower_conv_transpose(Context& cx, const Layer& layer, int input) {
       if (op[static_cast<size_t>(i)] < 0) throw LayerProblem{"output_padding " + o.dump() + " is not non-negative integers"};
     }
   }
+  return op;
+}
+
+// Conv3DTranspose on [D][H][W][C], from ops that exist: the input's depth slices spread s_d apart
+// with zeros between (a PadCrop of [D][1][H*W*C] to [D][s_d][H*W*C]), DepthTaps gathering each output
+// depth's k_d slices of that (stride 1, the depth kernel flipped: tap kd' reads the slice kd = k_d-1-kd'
+// of the transposed gather, ir/ops_conv.h), then the 2-D transposed convolution on each output depth
+// slice (Op::slices) with the kernel rearranged from Keras's [kd][kh][kw][F][C] to [kh][kw][kd'*C][F].
+// A zero or padded depth tap adds +0 * w, which leaves the sums' bits as skipping it would for
+// finite weights (as Conv3D's padded depth taps do).
+int conv_transpose_3d(Context& cx, const Layer& layer, int input) {
+  const json& cfg = *layer.config;
+  const ir::Shape in = cx.shape_of(input);
+  if (in.size() != 4) throw LayerProblem{"expects a rank-5 input (batch, depth, rows, cols, channels), got " + ir::to_string(in)};
+  const ConvWindow w = conv_window(cfg, 3, false);
+  const std::vector<int64_t> op = output_padding(cfg, 3);
+  const int64_t filters = get_int(cfg, "filters"), c = in[3], plane = in[1] * in[2];
+  if (filters <= 0) throw LayerProblem{"filters must be positive"};
+  const Axis depth = transpose_axis(in[0], w.k[0], w.s[0], w.d[0], w.padding, op[0], cx.keras_major());
+  int spread = input;
+  if (w.s[0] > 1) {
+    ir::PadCropAttrs z;
+    z.in = {1, in[0], 1, plane * c};
+    z.before = {0, 0, 0, 0};
+    z.after = {0, 0, w.s[0] - 1, 0};
+    spread = cx.add_op(layer, z, input, {ir::checked_mul(in[0], w.s[0]), in[1], in[2], c});
+  }
+  const int64_t zd = cx.shape_of(spread)[0], kd = w.k[0];
+  const int64_t pad_front = (kd - 1) * w.d[0] - depth.pad;
+  ir::DepthTapsAttrs taps{zd, depth.out, plane, c, kd, 1, w.d[0], pad_front};
+  const int gathered = cx.add_op(layer, taps, spread, {depth.out, in[1], in[2], kd * c});
+  ir::ConvGeom g;
+  g.padding = w.padding;
+  g.in_h = in[1], g.in_w = in[2], g.in_c = kd * c, g.out_c = filters;
+  g.k_h = w.k[1], g.k_w = w.k[2], g.stride_h = w.s[1], g.stride_w = w.s[2], g.dil_h = w.d[1], g.dil_w = w.d[2];
+  const Axis h = transpose_axis(g.in_h, g.k_h, g.stride_h, g.dil_h, g.padding, op[1], cx.keras_major());
+  const Axis x = transpose_axis(g.in_w, g.k_w, g.stride_w, g.dil_w, g.padding, op[2], cx.keras_major());
+  g.out_h = h.out, g.pad_top = h.pad, g.out_w = x.out, g.pad_left = x.pad;
+  const ActivationAndBias ab = activation_and_bias(cx, cfg);
+  const auto& wt = cx.weights(layer, ab.use_bias ? 2 : 1);
+  Context::expect_shape(wt[0], {kd, w.k[1], w.k[2], filters, c}, "kernel");
+  // Keras [kd][kh][kw][F][C] -> [kh][kw][kd'][C][F], kd' = kd - 1 - kd.
+  const int64_t taps2 = w.k[1] * w.k[2];
+  std::vector<float> kr(wt[0].data.size());
+  for (int64_t z = 0; z < kd; ++z)
+    for (int64_t t = 0; t < taps2; ++t)
+      for (int64_t ch = 0; ch < c; ++ch)
+        for (int64_t f = 0; f < filters; ++f)
+          kr[static_cast<size_t>(((t * kd + (kd - 1 - z)) * c + ch) * filters + f)] =
+              wt[0].data[static_cast<size_t>(((z * taps2 + t) * filters + f) * c + ch)];
+  ir::ConvTransposeAttrs attrs;
+  attrs.geom = g;
+  attrs.kernel = cx.add_weight(layer, with_data(wt[0], std::move(kr)), {taps2 * kd * c, filters});
+  if (ab.use_bias) {
+    Context::expect_shape(wt[1], {filters}, "bias");
+    attrs.bias = cx.add_weight(layer, wt[1]);
+  }
+  attrs.act = ab.act.act;
+  const int out = cx.add_op(layer, attrs, gathered, {depth.out, g.out_h, g.out_w, filters});
+  cx.graph().ops.back().slices = depth.out;
+  return finish(cx, layer, ab.act, out);
+}
+
+}  // namespace
+
+int lower_conv_transpose(Context& cx, const Layer& layer, int input) {
+  if (channels_first(*layer.config)) return via_channels_last(cx, layer, input, lower_conv_transpose);
+  const json& cfg = *layer.config;
+  const int rank = spatial_rank(layer, true);
+  if (rank == 3) return conv_transpose_3d(cx, layer, input);
+  ir::ConvGeom g = input_geom(cx.shape_of(input), rank);
+  const std::vector<int64_t> k = spatial_ints(cfg, "kernel_size", rank);
+  const std::vector<int64_t> s = spatial_ints(cfg, "strides", rank, 1);
+  const std::vector<int64_t> d = spatial_ints(cfg, "dilation_rate", rank, 1);
+  const std::vector<int64_t> op = output_padding(cfg, rank);
   g.padding = padding_of(cfg, false);
   const size_t wi = static_cast<size_t>(rank) - 1;
   g.k_h = rank == 2 ? k[0] : 1, g.k_w = k[wi];

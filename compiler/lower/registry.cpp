@@ -45,6 +45,7 @@ constexpr Entry kLayers[] = {
     {"SeparableConv2D", lower_separable_conv},
     {"Conv1DTranspose", lower_conv_transpose},
     {"Conv2DTranspose", lower_conv_transpose},
+    {"Conv3DTranspose", lower_conv_transpose},
     {"MaxPooling1D", lower_pooling},
     {"MaxPooling2D", lower_pooling},
     {"AveragePooling1D", lower_pooling},
