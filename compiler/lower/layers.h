@@ -67,6 +67,9 @@ int lower_cropping(Context&, const Layer&, int input);      // Cropping1D/2D/3D
 int lower_upsampling(Context&, const Layer&, int input);    // UpSampling1D/2D/3D
 // layers_mask_ops.cpp: Keras 3's NotEqual, Any, ExpandDims, OnesLike, ZerosLike, LogicalOr, LogicalAnd
 std::vector<int> lower_mask_op(Context&, const Layer&, const std::vector<int>& inputs);
+// 1.0f for each row of `features` values of x (a Mask op comparing with NaN, which every value
+// differs from), shaped `out`: the ones that stand for "no mask" (OnesLike, attention).
+int ones_per_row(Context& cx, const Layer& layer, int x, int64_t features, ir::Shape out);
 // layers_preprocessing.cpp
 int lower_rescaling(Context&, const Layer&, int input);
 int lower_normalization(Context&, const Layer&, int input);
@@ -77,6 +80,10 @@ int lower_resizing(Context&, const Layer&, int input);
 // a per-sample shape `in` (output axis k is input axis perm[k]), and the permuted shape.
 ir::PermuteAttrs make_permute(const ir::Shape& in, const std::vector<int>& perm);
 ir::Shape permuted(const ir::Shape& in, const std::vector<int>& perm);
+// x viewed as [outer][n][inner], cropped to [from, from + size) on the middle axis (a PadCrop op);
+// `out` is the result's shape.
+int crop_axis(Context& cx, const Layer& layer, int input, int64_t outer, int64_t n, int64_t inner, int64_t from,
+              int64_t size, ir::Shape out);
 // Whether a layer's data_format is "channels_first" (false for "channels_last" or none; other
 // values are a LayerProblem).
 bool channels_first(const json& cfg);

@@ -290,6 +290,16 @@ ConvWindow conv_window(const json& cfg, int rank, bool causal_ok) {
 
 namespace {
 
+// The config's groups (1 when absent), checked against the input channels and filters.
+int64_t conv_groups(const json& cfg, int64_t channels, int64_t filters) {
+  const int64_t groups = cfg.contains("groups") ? get_int(cfg, "groups") : 1;
+  if (filters <= 0 || groups <= 0) throw LayerProblem{"filters and groups must be positive"};
+  if (channels % groups || filters % groups)
+    throw LayerProblem{"groups=" + std::to_string(groups) + " does not divide the input channels (" +
+                       std::to_string(channels) + ") and filters (" + std::to_string(filters) + ")"};
+  return groups;
+}
+
 // Conv3D on [D][H][W][C] (add_conv_slices with no leading slices). groups G > 1: one convolution
 // per group on its C/G input channels (a PadCrop of the channel axis) with its F/G columns of the
 // kernel and bias, the results concatenated on the channel axis: every output is the same sum as
@@ -300,11 +310,7 @@ int conv_3d(Context& cx, const Layer& layer, int input) {
   if (in.size() != 4) throw LayerProblem{"expects a rank-5 input (batch, depth, rows, cols, channels), got " + ir::to_string(in)};
   const ConvWindow win = conv_window(cfg, 3, false);
   const int64_t filters = get_int(cfg, "filters"), c = in[3];
-  const int64_t groups = cfg.contains("groups") ? get_int(cfg, "groups") : 1;
-  if (filters <= 0 || groups <= 0) throw LayerProblem{"filters and groups must be positive"};
-  if (c % groups || filters % groups)
-    throw LayerProblem{"groups=" + std::to_string(groups) + " does not divide the input channels (" + std::to_string(c) +
-                       ") and filters (" + std::to_string(filters) + ")"};
+  const int64_t groups = conv_groups(cfg, c, filters);
   const ActivationAndBias ab = activation_and_bias(cx, cfg);
   const auto& wt = cx.weights(layer, ab.use_bias ? 2 : 1);
   if (groups == 1) {
@@ -318,11 +324,7 @@ int conv_3d(Context& cx, const Layer& layer, int input) {
   if (ab.use_bias) Context::expect_shape(wt[1], {filters}, "bias");
   std::vector<int> parts;
   for (int64_t g = 0; g < groups; ++g) {
-    ir::PadCropAttrs crop;
-    crop.in = {1, in[0] * in[1] * in[2], c, 1};
-    crop.before = {0, 0, -g * cg, 0};
-    crop.after = {0, 0, -(c - (g + 1) * cg), 0};
-    const int x = cx.add_op(layer, crop, input, {in[0], in[1], in[2], cg});
+    const int x = crop_axis(cx, layer, input, in[0] * in[1] * in[2], c, 1, g * cg, cg, {in[0], in[1], in[2], cg});
     const std::string tag = "_group" + std::to_string(g);
     load::NamedArray k{layer.name + "/kernel" + tag, {win.k[0], win.k[1], win.k[2], cg, fg}, {}}, b;
     for (int64_t r = 0; r < rows; ++r)
@@ -348,11 +350,7 @@ int lower_conv(Context& cx, const Layer& layer, int input) {
   if (rank == 3) return conv_3d(cx, layer, input);
   ir::ConvGeom g = window_geom(layer, cx.shape_of(input), rank, "kernel_size", false);
   const int64_t filters = get_int(cfg, "filters");
-  const int64_t groups = cfg.contains("groups") ? get_int(cfg, "groups") : 1;
-  if (filters <= 0 || groups <= 0) throw LayerProblem{"filters and groups must be positive"};
-  if (g.in_c % groups || filters % groups)
-    throw LayerProblem{"groups=" + std::to_string(groups) + " does not divide the input channels (" +
-                       std::to_string(g.in_c) + ") and filters (" + std::to_string(filters) + ")"};
+  const int64_t groups = conv_groups(cfg, g.in_c, filters);
   g.out_c = filters;
   const ActivationAndBias ab = activation_and_bias(cx, cfg);
   const auto& w = cx.weights(layer, ab.use_bias ? 2 : 1);

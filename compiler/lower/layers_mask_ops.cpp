@@ -31,9 +31,6 @@ int not_equal(Context& cx, const Layer& layer, int x, float value, int64_t featu
   return cx.add_op(layer, a, x, std::move(out));
 }
 
-int ones_like(Context& cx, const Layer& layer, int x) {  // x != NaN: true for every element
-  return not_equal(cx, layer, x, std::numeric_limits<float>::quiet_NaN(), 1, cx.shape_of(x));
-}
 
 // The reduced axis of any/all: only the last (the features of a [T, features] mask).
 bool last_axis_only(const json& cfg, size_t rank) {
@@ -43,6 +40,10 @@ bool last_axis_only(const json& cfg, size_t rank) {
 }
 
 }  // namespace
+
+int ones_per_row(Context& cx, const Layer& layer, int x, int64_t features, ir::Shape out) {
+  return not_equal(cx, layer, x, std::numeric_limits<float>::quiet_NaN(), features, std::move(out));
+}
 
 std::vector<int> lower_mask_op(Context& cx, const Layer& layer, const std::vector<int>& inputs) {
   if (cx.keras_major() < 3) throw LayerProblem{"is a Keras 3 operation in a tf.keras 2 file; the file is inconsistent"};
@@ -76,9 +77,10 @@ std::vector<int> lower_mask_op(Context& cx, const Layer& layer, const std::vecto
     out.insert(out.begin() + a, 1);
     return {cx.add_op(layer, ir::ReshapeAttrs{}, inputs[0], out)};
   }
-  if (c == "OnesLike") return {ones_like(cx, layer, inputs[0])};
+  if (c == "OnesLike") return {ones_per_row(cx, layer, inputs[0], 1, in)};
   if (c == "ZerosLike")
-    return {cx.add_op(layer, ir::ScalarOpAttrs{ir::MergeKind::Subtract, 1.0f, true}, ones_like(cx, layer, inputs[0]), in)};
+    return {cx.add_op(layer, ir::ScalarOpAttrs{ir::MergeKind::Subtract, 1.0f, true}, ones_per_row(cx, layer, inputs[0], 1, in),
+                      in)};
   throw LayerProblem{"operation '" + c + "' is not supported"};
 }
 

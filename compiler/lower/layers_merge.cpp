@@ -423,12 +423,8 @@ int mha_mask(Context& cx, const Layer& layer, int q, int v, int k, bool causal) 
   int m = parts[0];
   for (size_t i = 1; i < parts.size(); ++i) m = product(m, parts[i]);
   if (!causal) return m;
-  const auto ones = [&](int x, ir::Shape shape) {  // x != NaN on each of its rows: ones
-    const ir::MaskAttrs a{ir::MaskForm::Compute, std::numeric_limits<float>::quiet_NaN(), cx.shape_of(x)[1]};
-    return cx.add_op(layer, a, x, std::move(shape));
-  };
-  if (cx.shape_of(m)[1] != tv) m = product(m, ones(v, {1, tv}));  // M was [Tq, 1]
-  if (cx.shape_of(m)[0] != tq) m = product(m, ones(q, {tq, 1}));  // M was [1, Tv]
+  if (cx.shape_of(m)[1] != tv) m = product(m, ones_per_row(cx, layer, v, cx.shape_of(v)[1], {1, tv}));  // M was [Tq, 1]
+  if (cx.shape_of(m)[0] != tq) m = product(m, ones_per_row(cx, layer, q, cx.shape_of(q)[1], {tq, 1}));  // M was [1, Tv]
   ir::SoftmaxAttrs soft;
   soft.axis = 1;
   soft.causal_rows = tq;

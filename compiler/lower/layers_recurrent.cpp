@@ -261,16 +261,6 @@ struct ConvLstm {
   bool return_sequences = false, go_backwards = false;
 };
 
-// y = x[from] viewed as [outer][n][inner]: axis 1 of a 4-axis PadCrop view cropped to [from, from + size).
-int crop_axis(Context& cx, const Layer& layer, int input, int64_t outer, int64_t n, int64_t inner, int64_t from,
-              int64_t size, ir::Shape out) {
-  ir::PadCropAttrs a;
-  a.in = {1, outer, n, inner};
-  a.before = {0, 0, -from, 0};
-  a.after = {0, 0, -(n - from - size), 0};
-  return cx.add_op(layer, a, input, std::move(out));
-}
-
 int merge2(Context& cx, const Layer& layer, ir::MergeKind kind, int a, int b) {
   const int y = cx.add_op(layer, ir::MergeAttrs{kind, {}}, a, cx.shape_of(a));
   cx.graph().ops.back().inputs.push_back(b);
