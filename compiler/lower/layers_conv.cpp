@@ -290,6 +290,13 @@ ConvWindow conv_window(const json& cfg, int rank, bool causal_ok) {
 
 namespace {
 
+// The per-sample shape of a 3-D layer's input, [D][H][W][C] (LayerProblem otherwise).
+ir::Shape volume_input(const Context& cx, int input) {
+  const ir::Shape in = cx.shape_of(input);
+  if (in.size() != 4) throw LayerProblem{"expects a rank-5 input (batch, depth, rows, cols, channels), got " + ir::to_string(in)};
+  return in;
+}
+
 // The config's groups (1 when absent), checked against the input channels and filters.
 int64_t conv_groups(const json& cfg, int64_t channels, int64_t filters) {
   const int64_t groups = cfg.contains("groups") ? get_int(cfg, "groups") : 1;
@@ -306,8 +313,7 @@ int64_t conv_groups(const json& cfg, int64_t channels, int64_t filters) {
 // in one grouped convolution.
 int conv_3d(Context& cx, const Layer& layer, int input) {
   const json& cfg = *layer.config;
-  const ir::Shape in = cx.shape_of(input);
-  if (in.size() != 4) throw LayerProblem{"expects a rank-5 input (batch, depth, rows, cols, channels), got " + ir::to_string(in)};
+  const ir::Shape in = volume_input(cx, input);
   const ConvWindow win = conv_window(cfg, 3, false);
   const int64_t filters = get_int(cfg, "filters"), c = in[3];
   const int64_t groups = conv_groups(cfg, c, filters);
@@ -440,8 +446,7 @@ std::vector<int64_t> output_padding(const json& cfg, int rank) {
 // finite weights (as Conv3D's padded depth taps do).
 int conv_transpose_3d(Context& cx, const Layer& layer, int input) {
   const json& cfg = *layer.config;
-  const ir::Shape in = cx.shape_of(input);
-  if (in.size() != 4) throw LayerProblem{"expects a rank-5 input (batch, depth, rows, cols, channels), got " + ir::to_string(in)};
+  const ir::Shape in = volume_input(cx, input);
   const ConvWindow w = conv_window(cfg, 3, false);
   const std::vector<int64_t> op = output_padding(cfg, 3);
   const int64_t filters = get_int(cfg, "filters"), c = in[3], plane = in[1] * in[2];
@@ -545,8 +550,7 @@ namespace {
 // taps are a box, so the average of the slices' averages is the average (rounded twice).
 int pooling_3d(Context& cx, const Layer& layer, int input, ir::PoolKind kind) {
   const json& cfg = *layer.config;
-  const ir::Shape in = cx.shape_of(input);
-  if (in.size() != 4) throw LayerProblem{"expects a rank-5 input (batch, depth, rows, cols, channels), got " + ir::to_string(in)};
+  const ir::Shape in = volume_input(cx, input);
   const std::vector<int64_t> k = spatial_ints(cfg, "pool_size", 3);
   const bool default_strides = !cfg.contains("strides") || cfg["strides"].is_null();
   const std::vector<int64_t> s = default_strides ? k : spatial_ints(cfg, "strides", 3, 1);
