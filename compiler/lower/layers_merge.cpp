@@ -254,6 +254,28 @@ bool call_flag(const Layer& layer, const char* key, bool fallback) {
   return v;
 }
 
+// a * b with numpy broadcasting: of two 0/1 masks, their AND (exact).
+int mask_product(Context& cx, const Layer& layer, int a, int b) {
+  ir::Shape out;
+  broadcast(cx.shape_of(a), cx.shape_of(b), out);
+  return add_multi_op(cx, layer, ir::MergeAttrs{ir::MergeKind::Multiply, {}}, {a, b}, out);
+}
+
+// An attention mask m over (query, key) pairs ([Tq, 1], [1, Tv] or [Tq, Tv], 0/1) broadcast to
+// [Tq, Tv] and ANDed with the causal matrix C[i][j] = (j <= i), which comes from the ops themselves:
+// the causal softmax of the broadcast m (0/1 values, so every kept weight is at least exp(-1) / Tv > 0
+// and every hidden one exactly 0), compared with 0.
+int and_causal(Context& cx, const Layer& layer, int m, int q, int v) {
+  const int64_t tq = cx.shape_of(q)[0], tv = cx.shape_of(v)[0];
+  if (cx.shape_of(m)[1] != tv) m = mask_product(cx, layer, m, ones_per_row(cx, layer, v, cx.shape_of(v)[1], {1, tv}));
+  if (cx.shape_of(m)[0] != tq) m = mask_product(cx, layer, m, ones_per_row(cx, layer, q, cx.shape_of(q)[1], {tq, 1}));
+  ir::SoftmaxAttrs soft;
+  soft.axis = 1;
+  soft.causal_rows = tq;
+  const int w = cx.add_op(layer, soft, m, {tq, tv});
+  return mask_product(cx, layer, m, cx.add_op(layer, ir::MaskAttrs{ir::MaskForm::Compute, 0.0f, 1}, w, {tq, tv}));
+}
+
 float scalar_weight(const load::NamedArray& a) {
   if (a.data.size() != 1)
     throw LayerProblem{"weight '" + a.name + "' holds " + std::to_string(a.data.size()) + " values, not one"};
@@ -289,8 +311,10 @@ int tanh_scores(Context& cx, const Layer& layer, int q, int k, const float* pre,
 // `scores(q, k)` gives the (Tq, Tv) scores; weights = softmax(scores) over the last axis; output =
 // weights . value (a MatMul with value moved to (dv, Tv)), and the weights as a second output with
 // return_attention_scores=True. Dropout is inactive at inference. use_causal_mask=True (tf.keras 2's
-// older config `causal`) masks the scores in the softmax (SoftmaxAttrs::causal_rows); mask tensors
-// are not supported.
+// older config `causal`) masks the scores in the softmax (SoftmaxAttrs::causal_rows). Keras masks (both
+// Keras versions alike): the value's mask M ([1, Tv]; and_causal with use_causal_mask) gives
+// scores - 1e9 * (1 - M) before the softmax, the query's mask multiplies the output's rows, and the
+// output carries the query's mask. Mask tensors passed as mask= are not supported.
 template <class Scores>
 std::vector<int> attend(Context& cx, const Layer& layer, const std::vector<int>& inputs, Scores scores) {
   if (inputs.size() != 2 && inputs.size() != 3)
@@ -302,14 +326,25 @@ std::vector<int> attend(Context& cx, const Layer& layer, const std::vector<int>&
     throw LayerProblem{"expects query (Tq, dim), value (Tv, dv) and key (Tv, dim), got " + shapes_of(cx, inputs)};
   const bool causal = call_flag(layer, "use_causal_mask", false) || get_bool(*layer.config, "causal", false);
   const int64_t tq = sq[0], tv = sv[0], dv = sv[1];
+  int mask = cx.has_mask(v) ? cx.add_op(layer, ir::ReshapeAttrs{}, cx.mask_of(v), {1, tv}) : -1;
+  if (mask >= 0 && causal) mask = and_causal(cx, layer, mask, q, v);
   ir::SoftmaxAttrs softmax;
   softmax.axis = 1;
-  softmax.causal_rows = causal ? tq : 0;
-  const int weights = cx.add_op(layer, softmax, scores(q, k), {tq, tv});
+  softmax.causal_rows = causal && mask < 0 ? tq : 0;
+  int s = scores(q, k);
+  if (mask >= 0) {  // s - 1e9 * (1 - M)
+    const ir::Shape ms = cx.shape_of(mask);
+    const int pad = cx.add_op(layer, ir::ScalarOpAttrs{ir::MergeKind::Subtract, 1.0f, true}, mask, ms);
+    const int big = cx.add_op(layer, ir::ScalarOpAttrs{ir::MergeKind::Multiply, 1.0e9f, true}, pad, ms);
+    s = add_multi_op(cx, layer, ir::MergeAttrs{ir::MergeKind::Subtract, {}}, {s, big}, {tq, tv});
+  }
+  const int weights = cx.add_op(layer, softmax, s, {tq, tv});
   const int vt = cx.add_op(layer, make_permute(sv, {1, 0}), v, {dv, tv});
   ir::MatMulAttrs mm;
   mm.m = tq, mm.k = tv, mm.n = dv;
-  const int out = add_multi_op(cx, layer, mm, {weights, vt}, {tq, dv});
+  int out = add_multi_op(cx, layer, mm, {weights, vt}, {tq, dv});
+  if (cx.has_mask(q)) out = mask_product(cx, layer, out, cx.mask_of(q));
+  cx.copy_mask(q, out);
   if (call_flag(layer, "return_attention_scores", false)) return {out, weights};
   return {out};
 }
@@ -400,11 +435,8 @@ const float kMaskedLogit = static_cast<float>(-0.7 * static_cast<double>(std::nu
 
 // MultiHeadAttention's attention mask from the Keras masks of query ([Tq, 1]), value and key (each
 // [Tv, 1]) and use_causal_mask, as Keras ANDs them: M = q_mask[i] * v_mask[j] * k_mask[j] (0/1
-// products, exact; broadcast, so [Tq, 1], [1, Tv] or [Tq, Tv]), times the causal matrix C[i][j] =
-// (j <= i) when causal. C comes from the ops themselves: the causal softmax of M broadcast to
-// [Tq, Tv] (0/1 values, so every kept weight is at least exp(-1) / Tv > 0 and every hidden one is
-// exactly 0), compared with 0. -1 if there is no Keras mask (the causal mask alone stays in the
-// softmax: SoftmaxAttrs::causal_rows).
+// products, exact; broadcast, so [Tq, 1], [1, Tv] or [Tq, Tv]), and_causal when causal. -1 if there
+// is no Keras mask (the causal mask alone stays in the softmax: SoftmaxAttrs::causal_rows).
 int mha_mask(Context& cx, const Layer& layer, int q, int v, int k, bool causal) {
   std::vector<int> parts;
   if (cx.has_mask(q)) parts.push_back(cx.mask_of(q));
@@ -414,23 +446,9 @@ int mha_mask(Context& cx, const Layer& layer, int q, int v, int k, bool causal) 
       parts.push_back(cx.add_op(layer, ir::ReshapeAttrs{}, m, {1, cx.shape_of(m)[0]}));
     }
   if (parts.empty()) return -1;
-  const int64_t tq = cx.shape_of(q)[0], tv = cx.shape_of(v)[0];
-  const auto product = [&](int a, int b) {
-    ir::Shape out;
-    broadcast(cx.shape_of(a), cx.shape_of(b), out);
-    return add_multi_op(cx, layer, ir::MergeAttrs{ir::MergeKind::Multiply, {}}, {a, b}, out);
-  };
   int m = parts[0];
-  for (size_t i = 1; i < parts.size(); ++i) m = product(m, parts[i]);
-  if (!causal) return m;
-  if (cx.shape_of(m)[1] != tv) m = product(m, ones_per_row(cx, layer, v, cx.shape_of(v)[1], {1, tv}));  // M was [Tq, 1]
-  if (cx.shape_of(m)[0] != tq) m = product(m, ones_per_row(cx, layer, q, cx.shape_of(q)[1], {tq, 1}));  // M was [1, Tv]
-  ir::SoftmaxAttrs soft;
-  soft.axis = 1;
-  soft.causal_rows = tq;
-  const int w = cx.add_op(layer, soft, m, {tq, tv});
-  const int c = cx.add_op(layer, ir::MaskAttrs{ir::MaskForm::Compute, 0.0f, 1}, w, {tq, tv});
-  return product(m, c);
+  for (size_t i = 1; i < parts.size(); ++i) m = mask_product(cx, layer, m, parts[i]);
+  return causal ? and_causal(cx, layer, m, q, v) : m;
 }
 
 }  // namespace

@@ -105,8 +105,8 @@ constexpr Entry kLayers[] = {
     {"LogicalAnd", {nullptr, lower_mask_op}},
     {"Concatenate", {nullptr, lower_concatenate}, kCombine},
     {"Dot", {nullptr, lower_dot}, kCombine},
-    {"Attention", {nullptr, lower_attention}, kRefuse},
-    {"AdditiveAttention", {nullptr, lower_additive_attention}, kRefuse},
+    {"Attention", {nullptr, lower_attention}, kOwn},
+    {"AdditiveAttention", {nullptr, lower_additive_attention}, kOwn},
     {"MultiHeadAttention", {nullptr, lower_multi_head_attention}, kOwn},
     // preprocessing family
     {"Rescaling", {lower_rescaling}, MaskUse::PassK3},
