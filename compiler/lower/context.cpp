@@ -128,17 +128,22 @@ int Context::add_op(const Layer& layer, ir::OpAttrs attrs, int input, ir::Shape 
 
 void Context::set_mask(int tensor, const Layer& layer, int source, const ir::MaskAttrs& a) {
   masks_[tensor] = mask_defs_.size();
-  mask_defs_.push_back({layer.name, layer.class_name, "", source, a, -1});
+  MaskDef d;
+  d.layer = layer.name, d.keras_class = layer.class_name, d.source = source, d.attrs = a;
+  mask_defs_.push_back(std::move(d));
 }
 
 void Context::set_unknown_mask(int tensor, const std::string& why) {
   masks_[tensor] = mask_defs_.size();
-  mask_defs_.push_back({"", "", why, -1, {}, -1});
+  MaskDef d;
+  d.unknown_why = why;
+  mask_defs_.push_back(std::move(d));
 }
 
 void Context::set_combined_mask(int tensor, const Layer& layer, Combine how, const std::vector<int>& parts) {
   constexpr int kMaxDepth = 64;
-  MaskDef d{layer.name, layer.class_name, "", -1, {}, -1, parts, how, 0};
+  MaskDef d;
+  d.layer = layer.name, d.keras_class = layer.class_name, d.parts = parts, d.how = how;
   for (int t : parts) {
     auto it = masks_.find(t);
     if (it == masks_.end()) continue;
@@ -219,6 +224,7 @@ void Context::copy_mask(int from, int to) {
 int Context::mask_of(int tensor) {
   auto it = masks_.find(tensor);
   if (it == masks_.end()) return -1;
+  masks_read_.insert(tensor);
   MaskDef& m = mask_defs_[it->second];
   if (!m.unknown_why.empty())
     throw LayerProblem{"reads a Keras mask that kc2cpp does not compute (" + m.unknown_why + "); remove the mask "

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <map>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -81,6 +82,8 @@ class Context {
   void unbind_mask(const MaskBinding& b);
   int mask_of(int tensor);
   bool has_mask(int tensor) const { return masks_.count(tensor) > 0; }
+  // Whether a layer has read tensor t's mask (mask_of) so far.
+  bool mask_read(int tensor) const { return masks_read_.count(tensor) > 0; }
 
   // Nested models (a Sequential or Functional model used as a layer) are inlined: while one is
   // lowered, its name is on this stack. The file keeps ONE weight group for a top-level nested
@@ -107,6 +110,7 @@ class Context {
   std::vector<MaskDef> mask_defs_;
   int combined_mask(size_t index);
   std::map<int, size_t> masks_;  // tensor -> its mask in mask_defs_
+  std::set<int> masks_read_;     // tensors whose mask mask_of gave
   mutable std::map<std::string, std::vector<load::NamedArray>> shares_;  // weights() inside nested models
 };
 

@@ -468,7 +468,8 @@ int mha_mask(Context& cx, const Layer& layer, int q, int v, int k, bool causal) 
 //     times M (a fully masked row is zeros);
 //   Keras 3 otherwise (ops.dot_product_attention: jnp.where(M, s, -0.7 * FLT_MAX)): s * M +
 //     (1 - M) * kMaskedLogit, the same values for finite s, softmax (a fully masked row is uniform).
-// The output carries the query's mask. attention_mask tensors are refused; dropout is inactive;
+// The output carries the query's mask. Keras 3 also removes the masks of the tensors it reads, so a
+// later reader of those masks is refused (which Keras 3 runs first is not in the file). attention_mask tensors are refused; dropout is inactive;
 // return_attention_scores=True adds the scores (heads, Tq, Tv) as a second output.
 std::vector<int> lower_multi_head_attention(Context& cx, const Layer& layer, const std::vector<int>& inputs) {
   if (inputs.size() != 2 && inputs.size() != 3)
@@ -509,6 +510,12 @@ std::vector<int> lower_multi_head_attention(Context& cx, const Layer& layer, con
   const int vh = cx.add_op(layer, make_permute(v3, {1, 2, 0}), cx.add_op(layer, ir::ReshapeAttrs{}, vp, v3), {heads, vd, tv});
   ir::MatMulAttrs scores;
   scores.batch = heads, scores.m = tq, scores.k = kd, scores.n = tv;
+  if (cx.keras_major() >= 3)
+    for (int t : {q, v, k})
+      if (cx.mask_read(t))
+        throw LayerProblem{"reads a tensor whose Keras mask another layer reads too; Keras 3's MultiHeadAttention "
+                           "removes that mask when it runs, so what the other layer sees depends on Keras's "
+                           "execution order: give one of them a tensor of its own (e.g. through a Dense)"};
   const int mask = mha_mask(cx, layer, q, v, k, causal);
   ir::SoftmaxAttrs softmax;
   softmax.axis = 2;
@@ -535,6 +542,12 @@ std::vector<int> lower_multi_head_attention(Context& cx, const Layer& layer, con
   o = cx.add_op(layer, make_permute({heads, tq, vd}, {1, 0, 2}), o, {tq, heads, vd});
   const int out = mha_dense(cx, layer, o, w, "attention_output", use_bias, tq, heads * vd, out_dim);
   cx.copy_mask(q, out);
+  if (cx.keras_major() >= 3)  // Keras 3's call() removes the masks from its input tensors (set_keras_mask(x, None))
+    for (int t : {q, v, k})
+      if (cx.has_mask(t))
+        cx.set_unknown_mask(t, "Keras 3's MultiHeadAttention '" + layer.name + "' removes the mask of its input when it "
+                               "runs, so whether a layer that reads the same tensor sees the mask depends on Keras's "
+                               "execution order; give that layer a tensor of its own (e.g. through a Dense)");
   if (scores_out) return {out, weights};
   return {out};
 }

@@ -300,6 +300,43 @@ TEST(GraphLower, MergeCombinesMasksPerKerasVersion) {
   }
 }
 
+// Keras 3's MultiHeadAttention removes the masks of the tensors it reads when it runs: another layer
+// reading one of those masks sees it or not depending on Keras's execution order, so it is refused
+// (in either order); tf.keras 2 leaves the masks, and both read them.
+TEST(GraphLower, Keras3MultiHeadAttentionSharingAMaskIsRefused) {
+  for (int major : {2, 3}) {
+    for (bool attention_first : {true, false}) {
+      Functional f(major);
+      f.input("ids", {nullptr, 5});
+      f.layer("Embedding", "emb", {{"input_dim", 10}, {"output_dim", 4}, {"mask_zero", true}},
+              {call(major, {ref(major, "ids")})}, {{10, 4}});
+      const auto attention = [&] { f.layer("Attention", "att", json::object(), {call(major, {ref(major, "emb"), ref(major, "emb")})}); };
+      if (attention_first) attention();
+      json c = call(major, {ref(major, "emb")});
+      if (major == 3) c["args"].push_back(ref(3, "emb"));
+      else c[0][3] = {{"value", json::array({"emb", 0, 0})}};
+      f.layer("MultiHeadAttention", "mha", {{"num_heads", 1}, {"key_dim", 2}}, {c},
+              {{4, 1, 2}, {1, 2}, {4, 1, 2}, {1, 2}, {4, 1, 2}, {1, 2}, {1, 2, 4}, {4}});
+      const char* parts[] = {"query/kernel", "query/bias", "key/kernel", "key/bias", "value/kernel", "value/bias",
+                             "attention_output/kernel", "attention_output/bias"};
+      for (size_t i = 0; i < 8; ++i) f.m.layers.back().arrays[i].name = std::string("mha/") + parts[i];
+      if (!attention_first) attention();
+      f.output("att").output("mha");
+      const std::string e = f.error();
+      SCOPED_TRACE("keras " + std::to_string(major) + (attention_first ? ", Attention first" : ", MultiHeadAttention first"));
+      if (major == 2) {
+        EXPECT_EQ(e, "");
+      } else {
+        EXPECT_NE(e.find(attention_first ? "layer 'mha' (MultiHeadAttention): reads a tensor whose Keras mask another layer "
+                                           "reads too"
+                                         : "layer 'att' (Attention): reads a Keras mask that kc2cpp does not compute "
+                                           "(Keras 3's MultiHeadAttention 'mha' removes the mask"),
+                  std::string::npos) << e;
+      }
+    }
+  }
+}
+
 TEST(GraphPlan, SkipConnectionStaysAliveAndNothingLiveOverlaps) {
   Functional f(3);
   f.input("x", {nullptr, 8});
