@@ -276,6 +276,21 @@ int and_causal(Context& cx, const Layer& layer, int m, int q, int v) {
   return mask_product(cx, layer, m, cx.add_op(layer, ir::MaskAttrs{ir::MaskForm::Compute, 0.0f, 1}, w, {tq, tv}));
 }
 
+// Whether the call passes a tensor (not null) by keyword `key` (Keras 3: its "kwargs"; tf.keras 2:
+// an inbound entry's fourth element).
+bool call_tensor(const Layer& layer, const char* key) {
+  if (!layer.call) return false;
+  const auto has = [&](const json& kwargs) {
+    auto it = kwargs.is_object() ? kwargs.find(key) : kwargs.end();
+    return it != kwargs.end() && !it->is_null();
+  };
+  if (layer.call->is_object()) return layer.call->contains("kwargs") && has((*layer.call)["kwargs"]);
+  if (layer.call->is_array())
+    for (const json& e : *layer.call)
+      if (e.is_array() && e.size() > 3 && has(e[3])) return true;
+  return false;
+}
+
 float scalar_weight(const load::NamedArray& a) {
   if (a.data.size() != 1)
     throw LayerProblem{"weight '" + a.name + "' holds " + std::to_string(a.data.size()) + " values, not one"};
@@ -433,12 +448,20 @@ namespace {
 // -0.7 times float32's largest value, computed in double and rounded to float32).
 const float kMaskedLogit = static_cast<float>(-0.7 * static_cast<double>(std::numeric_limits<float>::max()));
 
-// MultiHeadAttention's attention mask from the Keras masks of query ([Tq, 1]), value and key (each
-// [Tv, 1]) and use_causal_mask, as Keras ANDs them: M = q_mask[i] * v_mask[j] * k_mask[j] (0/1
-// products, exact; broadcast, so [Tq, 1], [1, Tv] or [Tq, Tv]), and_causal when causal. -1 if there
-// is no Keras mask (the causal mask alone stays in the softmax: SoftmaxAttrs::causal_rows).
-int mha_mask(Context& cx, const Layer& layer, int q, int v, int k, bool causal) {
+// MultiHeadAttention's attention mask from its attention_mask tensor ([Tq, Tv], any nonzero value
+// true), the Keras masks of query ([Tq, 1]), value and key (each [Tv, 1]) and use_causal_mask, as
+// Keras ANDs them: M = am[i][j] * q_mask[i] * v_mask[j] * k_mask[j] (0/1 products, exact; broadcast,
+// so [Tq, 1], [1, Tv] or [Tq, Tv]), and_causal when causal. -1 if there is neither attention_mask
+// nor Keras mask (the causal mask alone stays in the softmax: SoftmaxAttrs::causal_rows).
+int mha_mask(Context& cx, const Layer& layer, int q, int v, int k, int attention_mask, bool causal) {
   std::vector<int> parts;
+  if (attention_mask >= 0) {  // Keras casts it to bool: nonzero (NaN too) is true
+    const ir::Shape want = {cx.shape_of(q)[0], cx.shape_of(v)[0]};
+    if (cx.shape_of(attention_mask) != want)
+      throw LayerProblem{"its attention_mask has shape " + ir::to_string(cx.shape_of(attention_mask)) +
+                         "; kc2cpp supports one of shape " + ir::to_string(want) + " (query steps, value steps)"};
+    parts.push_back(cx.add_op(layer, ir::MaskAttrs{ir::MaskForm::Compute, 0.0f, 1}, attention_mask, want));
+  }
   if (cx.has_mask(q)) parts.push_back(cx.mask_of(q));
   for (int t : {v, k})
     if (cx.has_mask(t) && (t == v || k != v)) {
@@ -468,15 +491,17 @@ int mha_mask(Context& cx, const Layer& layer, int q, int v, int k, bool causal) 
 //     times M (a fully masked row is zeros);
 //   Keras 3 otherwise (ops.dot_product_attention: jnp.where(M, s, -0.7 * FLT_MAX)): s * M +
 //     (1 - M) * kMaskedLogit, the same values for finite s, softmax (a fully masked row is uniform).
+// An attention_mask tensor (Keras's bool (B, Tq, Tv); here any nonzero value keeps a pair) joins M.
 // The output carries the query's mask. Keras 3 also removes the masks of the tensors it reads, so a
-// later reader of those masks is refused (which Keras 3 runs first is not in the file). attention_mask tensors are refused; dropout is inactive;
-// return_attention_scores=True adds the scores (heads, Tq, Tv) as a second output.
+// later reader of those masks is refused (which Keras 3 runs first is not in the file). Dropout is
+// inactive; return_attention_scores=True adds the scores (heads, Tq, Tv) as a second output.
 std::vector<int> lower_multi_head_attention(Context& cx, const Layer& layer, const std::vector<int>& inputs) {
-  if (inputs.size() != 2 && inputs.size() != 3)
+  const size_t am = call_tensor(layer, "attention_mask") ? 1 : 0;  // lower.cpp puts it after query, value, key
+  if (inputs.size() != 2 + am && inputs.size() != 3 + am)
     throw LayerProblem{"is called on " + std::to_string(inputs.size()) + " tensors; MultiHeadAttention takes query, "
-                       "value and an optional key"};
+                       "value, an optional key and an optional attention_mask"};
   const json& cfg = *layer.config;
-  const int q = inputs[0], v = inputs[1], k = inputs.size() == 3 ? inputs[2] : inputs[1];
+  const int q = inputs[0], v = inputs[1], k = inputs.size() == 3 + am ? inputs[2] : inputs[1];
   const ir::Shape sq = cx.shape_of(q), sv = cx.shape_of(v), sk = cx.shape_of(k);
   if (sq.size() != 2 || sv.size() != 2 || sk.size() != 2 || sv[0] != sk[0])
     throw LayerProblem{"expects query (Tq, dq), value (Tv, dv) and key (Tv, dk), got " + shapes_of(cx, inputs)};
@@ -516,7 +541,7 @@ std::vector<int> lower_multi_head_attention(Context& cx, const Layer& layer, con
         throw LayerProblem{"reads a tensor whose Keras mask another layer reads too; Keras 3's MultiHeadAttention "
                            "removes that mask when it runs, so what the other layer sees depends on Keras's "
                            "execution order: give one of them a tensor of its own (e.g. through a Dense)"};
-  const int mask = mha_mask(cx, layer, q, v, k, causal);
+  const int mask = mha_mask(cx, layer, q, v, k, am ? inputs.back() : -1, causal);
   ir::SoftmaxAttrs softmax;
   softmax.axis = 2;
   softmax.causal_rows = causal && mask < 0 ? tq : 0;

@@ -126,18 +126,22 @@ void collect_refs(const json& v, std::vector<Ref>& out, int depth = 0) {
 
 // The tensors one call (one entry of inbound_nodes) reads: the positional ones, then those passed
 // as value= and key= (attention layers; tf.keras 2 saves MultiHeadAttention's value that way), in
-// that order, then Keras 3's mask= (counted in `masks`). Other tensors passed by keyword (an
-// initial state) are not supported.
+// that order, then MultiHeadAttention's attention_mask=, then Keras 3's mask= (counted in `masks`).
+// Other tensors passed by keyword (an initial state) are not supported.
 struct CallRefs {
   std::vector<Ref> refs;
   size_t masks = 0;  // the last `masks` refs are the mask= argument
 };
 CallRefs call_refs(const json& node) {
-  std::vector<Ref> refs, value, key, mask, by_keyword;
+  std::vector<Ref> refs, value, key, attention_mask, mask, by_keyword;
   const auto keywords = [&](const json& kwargs) {
     if (!kwargs.is_object()) return collect_refs(kwargs, by_keyword);
     for (const auto& [k, v] : kwargs.items())
-      collect_refs(v, k == "value" ? value : k == "key" ? key : k == "mask" && node.is_object() ? mask : by_keyword);
+      collect_refs(v, k == "value"                   ? value
+                      : k == "key"                   ? key
+                      : k == "attention_mask"        ? attention_mask
+                      : k == "mask" && node.is_object() ? mask
+                                                     : by_keyword);
   };
   if (node.is_object() && node.contains("args")) {  // Keras 3
     collect_refs(node["args"], refs);
@@ -159,6 +163,7 @@ CallRefs call_refs(const json& node) {
                        "state); only positional tensor inputs (and an attention layer's value and key) are supported"};
   refs.insert(refs.end(), value.begin(), value.end());
   refs.insert(refs.end(), key.begin(), key.end());
+  refs.insert(refs.end(), attention_mask.begin(), attention_mask.end());
   refs.insert(refs.end(), mask.begin(), mask.end());
   return {refs, mask.size()};
 }
