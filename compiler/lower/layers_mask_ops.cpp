@@ -64,7 +64,7 @@ std::vector<int> lower_mask_op(Context& cx, const Layer& layer, const std::vecto
     return {not_equal(cx, layer, inputs[0], config_float(*v, "the number argument"), 1, in)};
   }
   if (c == "Any") {
-    if (!last_axis_only(*layer.config, in.size()) || in.size() < 2)
+    if (in.size() < 2 || !last_axis_only(*layer.config, in.size()))
       throw LayerProblem{"reduces another axis than the last one, or keeps it; only any(x, axis=-1) is supported"};
     return {not_equal(cx, layer, inputs[0], 0.0f, in.back(), ir::Shape(in.begin(), in.end() - 1))};
   }
