@@ -329,7 +329,9 @@ int tanh_scores(Context& cx, const Layer& layer, int q, int k, const float* pre,
 // older config `causal`) masks the scores in the softmax (SoftmaxAttrs::causal_rows). Keras masks (both
 // Keras versions alike): the value's mask M ([1, Tv]; and_causal with use_causal_mask) gives
 // scores - 1e9 * (1 - M) before the softmax, the query's mask multiplies the output's rows, and the
-// output carries the query's mask. Mask tensors passed as mask= are not supported.
+// output carries the query's mask. A mask= argument ([query_mask, value_mask] tensors, e.g. model
+// inputs) replaces the inputs' Keras masks for the call, as in Keras; the value's counts as a bool
+// (nonzero keeps a step), the query's multiplies the rows as it is (Keras casts it to float).
 template <class Scores>
 std::vector<int> attend(Context& cx, const Layer& layer, const std::vector<int>& inputs, Scores scores) {
   if (inputs.size() != 2 && inputs.size() != 3)
@@ -341,7 +343,8 @@ std::vector<int> attend(Context& cx, const Layer& layer, const std::vector<int>&
     throw LayerProblem{"expects query (Tq, dim), value (Tv, dv) and key (Tv, dim), got " + shapes_of(cx, inputs)};
   const bool causal = call_flag(layer, "use_causal_mask", false) || get_bool(*layer.config, "causal", false);
   const int64_t tq = sq[0], tv = sv[0], dv = sv[1];
-  int mask = cx.has_mask(v) ? cx.add_op(layer, ir::ReshapeAttrs{}, cx.mask_of(v), {1, tv}) : -1;
+  // Keras: logical_not(v_mask), so any nonzero value (a mask= tensor of floats) keeps a step.
+  int mask = cx.has_mask(v) ? cx.add_op(layer, ir::MaskAttrs{ir::MaskForm::Compute, 0.0f, 1}, cx.mask_of(v), {1, tv}) : -1;
   if (mask >= 0 && causal) mask = and_causal(cx, layer, mask, q, v);
   ir::SoftmaxAttrs softmax;
   softmax.axis = 1;

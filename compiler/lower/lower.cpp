@@ -126,22 +126,32 @@ void collect_refs(const json& v, std::vector<Ref>& out, int depth = 0) {
 
 // The tensors one call (one entry of inbound_nodes) reads: the positional ones, then those passed
 // as value= and key= (attention layers; tf.keras 2 saves MultiHeadAttention's value that way), in
-// that order, then MultiHeadAttention's attention_mask=, then Keras 3's mask= (counted in `masks`).
-// Other tensors passed by keyword (an initial state) are not supported.
+// that order, then MultiHeadAttention's attention_mask=, then the mask= argument (one tensor for the
+// first input, or a list with one entry per input, null for none: Attention's [query_mask,
+// value_mask]). Other tensors passed by keyword (an initial state) are not supported.
 struct CallRefs {
   std::vector<Ref> refs;
-  size_t masks = 0;  // the last `masks` refs are the mask= argument
+  std::vector<size_t> mask_slots;  // the last refs are the mask= tensors, of these inputs
 };
 CallRefs call_refs(const json& node) {
   std::vector<Ref> refs, value, key, attention_mask, mask, by_keyword;
+  std::vector<size_t> slots;
+  const auto masks = [&](const json& v) {
+    Ref r;
+    if (as_ref(v, r)) return mask.push_back(r), slots.push_back(0);
+    if (!v.is_array()) return collect_refs(v, by_keyword);
+    for (size_t i = 0; i < v.size(); ++i) {
+      if (v[i].is_null()) continue;
+      if (!as_ref(v[i], r)) throw LayerProblem{"mask= entry " + v[i].dump().substr(0, 200) + " is not a tensor"};
+      mask.push_back(r), slots.push_back(i);
+    }
+  };
   const auto keywords = [&](const json& kwargs) {
     if (!kwargs.is_object()) return collect_refs(kwargs, by_keyword);
-    for (const auto& [k, v] : kwargs.items())
-      collect_refs(v, k == "value"                   ? value
-                      : k == "key"                   ? key
-                      : k == "attention_mask"        ? attention_mask
-                      : k == "mask" && node.is_object() ? mask
-                                                     : by_keyword);
+    for (const auto& [k, v] : kwargs.items()) {
+      if (k == "mask") masks(v);
+      else collect_refs(v, k == "value" ? value : k == "key" ? key : k == "attention_mask" ? attention_mask : by_keyword);
+    }
   };
   if (node.is_object() && node.contains("args")) {  // Keras 3
     collect_refs(node["args"], refs);
@@ -165,7 +175,7 @@ CallRefs call_refs(const json& node) {
   refs.insert(refs.end(), key.begin(), key.end());
   refs.insert(refs.end(), attention_mask.begin(), attention_mask.end());
   refs.insert(refs.end(), mask.begin(), mask.end());
-  return {refs, mask.size()};
+  return {refs, slots};
 }
 
 // A layer entry's inbound_nodes (an empty list when it has none).
@@ -290,7 +300,8 @@ class Lowerer {
 
   // One call of layer `l` on `inputs`. A nested model's own problems are reported by its layers'
   // names; a LayerProblem thrown by lower_model itself is the model layer's.
-  Call call(const Layer& l, const std::vector<int>& inputs, int depth, const std::vector<int>& masks = {}) {
+  Call call(const Layer& l, const std::vector<int>& inputs, int depth, const std::vector<int>& masks = {},
+            const std::vector<size_t>& mask_slots = {}) {
     try {
       for (int t : inputs)
         if (cx_.graph().tensors[t].dtype == ir::DType::I32 && l.class_name != "Embedding" && l.class_name != "NotEqual" &&
@@ -306,15 +317,24 @@ class Lowerer {
         } scope(cx_, l.keras_name);
         return lower_model(l.class_name, *l.config, l.name + "/", &inputs, depth + 1);
       }
-      if (masks.empty()) return {false, lower_call(cx_, l, inputs)};
-      if (masks.size() != 1 || inputs.size() != 1)
-        throw LayerProblem{"receives " + std::to_string(masks.size()) + " mask tensor(s) for " +
-                           std::to_string(inputs.size()) + " input(s); only one mask for one input is supported"};
-      struct Bound {  // the binding lasts for this call only
+      struct Bound {  // the bindings last for this call only
         Context& cx;
-        Context::MaskBinding b;
-        ~Bound() { cx.unbind_mask(b); }
-      } bound{cx_, cx_.bind_mask(inputs[0], l, masks[0])};
+        std::vector<Context::MaskBinding> b;
+        ~Bound() {
+          for (auto it = b.rbegin(); it != b.rend(); ++it) cx.unbind_mask(*it);
+        }
+      } bound{cx_, {}};
+      for (size_t i = 0; i < masks.size(); ++i) {
+        const size_t slot = mask_slots[i];
+        if (slot >= inputs.size())
+          throw LayerProblem{"its mask= argument has an entry for input " + std::to_string(slot + 1) + " of " +
+                             std::to_string(inputs.size())};
+        for (size_t j = 0; j < i; ++j)
+          if (inputs[mask_slots[j]] == inputs[slot])
+            throw LayerProblem{"its mask= argument gives two masks to one tensor (input " + std::to_string(slot + 1) +
+                               " is input " + std::to_string(mask_slots[j] + 1) + "); kc2cpp supports one"};
+        bound.b.push_back(cx_.bind_mask(inputs[slot], l, masks[i]));
+      }
       return {false, lower_call(cx_, l, inputs)};
     } catch (const LayerProblem& p) {
       return fail(l, p.why);
@@ -465,11 +485,12 @@ class Lowerer {
             names.push_back(r.layer + "[" + std::to_string(call_index(r, ls, index, false)) + "][" +
                             std::to_string(r.tensor) + "]");
           }
-          const std::vector<int> masks(inputs.end() - static_cast<std::ptrdiff_t>(cr.masks), inputs.end());
-          inputs.resize(inputs.size() - cr.masks);
+          const size_t n_masks = cr.mask_slots.size();
+          const std::vector<int> masks(inputs.end() - static_cast<std::ptrdiff_t>(n_masks), inputs.end());
+          inputs.resize(inputs.size() - n_masks);
           Layer l = ls[i];
           l.call = &nodes_of(entries[i])[calls[i].size()];
-          calls[i].push_back(failed ? Call{true, {}} : call(l, inputs, depth, masks));
+          calls[i].push_back(failed ? Call{true, {}} : call(l, inputs, depth, masks, cr.mask_slots));
           if (depth == 0) record(ls[i].name, calls[i].back().outputs, &names);
           --todo, progress = true;
         }

@@ -275,6 +275,32 @@ TEST(GraphLower, Keras3MaskArgumentFromOperations) {
             std::string::npos) << e;
 }
 
+// mask= as a list, one entry per input (Attention's [query_mask, value_mask]): each binds to its input;
+// two masks for one tensor, or an entry that is not a tensor, are clear errors.
+TEST(GraphLower, MaskListBindsPerInput) {
+  const auto model = [](const json& mask, bool same) {
+    Functional f(3);
+    f.input("q", {nullptr, 4, 2}).input("v", {nullptr, 5, 2}).input("qm", {nullptr, 4}).input("vm", {nullptr, 5});
+    json c = call(3, {ref(3, "q"), ref(3, same ? "q" : "v")});
+    c["kwargs"]["mask"] = mask;
+    f.layer("Attention", "att", json::object(), {c});
+    f.output("att");
+    return f;
+  };
+  Functional ok = model(json::array({ref(3, "qm"), ref(3, "vm")}), false);
+  const ir::Graph g = ok.graph();
+  int masks = 0;
+  for (const ir::Op& op : g.ops) masks += std::holds_alternative<ir::MaskAttrs>(op.attrs);
+  EXPECT_EQ(masks, 1);  // the value's mask as a bool; the query's multiplies the output as it is
+  EXPECT_NE(find_op(g, "Subtract"), nullptr);
+  EXPECT_NE(find_op(g, "Multiply"), nullptr);
+  EXPECT_EQ(model(json::array({nullptr, ref(3, "vm")}), false).error(), "");
+  std::string e = model(json::array({ref(3, "qm"), ref(3, "qm")}), true).error();
+  EXPECT_NE(e.find("gives two masks to one tensor"), std::string::npos) << e;
+  e = model(json::array({ref(3, "qm"), 3}), false).error();
+  EXPECT_NE(e.find("mask= entry 3 is not a tensor"), std::string::npos) << e;
+}
+
 // Masks through merges, as each Keras version combines them: tf.keras 2 ANDs the masks there are
 // (a product of the 0/1 masks), Keras 3 ORs them (a maximum) and gives none when an input has none.
 TEST(GraphLower, MergeCombinesMasksPerKerasVersion) {
