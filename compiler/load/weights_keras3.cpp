@@ -128,7 +128,8 @@ std::vector<VarName> var_names(const Entry& e, int keras_major) {
   if (c == "DepthwiseConv1D" || c == "DepthwiseConv2D")
     return with_bias({{keras_major >= 3 ? "kernel" : "depthwise_kernel"}});
   if (c == "SeparableConv1D" || c == "SeparableConv2D") return with_bias({{"depthwise_kernel"}, {"pointwise_kernel"}});
-  if (c == "SimpleRNNCell" || c == "LSTMCell" || c == "GRUCell") return with_bias({{"kernel"}, {"recurrent_kernel"}});
+  if (c == "SimpleRNNCell" || c == "LSTMCell" || c == "GRUCell" || c == "ConvLSTMCell")
+    return with_bias({{"kernel"}, {"recurrent_kernel"}});
   if (c == "BatchNormalization" || c == "LayerNormalization" || c == "GroupNormalization") {
     std::vector<VarName> v;
     if (e.flag("scale", true)) v.push_back({"gamma"});
@@ -161,6 +162,11 @@ std::vector<Child> children_of(const Entry& e) {
     Entry cell = e;
     cell.cls += "Cell";
     return {{"cell", cell, snake_case(e.cls) + "_cell"}};
+  }
+  if (e.cls == "ConvLSTM1D" || e.cls == "ConvLSTM2D" || e.cls == "ConvLSTM3D") {  // one cell class for all three
+    Entry cell = e;
+    cell.cls = "ConvLSTMCell";
+    return {{"cell", cell, "conv_lstm_cell"}};
   }
   if (e.cls == "RNN" && e.sub("cell")) {
     Entry cell = entry_of(*e.sub("cell"), "the cell of layer '" + e.name + "'");

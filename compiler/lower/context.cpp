@@ -128,12 +128,92 @@ int Context::add_op(const Layer& layer, ir::OpAttrs attrs, int input, ir::Shape 
 
 void Context::set_mask(int tensor, const Layer& layer, int source, const ir::MaskAttrs& a) {
   masks_[tensor] = mask_defs_.size();
-  mask_defs_.push_back({layer.name, layer.class_name, "", source, a, -1});
+  MaskDef d;
+  d.layer = layer.name, d.keras_class = layer.class_name, d.source = source, d.attrs = a;
+  mask_defs_.push_back(std::move(d));
 }
 
 void Context::set_unknown_mask(int tensor, const std::string& why) {
   masks_[tensor] = mask_defs_.size();
-  mask_defs_.push_back({"", "", why, -1, {}, -1});
+  MaskDef d;
+  d.unknown_why = why;
+  mask_defs_.push_back(std::move(d));
+}
+
+void Context::set_combined_mask(int tensor, const Layer& layer, Combine how, const std::vector<int>& parts) {
+  constexpr int kMaxDepth = 64;
+  MaskDef d;
+  d.layer = layer.name, d.keras_class = layer.class_name, d.parts = parts, d.how = how;
+  for (int t : parts) {
+    auto it = masks_.find(t);
+    if (it == masks_.end()) continue;
+    const MaskDef& m = mask_defs_[it->second];
+    if (!m.unknown_why.empty()) return copy_mask(t, tensor);
+    d.depth = std::max(d.depth, m.depth + 1);
+  }
+  if (d.depth > kMaxDepth)
+    return set_unknown_mask(tensor, "layer '" + layer.name + "' combines masks more than " + std::to_string(kMaxDepth) +
+                                        " merges deep");
+  masks_[tensor] = mask_defs_.size();
+  mask_defs_.push_back(std::move(d));
+}
+
+// The op of combined mask `index` (set_combined_mask), after those of its parts.
+int Context::combined_mask(size_t index) {
+  std::vector<int> in;
+  const std::vector<int> parts = mask_defs_[index].parts;
+  for (int t : parts) {
+    if (has_mask(t)) {
+      in.push_back(mask_of(t));
+      continue;
+    }
+    ir::MaskAttrs ones;  // keep_t = any(x != NaN): every step
+    ones.value = std::numeric_limits<float>::quiet_NaN();
+    ones.features = shape_of(t).back();
+    ir::Op op;
+    op.name = mask_defs_[index].layer;
+    op.keras_class = mask_defs_[index].keras_class;
+    op.inputs = {t};
+    op.outputs = {graph_.add_tensor({op.name + "/ones", {ir::num_elements(shape_of(t)) / ones.features, 1}})};
+    op.attrs = ones;
+    in.push_back(op.outputs[0]);
+    graph_.ops.push_back(std::move(op));
+  }
+  MaskDef& m = mask_defs_[index];
+  int64_t steps = 0;
+  for (int t : in) steps += shape_of(t)[0];
+  if (m.how != Combine::Concat) steps = shape_of(in[0])[0];
+  ir::Op op;
+  op.name = m.layer;
+  op.keras_class = m.keras_class;
+  op.inputs = in;
+  op.outputs = {m.tensor = graph_.add_tensor({m.layer + "/mask", {steps, 1}})};
+  if (m.how == Combine::Concat) op.attrs = ir::ConcatAttrs{0};
+  else op.attrs = ir::MergeAttrs{m.how == Combine::And ? ir::MergeKind::Multiply : ir::MergeKind::Maximum, {}};
+  graph_.ops.push_back(std::move(op));
+  return m.tensor;
+}
+
+Context::MaskBinding Context::bind_mask(int tensor, const Layer& layer, int mask) {
+  MaskBinding b{tensor, false, 0};
+  auto it = masks_.find(tensor);
+  if (it != masks_.end()) b.had = true, b.def = it->second;
+  const int64_t steps = ir::num_elements(shape_of(mask));
+  if (shape_of(tensor).empty() || shape_of(tensor)[0] != steps)
+    throw LayerProblem{"its mask= argument has shape " + ir::to_string(shape_of(mask)) + ", not one value per timestep "
+                       "of its input " + ir::to_string(shape_of(tensor))};
+  MaskDef d;
+  d.layer = layer.name, d.keras_class = layer.class_name;
+  d.tensor = add_op(layer, ir::ReshapeAttrs{}, mask, {steps, 1});
+  graph_.tensors[d.tensor].name = layer.name + "/mask";
+  masks_[tensor] = mask_defs_.size();
+  mask_defs_.push_back(std::move(d));
+  return b;
+}
+
+void Context::unbind_mask(const MaskBinding& b) {
+  if (b.had) masks_[b.tensor] = b.def;
+  else masks_.erase(b.tensor);
 }
 
 void Context::copy_mask(int from, int to) {
@@ -144,11 +224,13 @@ void Context::copy_mask(int from, int to) {
 int Context::mask_of(int tensor) {
   auto it = masks_.find(tensor);
   if (it == masks_.end()) return -1;
+  masks_read_.insert(tensor);
   MaskDef& m = mask_defs_[it->second];
   if (!m.unknown_why.empty())
     throw LayerProblem{"reads a Keras mask that kc2cpp does not compute (" + m.unknown_why + "); remove the mask "
                        "(mask_zero=False, no Masking layer) or that layer"};
   if (m.tensor >= 0) return m.tensor;
+  if (m.source < 0) return combined_mask(it->second);
   const int64_t steps = ir::num_elements(shape_of(m.source)) / m.attrs.features;
   ir::Op op;
   op.name = m.layer;

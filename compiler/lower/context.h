@@ -3,6 +3,7 @@
 #pragma once
 
 #include <map>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -64,9 +65,25 @@ class Context {
   // Which layers pass masks on: lower_call (registry.cpp).
   void set_mask(int tensor, const Layer& layer, int source, const ir::MaskAttrs& a);
   void set_unknown_mask(int tensor, const std::string& why);
+  // A mask combined from the masks of `parts` (merges, layers_merge.cpp): And (a product of the
+  // 0/1 masks), Or (their maximum), or Concat (along time; a part without a mask contributes ones,
+  // a Compute mask with value NaN, which keeps every step). Unknown if any part's mask is.
+  enum class Combine { And, Or, Concat };
+  void set_combined_mask(int tensor, const Layer& layer, Combine how, const std::vector<int>& parts);
   void copy_mask(int from, int to);
+  // Keras 3's mask= argument of one call: tensor t's mask is `mask` (a [T] tensor of 0/1) until the
+  // returned binding is undone with unbind_mask (what t's mask was before).
+  struct MaskBinding {
+    int tensor = -1;
+    bool had = false;
+    size_t def = 0;
+  };
+  MaskBinding bind_mask(int tensor, const Layer& layer, int mask);
+  void unbind_mask(const MaskBinding& b);
   int mask_of(int tensor);
   bool has_mask(int tensor) const { return masks_.count(tensor) > 0; }
+  // Whether a layer has read tensor t's mask (mask_of) so far.
+  bool mask_read(int tensor) const { return masks_read_.count(tensor) > 0; }
 
   // Nested models (a Sequential or Functional model used as a layer) are inlined: while one is
   // lowered, its name is on this stack. The file keeps ONE weight group for a top-level nested
@@ -86,9 +103,14 @@ class Context {
     int source = -1;
     ir::MaskAttrs attrs;
     int tensor = -1;  // once added
+    std::vector<int> parts;  // combined (source -1): the tensors whose masks it combines
+    Combine how = Combine::And;
+    int depth = 0;  // combinations below it (bounds mask_of's recursion)
   };
   std::vector<MaskDef> mask_defs_;
+  int combined_mask(size_t index);
   std::map<int, size_t> masks_;  // tensor -> its mask in mask_defs_
+  std::set<int> masks_read_;     // tensors whose mask mask_of gave
   mutable std::map<std::string, std::vector<load::NamedArray>> shares_;  // weights() inside nested models
 };
 
@@ -143,7 +165,7 @@ enum class MaskUse {
   Pass,     // ignores it and passes the first input's mask on (supports_masking, no mask in call())
   PassK3,   // Pass in Keras 3, Drop in tf.keras 2 (Rescaling, Normalization)
   Own,      // its lowering reads it (Context::mask_of) and sets its outputs' masks itself
-  Combine,  // merges: Keras combines the inputs' masks; kc2cpp marks the result's mask unknown
+  Combine,  // merges: Keras combines the inputs' masks (combine_masks, layers_merge.cpp)
   Refuse,   // Keras applies it in call() and kc2cpp does not: refused when a mask arrives
 };
 MaskUse find_mask_use(const std::string& class_name);

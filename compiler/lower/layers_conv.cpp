@@ -1,5 +1,5 @@
-// Convolution and pooling layers: Conv1D/2D (valid/same/causal, strides, dilation, groups), Conv3D,
-// DepthwiseConv1D/2D, SeparableConv1D/2D, Conv1DTranspose/2DTranspose, Max/AveragePooling1D/2D/3D,
+// Convolution and pooling layers: Conv1D/2D/3D (valid/same/causal, strides, dilation, groups),
+// DepthwiseConv1D/2D, SeparableConv1D/2D, Conv1DTranspose/2DTranspose/3DTranspose, Max/AveragePooling1D/2D/3D,
 // Global{Max,Average}Pooling1D/2D/3D. channels_last ops: channels_first layers run between two Permutes
 // (via_channels_last). 1-D layers are the 2-D ops with H = 1.
 // Every geometry (output sizes, padding offsets) is resolved here, once; the op semantics and
@@ -215,46 +215,135 @@ int depthwise(Context& cx, const Layer& layer, int input, ir::ConvGeom g, int ra
   return cx.add_op(layer, attrs, input, out_shape(g, rank));
 }
 
-// Conv3D on [D][H][W][C]: DepthTaps gathers each output depth's k_d input slices as channels
-// ([OD][H][W][k_d*C]), then a 2-D convolution runs on each of the OD slices (Op::slices) with the
-// kernel rearranged from Keras's [kd][kh][kw][C][F] to [kh][kw][kd*C][F] (ir/ops_conv.h).
-int conv_3d(Context& cx, const Layer& layer, int input) {
-  const json& cfg = *layer.config;
+}  // namespace
+
+// The convolution of each of `lead` consecutive slices (layers.h). Conv3D: DepthTaps gathers each
+// output depth's k_d input slices as channels ([OD][H][W][k_d*C]), then a 2-D convolution runs on
+// each of the lead * OD slices (Op::slices) with the kernel rearranged from Keras's [kd][kh][kw][C][F]
+// to [kh][kw][kd*C][F] (ir/ops_conv.h).
+int add_conv_slices(Context& cx, const Layer& layer, int input, int64_t lead, const ConvWindow& w,
+                    const load::NamedArray& kernel, const load::NamedArray* bias, int64_t filters, ir::Activation act,
+                    ConvWeightIds& ids) {
+  const size_t rank = w.k.size();
   const ir::Shape in = cx.shape_of(input);
-  if (in.size() != 4) throw LayerProblem{"expects a rank-5 input (batch, depth, rows, cols, channels), got " + ir::to_string(in)};
-  if (cfg.contains("groups") && get_int(cfg, "groups") != 1) throw LayerProblem{"Conv3D with groups > 1 is not supported"};
-  const std::vector<int64_t> k = spatial_ints(cfg, "kernel_size", 3), s = spatial_ints(cfg, "strides", 3, 1),
-                             d = spatial_ints(cfg, "dilation_rate", 3, 1);
-  const int64_t filters = get_int(cfg, "filters"), c = in[3];
-  if (filters <= 0) throw LayerProblem{"filters must be positive"};
+  const size_t skip = lead > 0 ? 1 : 0;
+  if (in.size() != skip + rank + 1) throw LayerProblem{"internal: convolution input " + ir::to_string(in)};
+  const int64_t c = in.back();
+  ir::Shape kshape(w.k.begin(), w.k.end());
+  kshape.push_back(c), kshape.push_back(filters);
+  Context::expect_shape(kernel, kshape, "kernel");
+  if (bias) Context::expect_shape(*bias, {filters}, "bias");
+  ir::Shape out;
+  if (lead > 0) out.push_back(lead);
+  std::vector<float> kr = kernel.data;
+  int64_t slices = std::max<int64_t>(lead, 1), kd = 1, at = static_cast<int64_t>(skip);
+  if (rank == 3) {
+    const Axis depth = forward_axis(in[skip], w.k[0], w.s[0], w.d[0], w.padding);
+    kd = w.k[0];
+    ir::DepthTapsAttrs taps{in[skip], depth.out, in[skip + 1] * in[skip + 2], c, kd, w.s[0], w.d[0], depth.pad};
+    ir::Shape gathered = out;
+    gathered.insert(gathered.end(), {depth.out, in[skip + 1], in[skip + 2], kd * c});
+    input = cx.add_op(layer, taps, input, gathered);
+    if (lead > 0) cx.graph().ops.back().slices = lead;
+    const int64_t cf = c * filters, plane = w.k[1] * w.k[2];
+    for (int64_t z = 0; z < kd; ++z)
+      for (int64_t t = 0; t < plane; ++t)
+        std::copy_n(kernel.data.begin() + (z * plane + t) * cf, cf, kr.begin() + (t * kd + z) * cf);
+    out.push_back(depth.out);
+    slices *= depth.out;
+    ++at;
+  }
   ir::ConvGeom g;
-  g.padding = padding_of(cfg, false);
-  const Axis depth = forward_axis(in[0], k[0], s[0], d[0], g.padding);
-  ir::DepthTapsAttrs taps{in[0], depth.out, in[1] * in[2], c, k[0], s[0], d[0], depth.pad};
-  const int gathered = cx.add_op(layer, taps, input, {depth.out, in[1], in[2], k[0] * c});
-  g.in_h = in[1], g.in_w = in[2], g.in_c = k[0] * c, g.out_c = filters;
-  g.k_h = k[1], g.k_w = k[2], g.stride_h = s[1], g.stride_w = s[2], g.dil_h = d[1], g.dil_w = d[2];
-  const Axis h = forward_axis(g.in_h, g.k_h, g.stride_h, g.dil_h, g.padding);
-  const Axis w = forward_axis(g.in_w, g.k_w, g.stride_w, g.dil_w, g.padding);
-  g.out_h = h.out, g.pad_top = h.pad, g.out_w = w.out, g.pad_left = w.pad;
-  const ActivationAndBias ab = activation_and_bias(cx, cfg);
-  const auto& wt = cx.weights(layer, ab.use_bias ? 2 : 1);
-  Context::expect_shape(wt[0], {k[0], k[1], k[2], c, filters}, "kernel");
-  std::vector<float> kr(wt[0].data.size());
-  const int64_t cf = c * filters;
-  for (int64_t kd = 0; kd < k[0]; ++kd)
-    for (int64_t t = 0; t < k[1] * k[2]; ++t)
-      std::copy_n(wt[0].data.begin() + (kd * k[1] * k[2] + t) * cf, cf, kr.begin() + (t * k[0] + kd) * cf);
+  g.padding = w.padding;
+  const size_t hw = rank == 3 ? 1 : 0;  // index of the H axis in w.k (rank 2, 3)
+  g.in_h = rank == 1 ? 1 : in[static_cast<size_t>(at)];
+  g.in_w = in[static_cast<size_t>(at) + (rank == 1 ? 0 : 1)];
+  g.in_c = kd * c, g.out_c = filters;
+  g.k_h = rank == 1 ? 1 : w.k[hw], g.stride_h = rank == 1 ? 1 : w.s[hw], g.dil_h = rank == 1 ? 1 : w.d[hw];
+  g.k_w = w.k[rank - 1], g.stride_w = w.s[rank - 1], g.dil_w = w.d[rank - 1];
+  const Axis h = forward_axis(g.in_h, g.k_h, g.stride_h, g.dil_h, rank == 1 ? "valid" : w.padding);
+  const Axis x = forward_axis(g.in_w, g.k_w, g.stride_w, g.dil_w, w.padding);
+  g.out_h = h.out, g.pad_top = h.pad, g.out_w = x.out, g.pad_left = x.pad;
+  if (rank > 1) out.push_back(g.out_h);
+  out.push_back(g.out_w), out.push_back(filters);
   ir::ConvAttrs attrs;
   attrs.geom = g;
-  attrs.kernel = cx.add_weight(layer, with_data(wt[0], std::move(kr)), {k[1] * k[2] * k[0] * c, filters});
-  if (ab.use_bias) {
-    Context::expect_shape(wt[1], {filters}, "bias");
-    attrs.bias = cx.add_weight(layer, wt[1]);
+  if (ids.kernel < 0) {
+    ids.kernel = cx.add_weight(layer, with_data(kernel, std::move(kr)), {ir::num_elements(kshape) / filters, filters});
+    if (bias) ids.bias = cx.add_weight(layer, *bias);
   }
-  attrs.act = ab.act.act;
-  const int out = cx.add_op(layer, attrs, gathered, {depth.out, g.out_h, g.out_w, filters});
-  cx.graph().ops.back().slices = depth.out;
+  attrs.kernel = ids.kernel, attrs.bias = ids.bias;
+  attrs.act = act;
+  const int y = cx.add_op(layer, attrs, input, out);
+  if (slices > 1) cx.graph().ops.back().slices = slices;
+  return y;
+}
+
+ConvWindow conv_window(const json& cfg, int rank, bool causal_ok) {
+  ConvWindow w;
+  w.k = spatial_ints(cfg, "kernel_size", rank);
+  w.s = spatial_ints(cfg, "strides", rank, 1);
+  w.d = spatial_ints(cfg, "dilation_rate", rank, 1);
+  w.padding = padding_of(cfg, causal_ok);
+  return w;
+}
+
+namespace {
+
+// The per-sample shape of a 3-D layer's input, [D][H][W][C] (LayerProblem otherwise).
+ir::Shape volume_input(const Context& cx, int input) {
+  const ir::Shape in = cx.shape_of(input);
+  if (in.size() != 4) throw LayerProblem{"expects a rank-5 input (batch, depth, rows, cols, channels), got " + ir::to_string(in)};
+  return in;
+}
+
+// The config's groups (1 when absent), checked against the input channels and filters.
+int64_t conv_groups(const json& cfg, int64_t channels, int64_t filters) {
+  const int64_t groups = cfg.contains("groups") ? get_int(cfg, "groups") : 1;
+  if (filters <= 0 || groups <= 0) throw LayerProblem{"filters and groups must be positive"};
+  if (channels % groups || filters % groups)
+    throw LayerProblem{"groups=" + std::to_string(groups) + " does not divide the input channels (" +
+                       std::to_string(channels) + ") and filters (" + std::to_string(filters) + ")"};
+  return groups;
+}
+
+// Conv3D on [D][H][W][C] (add_conv_slices with no leading slices). groups G > 1: one convolution
+// per group on its C/G input channels (a PadCrop of the channel axis) with its F/G columns of the
+// kernel and bias, the results concatenated on the channel axis: every output is the same sum as
+// in one grouped convolution.
+int conv_3d(Context& cx, const Layer& layer, int input) {
+  const json& cfg = *layer.config;
+  const ir::Shape in = volume_input(cx, input);
+  const ConvWindow win = conv_window(cfg, 3, false);
+  const int64_t filters = get_int(cfg, "filters"), c = in[3];
+  const int64_t groups = conv_groups(cfg, c, filters);
+  const ActivationAndBias ab = activation_and_bias(cx, cfg);
+  const auto& wt = cx.weights(layer, ab.use_bias ? 2 : 1);
+  if (groups == 1) {
+    ConvWeightIds ids;
+    const int out =
+        add_conv_slices(cx, layer, input, 0, win, wt[0], ab.use_bias ? &wt[1] : nullptr, filters, ab.act.act, ids);
+    return finish(cx, layer, ab.act, out);
+  }
+  const int64_t cg = c / groups, fg = filters / groups, rows = ir::num_elements(wt[0].shape) / filters;
+  Context::expect_shape(wt[0], {win.k[0], win.k[1], win.k[2], cg, filters}, "kernel");
+  if (ab.use_bias) Context::expect_shape(wt[1], {filters}, "bias");
+  std::vector<int> parts;
+  for (int64_t g = 0; g < groups; ++g) {
+    const int x = crop_axis(cx, layer, input, in[0] * in[1] * in[2], c, 1, g * cg, cg, {in[0], in[1], in[2], cg});
+    const std::string tag = "_group" + std::to_string(g);
+    load::NamedArray k{layer.name + "/kernel" + tag, {win.k[0], win.k[1], win.k[2], cg, fg}, {}}, b;
+    for (int64_t r = 0; r < rows; ++r)
+      k.data.insert(k.data.end(), wt[0].data.begin() + r * filters + g * fg, wt[0].data.begin() + r * filters + (g + 1) * fg);
+    if (ab.use_bias)
+      b = {layer.name + "/bias" + tag, {fg}, std::vector<float>(wt[1].data.begin() + g * fg, wt[1].data.begin() + (g + 1) * fg)};
+    ConvWeightIds ids;
+    parts.push_back(add_conv_slices(cx, layer, x, 0, win, k, ab.use_bias ? &b : nullptr, fg, ab.act.act, ids));
+  }
+  ir::Shape shape = cx.shape_of(parts[0]);
+  shape.back() = filters;
+  const int out = cx.add_op(layer, ir::ConcatAttrs{3}, parts[0], shape);
+  cx.graph().ops.back().inputs = parts;
   return finish(cx, layer, ab.act, out);
 }
 
@@ -267,11 +356,7 @@ int lower_conv(Context& cx, const Layer& layer, int input) {
   if (rank == 3) return conv_3d(cx, layer, input);
   ir::ConvGeom g = window_geom(layer, cx.shape_of(input), rank, "kernel_size", false);
   const int64_t filters = get_int(cfg, "filters");
-  const int64_t groups = cfg.contains("groups") ? get_int(cfg, "groups") : 1;
-  if (filters <= 0 || groups <= 0) throw LayerProblem{"filters and groups must be positive"};
-  if (g.in_c % groups || filters % groups)
-    throw LayerProblem{"groups=" + std::to_string(groups) + " does not divide the input channels (" +
-                       std::to_string(g.in_c) + ") and filters (" + std::to_string(filters) + ")"};
+  const int64_t groups = conv_groups(cfg, g.in_c, filters);
   g.out_c = filters;
   const ActivationAndBias ab = activation_and_bias(cx, cfg);
   const auto& w = cx.weights(layer, ab.use_bias ? 2 : 1);
@@ -334,14 +419,10 @@ int lower_separable_conv(Context& cx, const Layer& layer, int input) {
   return finish(cx, layer, ab.act, cx.add_op(layer, d, mid, shape));
 }
 
-int lower_conv_transpose(Context& cx, const Layer& layer, int input) {
-  if (channels_first(*layer.config)) return via_channels_last(cx, layer, input, lower_conv_transpose);
-  const json& cfg = *layer.config;
-  const int rank = spatial_rank(layer);
-  ir::ConvGeom g = input_geom(cx.shape_of(input), rank);
-  const std::vector<int64_t> k = spatial_ints(cfg, "kernel_size", rank);
-  const std::vector<int64_t> s = spatial_ints(cfg, "strides", rank, 1);
-  const std::vector<int64_t> d = spatial_ints(cfg, "dilation_rate", rank, 1);
+namespace {
+
+// Conv*Transpose's output_padding per spatial axis (-1: none given).
+std::vector<int64_t> output_padding(const json& cfg, int rank) {
   std::vector<int64_t> op(static_cast<size_t>(rank), -1);
   if (cfg.contains("output_padding") && !cfg["output_padding"].is_null()) {
     const json& o = cfg["output_padding"];
@@ -353,6 +434,80 @@ int lower_conv_transpose(Context& cx, const Layer& layer, int input) {
       if (op[static_cast<size_t>(i)] < 0) throw LayerProblem{"output_padding " + o.dump() + " is not non-negative integers"};
     }
   }
+  return op;
+}
+
+// Conv3DTranspose on [D][H][W][C], from ops that exist: the input's depth slices spread s_d apart
+// with zeros between (a PadCrop of [D][1][H*W*C] to [D][s_d][H*W*C]), DepthTaps gathering each output
+// depth's k_d slices of that (stride 1, the depth kernel flipped: tap kd' reads the slice kd = k_d-1-kd'
+// of the transposed gather, ir/ops_conv.h), then the 2-D transposed convolution on each output depth
+// slice (Op::slices) with the kernel rearranged from Keras's [kd][kh][kw][F][C] to [kh][kw][kd'*C][F].
+// A zero or padded depth tap adds +0 * w, which leaves the sums' bits as skipping it would for
+// finite weights (as Conv3D's padded depth taps do).
+int conv_transpose_3d(Context& cx, const Layer& layer, int input) {
+  const json& cfg = *layer.config;
+  const ir::Shape in = volume_input(cx, input);
+  const ConvWindow w = conv_window(cfg, 3, false);
+  const std::vector<int64_t> op = output_padding(cfg, 3);
+  const int64_t filters = get_int(cfg, "filters"), c = in[3], plane = in[1] * in[2];
+  if (filters <= 0) throw LayerProblem{"filters must be positive"};
+  const Axis depth = transpose_axis(in[0], w.k[0], w.s[0], w.d[0], w.padding, op[0], cx.keras_major());
+  int spread = input;
+  if (w.s[0] > 1) {
+    ir::PadCropAttrs z;
+    z.in = {1, in[0], 1, plane * c};
+    z.before = {0, 0, 0, 0};
+    z.after = {0, 0, w.s[0] - 1, 0};
+    spread = cx.add_op(layer, z, input, {ir::checked_mul(in[0], w.s[0]), in[1], in[2], c});
+  }
+  const int64_t zd = cx.shape_of(spread)[0], kd = w.k[0];
+  const int64_t pad_front = (kd - 1) * w.d[0] - depth.pad;
+  ir::DepthTapsAttrs taps{zd, depth.out, plane, c, kd, 1, w.d[0], pad_front};
+  const int gathered = cx.add_op(layer, taps, spread, {depth.out, in[1], in[2], kd * c});
+  ir::ConvGeom g;
+  g.padding = w.padding;
+  g.in_h = in[1], g.in_w = in[2], g.in_c = kd * c, g.out_c = filters;
+  g.k_h = w.k[1], g.k_w = w.k[2], g.stride_h = w.s[1], g.stride_w = w.s[2], g.dil_h = w.d[1], g.dil_w = w.d[2];
+  const Axis h = transpose_axis(g.in_h, g.k_h, g.stride_h, g.dil_h, g.padding, op[1], cx.keras_major());
+  const Axis x = transpose_axis(g.in_w, g.k_w, g.stride_w, g.dil_w, g.padding, op[2], cx.keras_major());
+  g.out_h = h.out, g.pad_top = h.pad, g.out_w = x.out, g.pad_left = x.pad;
+  const ActivationAndBias ab = activation_and_bias(cx, cfg);
+  const auto& wt = cx.weights(layer, ab.use_bias ? 2 : 1);
+  Context::expect_shape(wt[0], {kd, w.k[1], w.k[2], filters, c}, "kernel");
+  // Keras [kd][kh][kw][F][C] -> [kh][kw][kd'][C][F], kd' = kd - 1 - kd.
+  const int64_t taps2 = w.k[1] * w.k[2];
+  std::vector<float> kr(wt[0].data.size());
+  for (int64_t z = 0; z < kd; ++z)
+    for (int64_t t = 0; t < taps2; ++t)
+      for (int64_t ch = 0; ch < c; ++ch)
+        for (int64_t f = 0; f < filters; ++f)
+          kr[static_cast<size_t>(((t * kd + (kd - 1 - z)) * c + ch) * filters + f)] =
+              wt[0].data[static_cast<size_t>(((z * taps2 + t) * filters + f) * c + ch)];
+  ir::ConvTransposeAttrs attrs;
+  attrs.geom = g;
+  attrs.kernel = cx.add_weight(layer, with_data(wt[0], std::move(kr)), {taps2 * kd * c, filters});
+  if (ab.use_bias) {
+    Context::expect_shape(wt[1], {filters}, "bias");
+    attrs.bias = cx.add_weight(layer, wt[1]);
+  }
+  attrs.act = ab.act.act;
+  const int out = cx.add_op(layer, attrs, gathered, {depth.out, g.out_h, g.out_w, filters});
+  cx.graph().ops.back().slices = depth.out;
+  return finish(cx, layer, ab.act, out);
+}
+
+}  // namespace
+
+int lower_conv_transpose(Context& cx, const Layer& layer, int input) {
+  if (channels_first(*layer.config)) return via_channels_last(cx, layer, input, lower_conv_transpose);
+  const json& cfg = *layer.config;
+  const int rank = spatial_rank(layer, true);
+  if (rank == 3) return conv_transpose_3d(cx, layer, input);
+  ir::ConvGeom g = input_geom(cx.shape_of(input), rank);
+  const std::vector<int64_t> k = spatial_ints(cfg, "kernel_size", rank);
+  const std::vector<int64_t> s = spatial_ints(cfg, "strides", rank, 1);
+  const std::vector<int64_t> d = spatial_ints(cfg, "dilation_rate", rank, 1);
+  const std::vector<int64_t> op = output_padding(cfg, rank);
   g.padding = padding_of(cfg, false);
   const size_t wi = static_cast<size_t>(rank) - 1;
   g.k_h = rank == 2 ? k[0] : 1, g.k_w = k[wi];
@@ -395,8 +550,7 @@ namespace {
 // taps are a box, so the average of the slices' averages is the average (rounded twice).
 int pooling_3d(Context& cx, const Layer& layer, int input, ir::PoolKind kind) {
   const json& cfg = *layer.config;
-  const ir::Shape in = cx.shape_of(input);
-  if (in.size() != 4) throw LayerProblem{"expects a rank-5 input (batch, depth, rows, cols, channels), got " + ir::to_string(in)};
+  const ir::Shape in = volume_input(cx, input);
   const std::vector<int64_t> k = spatial_ints(cfg, "pool_size", 3);
   const bool default_strides = !cfg.contains("strides") || cfg["strides"].is_null();
   const std::vector<int64_t> s = default_strides ? k : spatial_ints(cfg, "strides", 3, 1);

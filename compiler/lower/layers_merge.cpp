@@ -3,6 +3,7 @@
 // numpy, Concatenate needs equal shapes except on its axis, Dot contracts one axis of each input.
 #include <algorithm>
 #include <cmath>
+#include <limits>
 #include <numeric>
 
 #include "lower/layers.h"
@@ -141,6 +142,38 @@ std::vector<int> lower_concatenate(Context& cx, const Layer& layer, const std::v
   return {add_multi_op(cx, layer, ir::ConcatAttrs{axis}, inputs, shape)};
 }
 
+// Keras's merge masks, for masks over the time axis of [T, features] inputs:
+//   Add, Subtract, Multiply, Average, Maximum, Minimum: Keras 3 (Merge.compute_mask) gives no mask
+//     if any input has none, else the OR of the masks; tf.keras 2 the AND of the masks there are.
+//   Concatenate on the feature axis: any (Keras 3) / all (tf.keras 2) of the masks broadcast over the
+//     features and concatenated, an unmasked input counting as ones: Keras 3 the OR of the masks (none
+//     if an input has none: every step kept), tf.keras 2 the AND of the masks there are.
+//   Concatenate on the time axis: the masks concatenated, ones for an unmasked input.
+// Anything else (Dot, inputs of another rank or length) gives a mask kc2cpp does not compute.
+void combine_masks(Context& cx, const Layer& layer, const std::vector<int>& inputs, int out) {
+  bool all = true, rank2 = true;
+  std::vector<int> masked;
+  for (int t : inputs) {
+    rank2 = rank2 && cx.shape_of(t).size() == 2;
+    if (cx.has_mask(t)) masked.push_back(t);
+    else all = false;
+  }
+  const bool concat = layer.class_name == "Concatenate";
+  if (layer.class_name == "Dot" || !rank2)
+    return cx.set_unknown_mask(out, "layer '" + layer.name + "' combines masks of inputs other than [T, features]");
+  if (concat && per_sample_axis(layer.config->value("axis", json(-1)), 2, "axis") == 0)
+    return cx.set_combined_mask(out, layer, Context::Combine::Concat, inputs);
+  for (int t : inputs)
+    if (cx.shape_of(t)[0] != cx.shape_of(out)[0])
+      return cx.set_unknown_mask(out, "layer '" + layer.name + "' combines masks of sequences of different lengths");
+  if (cx.keras_major() >= 3) {
+    if (all) cx.set_combined_mask(out, layer, Context::Combine::Or, inputs);
+    return;
+  }
+  if (masked.size() == 1) return cx.copy_mask(masked[0], out);
+  cx.set_combined_mask(out, layer, Context::Combine::And, masked);
+}
+
 namespace {
 
 // Moves per-sample axis `axis` of tensor t to the end (a Permute op unless it is there already).
@@ -221,6 +254,43 @@ bool call_flag(const Layer& layer, const char* key, bool fallback) {
   return v;
 }
 
+// a * b with numpy broadcasting: of two 0/1 masks, their AND (exact).
+int mask_product(Context& cx, const Layer& layer, int a, int b) {
+  ir::Shape out;
+  broadcast(cx.shape_of(a), cx.shape_of(b), out);
+  return add_multi_op(cx, layer, ir::MergeAttrs{ir::MergeKind::Multiply, {}}, {a, b}, out);
+}
+
+// An attention mask m over (query, key) pairs ([Tq, 1], [1, Tv] or [Tq, Tv], 0/1) broadcast to
+// [Tq, Tv] and ANDed with the causal matrix C[i][j] = (j <= i), which comes from the ops themselves:
+// the causal softmax of the broadcast m (0/1 values, so every kept weight is at least exp(-1) / Tv > 0
+// and every hidden one exactly 0), compared with 0.
+int and_causal(Context& cx, const Layer& layer, int m, int q, int v) {
+  const int64_t tq = cx.shape_of(q)[0], tv = cx.shape_of(v)[0];
+  if (cx.shape_of(m)[1] != tv) m = mask_product(cx, layer, m, ones_per_row(cx, layer, v, cx.shape_of(v)[1], {1, tv}));
+  if (cx.shape_of(m)[0] != tq) m = mask_product(cx, layer, m, ones_per_row(cx, layer, q, cx.shape_of(q)[1], {tq, 1}));
+  ir::SoftmaxAttrs soft;
+  soft.axis = 1;
+  soft.causal_rows = tq;
+  const int w = cx.add_op(layer, soft, m, {tq, tv});
+  return mask_product(cx, layer, m, cx.add_op(layer, ir::MaskAttrs{ir::MaskForm::Compute, 0.0f, 1}, w, {tq, tv}));
+}
+
+// Whether the call passes a tensor (not null) by keyword `key` (Keras 3: its "kwargs"; tf.keras 2:
+// an inbound entry's fourth element).
+bool call_tensor(const Layer& layer, const char* key) {
+  if (!layer.call) return false;
+  const auto has = [&](const json& kwargs) {
+    auto it = kwargs.is_object() ? kwargs.find(key) : kwargs.end();
+    return it != kwargs.end() && !it->is_null();
+  };
+  if (layer.call->is_object()) return layer.call->contains("kwargs") && has((*layer.call)["kwargs"]);
+  if (layer.call->is_array())
+    for (const json& e : *layer.call)
+      if (e.is_array() && e.size() > 3 && has(e[3])) return true;
+  return false;
+}
+
 float scalar_weight(const load::NamedArray& a) {
   if (a.data.size() != 1)
     throw LayerProblem{"weight '" + a.name + "' holds " + std::to_string(a.data.size()) + " values, not one"};
@@ -256,8 +326,12 @@ int tanh_scores(Context& cx, const Layer& layer, int q, int k, const float* pre,
 // `scores(q, k)` gives the (Tq, Tv) scores; weights = softmax(scores) over the last axis; output =
 // weights . value (a MatMul with value moved to (dv, Tv)), and the weights as a second output with
 // return_attention_scores=True. Dropout is inactive at inference. use_causal_mask=True (tf.keras 2's
-// older config `causal`) masks the scores in the softmax (SoftmaxAttrs::causal_rows); mask tensors
-// are not supported.
+// older config `causal`) masks the scores in the softmax (SoftmaxAttrs::causal_rows). Keras masks (both
+// Keras versions alike): the value's mask M ([1, Tv]; and_causal with use_causal_mask) gives
+// scores - 1e9 * (1 - M) before the softmax, the query's mask multiplies the output's rows, and the
+// output carries the query's mask. A mask= argument ([query_mask, value_mask] tensors, e.g. model
+// inputs) replaces the inputs' Keras masks for the call, as in Keras; the value's counts as a bool
+// (nonzero keeps a step), the query's multiplies the rows as it is (Keras casts it to float).
 template <class Scores>
 std::vector<int> attend(Context& cx, const Layer& layer, const std::vector<int>& inputs, Scores scores) {
   if (inputs.size() != 2 && inputs.size() != 3)
@@ -269,14 +343,26 @@ std::vector<int> attend(Context& cx, const Layer& layer, const std::vector<int>&
     throw LayerProblem{"expects query (Tq, dim), value (Tv, dv) and key (Tv, dim), got " + shapes_of(cx, inputs)};
   const bool causal = call_flag(layer, "use_causal_mask", false) || get_bool(*layer.config, "causal", false);
   const int64_t tq = sq[0], tv = sv[0], dv = sv[1];
+  // Keras: logical_not(v_mask), so any nonzero value (a mask= tensor of floats) keeps a step.
+  int mask = cx.has_mask(v) ? cx.add_op(layer, ir::MaskAttrs{ir::MaskForm::Compute, 0.0f, 1}, cx.mask_of(v), {1, tv}) : -1;
+  if (mask >= 0 && causal) mask = and_causal(cx, layer, mask, q, v);
   ir::SoftmaxAttrs softmax;
   softmax.axis = 1;
-  softmax.causal_rows = causal ? tq : 0;
-  const int weights = cx.add_op(layer, softmax, scores(q, k), {tq, tv});
+  softmax.causal_rows = causal && mask < 0 ? tq : 0;
+  int s = scores(q, k);
+  if (mask >= 0) {  // s - 1e9 * (1 - M)
+    const ir::Shape ms = cx.shape_of(mask);
+    const int pad = cx.add_op(layer, ir::ScalarOpAttrs{ir::MergeKind::Subtract, 1.0f, true}, mask, ms);
+    const int big = cx.add_op(layer, ir::ScalarOpAttrs{ir::MergeKind::Multiply, 1.0e9f, true}, pad, ms);
+    s = add_multi_op(cx, layer, ir::MergeAttrs{ir::MergeKind::Subtract, {}}, {s, big}, {tq, tv});
+  }
+  const int weights = cx.add_op(layer, softmax, s, {tq, tv});
   const int vt = cx.add_op(layer, make_permute(sv, {1, 0}), v, {dv, tv});
   ir::MatMulAttrs mm;
   mm.m = tq, mm.k = tv, mm.n = dv;
-  const int out = add_multi_op(cx, layer, mm, {weights, vt}, {tq, dv});
+  int out = add_multi_op(cx, layer, mm, {weights, vt}, {tq, dv});
+  if (cx.has_mask(q)) out = mask_product(cx, layer, out, cx.mask_of(q));
+  cx.copy_mask(q, out);
   if (call_flag(layer, "return_attention_scores", false)) return {out, weights};
   return {out};
 }
@@ -359,20 +445,66 @@ int mha_dense(Context& cx, const Layer& layer, int x, const std::vector<load::Na
 
 }  // namespace
 
+namespace {
+
+// The score Keras 3's dot_product_attention puts where the mask hides one (jax.nn's and Keras's own:
+// -0.7 times float32's largest value, computed in double and rounded to float32).
+const float kMaskedLogit = static_cast<float>(-0.7 * static_cast<double>(std::numeric_limits<float>::max()));
+
+// MultiHeadAttention's attention mask from its attention_mask tensor ([Tq, Tv], any nonzero value
+// true), the Keras masks of query ([Tq, 1]), value and key (each [Tv, 1]) and use_causal_mask, as
+// Keras ANDs them: M = am[i][j] * q_mask[i] * v_mask[j] * k_mask[j] (0/1 products, exact; broadcast,
+// so [Tq, 1], [1, Tv] or [Tq, Tv]), and_causal when causal. -1 if there is neither attention_mask
+// nor Keras mask (the causal mask alone stays in the softmax: SoftmaxAttrs::causal_rows).
+int mha_mask(Context& cx, const Layer& layer, int q, int v, int k, int attention_mask, bool causal) {
+  std::vector<int> parts;
+  if (attention_mask >= 0) {  // Keras casts it to bool: nonzero (NaN too) is true
+    const ir::Shape want = {cx.shape_of(q)[0], cx.shape_of(v)[0]};
+    if (cx.shape_of(attention_mask) != want)
+      throw LayerProblem{"its attention_mask has shape " + ir::to_string(cx.shape_of(attention_mask)) +
+                         "; kc2cpp supports one of shape " + ir::to_string(want) + " (query steps, value steps)"};
+    parts.push_back(cx.add_op(layer, ir::MaskAttrs{ir::MaskForm::Compute, 0.0f, 1}, attention_mask, want));
+  }
+  if (cx.has_mask(q)) parts.push_back(cx.mask_of(q));
+  for (int t : {v, k})
+    if (cx.has_mask(t) && (t == v || k != v)) {
+      const int m = cx.mask_of(t);
+      parts.push_back(cx.add_op(layer, ir::ReshapeAttrs{}, m, {1, cx.shape_of(m)[0]}));
+    }
+  if (parts.empty()) return -1;
+  int m = parts[0];
+  for (size_t i = 1; i < parts.size(); ++i) m = mask_product(cx, layer, m, parts[i]);
+  return causal ? and_causal(cx, layer, m, q, v) : m;
+}
+
+}  // namespace
+
 // MultiHeadAttention on query (Tq, dq), value (Tv, dv) and key (Tv, dk; the value when not given),
 // as Keras computes it: q, k, v projected per head (EinsumDense "abc,cde->abde": a Dense into
 // heads * key_dim, or heads * value_dim), q multiplied by float32(1 / sqrt(key_dim)), the scores
 // q_h . k_h^T of every head (a MatMul batched over the heads, [heads][Tq][Tv]), softmax over Tv,
 // the heads' outputs scores_h . v_h, and the output projection ("abcd,cde->abe": a Dense from
 // heads * value_dim). The default attention_axes only; use_causal_mask=True masks the scores in the
-// softmax (SoftmaxAttrs::causal_rows), attention_mask tensors are refused; dropout is inactive;
-// return_attention_scores=True adds the scores (heads, Tq, Tv) as a second output.
+// softmax (SoftmaxAttrs::causal_rows). Keras masks on query, value and key (Embedding(mask_zero=True),
+// Masking) give the attention mask M (mha_mask), applied to the scores s (broadcast over the heads)
+// the way the Keras version that saved the file does:
+//   tf.keras 2 (its Softmax layer): s + (1 - M) * -1e9, softmax (a fully masked row is the softmax
+//     of its shifted scores);
+//   Keras 3 with return_attention_scores or dropout (its Softmax layer): the same, then the weights
+//     times M (a fully masked row is zeros);
+//   Keras 3 otherwise (ops.dot_product_attention: jnp.where(M, s, -0.7 * FLT_MAX)): s * M +
+//     (1 - M) * kMaskedLogit, the same values for finite s, softmax (a fully masked row is uniform).
+// An attention_mask tensor (Keras's bool (B, Tq, Tv); here any nonzero value keeps a pair) joins M.
+// The output carries the query's mask. Keras 3 also removes the masks of the tensors it reads, so a
+// later reader of those masks is refused (which Keras 3 runs first is not in the file). Dropout is
+// inactive; return_attention_scores=True adds the scores (heads, Tq, Tv) as a second output.
 std::vector<int> lower_multi_head_attention(Context& cx, const Layer& layer, const std::vector<int>& inputs) {
-  if (inputs.size() != 2 && inputs.size() != 3)
+  const size_t am = call_tensor(layer, "attention_mask") ? 1 : 0;  // lower.cpp puts it after query, value, key
+  if (inputs.size() != 2 + am && inputs.size() != 3 + am)
     throw LayerProblem{"is called on " + std::to_string(inputs.size()) + " tensors; MultiHeadAttention takes query, "
-                       "value and an optional key"};
+                       "value, an optional key and an optional attention_mask"};
   const json& cfg = *layer.config;
-  const int q = inputs[0], v = inputs[1], k = inputs.size() == 3 ? inputs[2] : inputs[1];
+  const int q = inputs[0], v = inputs[1], k = inputs.size() == 3 + am ? inputs[2] : inputs[1];
   const ir::Shape sq = cx.shape_of(q), sv = cx.shape_of(v), sk = cx.shape_of(k);
   if (sq.size() != 2 || sv.size() != 2 || sk.size() != 2 || sv[0] != sk[0])
     throw LayerProblem{"expects query (Tq, dq), value (Tv, dv) and key (Tv, dk), got " + shapes_of(cx, inputs)};
@@ -406,16 +538,45 @@ std::vector<int> lower_multi_head_attention(Context& cx, const Layer& layer, con
   const int vh = cx.add_op(layer, make_permute(v3, {1, 2, 0}), cx.add_op(layer, ir::ReshapeAttrs{}, vp, v3), {heads, vd, tv});
   ir::MatMulAttrs scores;
   scores.batch = heads, scores.m = tq, scores.k = kd, scores.n = tv;
+  if (cx.keras_major() >= 3)
+    for (int t : {q, v, k})
+      if (cx.mask_read(t))
+        throw LayerProblem{"reads a tensor whose Keras mask another layer reads too; Keras 3's MultiHeadAttention "
+                           "removes that mask when it runs, so what the other layer sees depends on Keras's "
+                           "execution order: give one of them a tensor of its own (e.g. through a Dense)"};
+  const int mask = mha_mask(cx, layer, q, v, k, am ? inputs.back() : -1, causal);
   ir::SoftmaxAttrs softmax;
   softmax.axis = 2;
-  softmax.causal_rows = causal ? tq : 0;
-  const int weights = cx.add_op(layer, softmax, add_multi_op(cx, layer, scores, {qh, kh}, {heads, tq, tv}), {heads, tq, tv});
+  softmax.causal_rows = causal && mask < 0 ? tq : 0;
+  int s = add_multi_op(cx, layer, scores, {qh, kh}, {heads, tq, tv});
+  const bool scores_out = call_flag(layer, "return_attention_scores", false);
+  const bool fused = cx.keras_major() >= 3 && !scores_out && get_float(cfg, "dropout", 0.0f) == 0.0f;
+  if (mask >= 0) {
+    const ir::Shape ms = cx.shape_of(mask), ss = {heads, tq, tv};
+    const auto merge = [&](ir::MergeKind kind, int a, int b) {
+      return add_multi_op(cx, layer, ir::MergeAttrs{kind, {}}, {a, b}, ss);
+    };
+    const int inv = cx.add_op(layer, ir::ScalarOpAttrs{ir::MergeKind::Subtract, 1.0f, true}, mask, ms);
+    const float fill = fused ? kMaskedLogit : ir::kCausalMaskAdd;
+    const int add = cx.add_op(layer, ir::ScalarOpAttrs{ir::MergeKind::Multiply, fill, false}, inv, ms);
+    s = merge(ir::MergeKind::Add, fused ? merge(ir::MergeKind::Multiply, s, mask) : s, add);
+  }
+  int weights = cx.add_op(layer, softmax, s, {heads, tq, tv});
+  if (mask >= 0 && cx.keras_major() >= 3 && !fused)
+    weights = add_multi_op(cx, layer, ir::MergeAttrs{ir::MergeKind::Multiply, {}}, {weights, mask}, {heads, tq, tv});
   ir::MatMulAttrs combine;
   combine.batch = heads, combine.m = tq, combine.k = tv, combine.n = vd;
   int o = add_multi_op(cx, layer, combine, {weights, vh}, {heads, tq, vd});
   o = cx.add_op(layer, make_permute({heads, tq, vd}, {1, 0, 2}), o, {tq, heads, vd});
   const int out = mha_dense(cx, layer, o, w, "attention_output", use_bias, tq, heads * vd, out_dim);
-  if (call_flag(layer, "return_attention_scores", false)) return {out, weights};
+  cx.copy_mask(q, out);
+  if (cx.keras_major() >= 3)  // Keras 3's call() removes the masks from its input tensors (set_keras_mask(x, None))
+    for (int t : {q, v, k})
+      if (cx.has_mask(t))
+        cx.set_unknown_mask(t, "Keras 3's MultiHeadAttention '" + layer.name + "' removes the mask of its input when it "
+                               "runs, so whether a layer that reads the same tensor sees the mask depends on Keras's "
+                               "execution order; give that layer a tensor of its own (e.g. through a Dense)");
+  if (scores_out) return {out, weights};
   return {out};
 }
 

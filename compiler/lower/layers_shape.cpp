@@ -429,6 +429,15 @@ int lower_zero_padding(Context& cx, const Layer& layer, int input) {
   return pad_or_crop(cx, layer, input, "padding", 1);
 }
 
+int crop_axis(Context& cx, const Layer& layer, int input, int64_t outer, int64_t n, int64_t inner, int64_t from,
+              int64_t size, ir::Shape out) {
+  ir::PadCropAttrs a;
+  a.in = {1, outer, n, inner};
+  a.before = {0, 0, -from, 0};
+  a.after = {0, 0, -(n - from - size), 0};
+  return cx.add_op(layer, a, input, std::move(out));
+}
+
 int lower_cropping(Context& cx, const Layer& layer, int input) {
   return pad_or_crop(cx, layer, input, "cropping", -1);
 }

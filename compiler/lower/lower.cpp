@@ -126,12 +126,32 @@ void collect_refs(const json& v, std::vector<Ref>& out, int depth = 0) {
 
 // The tensors one call (one entry of inbound_nodes) reads: the positional ones, then those passed
 // as value= and key= (attention layers; tf.keras 2 saves MultiHeadAttention's value that way), in
-// that order. Other tensors passed by keyword (a mask, an initial state) are not supported.
-std::vector<Ref> call_refs(const json& node) {
-  std::vector<Ref> refs, value, key, by_keyword;
+// that order, then MultiHeadAttention's attention_mask=, then the mask= argument (one tensor for the
+// first input, or a list with one entry per input, null for none: Attention's [query_mask,
+// value_mask]). Other tensors passed by keyword (an initial state) are not supported.
+struct CallRefs {
+  std::vector<Ref> refs;
+  std::vector<size_t> mask_slots;  // the last refs are the mask= tensors, of these inputs
+};
+CallRefs call_refs(const json& node) {
+  std::vector<Ref> refs, value, key, attention_mask, mask, by_keyword;
+  std::vector<size_t> slots;
+  const auto masks = [&](const json& v) {
+    Ref r;
+    if (as_ref(v, r)) return mask.push_back(r), slots.push_back(0);
+    if (!v.is_array()) return collect_refs(v, by_keyword);
+    for (size_t i = 0; i < v.size(); ++i) {
+      if (v[i].is_null()) continue;
+      if (!as_ref(v[i], r)) throw LayerProblem{"mask= entry " + v[i].dump().substr(0, 200) + " is not a tensor"};
+      mask.push_back(r), slots.push_back(i);
+    }
+  };
   const auto keywords = [&](const json& kwargs) {
     if (!kwargs.is_object()) return collect_refs(kwargs, by_keyword);
-    for (const auto& [k, v] : kwargs.items()) collect_refs(v, k == "value" ? value : k == "key" ? key : by_keyword);
+    for (const auto& [k, v] : kwargs.items()) {
+      if (k == "mask") masks(v);
+      else collect_refs(v, k == "value" ? value : k == "key" ? key : k == "attention_mask" ? attention_mask : by_keyword);
+    }
   };
   if (node.is_object() && node.contains("args")) {  // Keras 3
     collect_refs(node["args"], refs);
@@ -153,7 +173,9 @@ std::vector<Ref> call_refs(const json& node) {
                        "state); only positional tensor inputs (and an attention layer's value and key) are supported"};
   refs.insert(refs.end(), value.begin(), value.end());
   refs.insert(refs.end(), key.begin(), key.end());
-  return refs;
+  refs.insert(refs.end(), attention_mask.begin(), attention_mask.end());
+  refs.insert(refs.end(), mask.begin(), mask.end());
+  return {refs, slots};
 }
 
 // A layer entry's inbound_nodes (an empty list when it has none).
@@ -278,19 +300,40 @@ class Lowerer {
 
   // One call of layer `l` on `inputs`. A nested model's own problems are reported by its layers'
   // names; a LayerProblem thrown by lower_model itself is the model layer's.
-  Call call(const Layer& l, const std::vector<int>& inputs, int depth) {
+  Call call(const Layer& l, const std::vector<int>& inputs, int depth, const std::vector<int>& masks = {},
+            const std::vector<size_t>& mask_slots = {}) {
     try {
       for (int t : inputs)
-        if (cx_.graph().tensors[t].dtype == ir::DType::I32 && l.class_name != "Embedding" && !is_model_class(l.class_name))
+        if (cx_.graph().tensors[t].dtype == ir::DType::I32 && l.class_name != "Embedding" && l.class_name != "NotEqual" &&
+            !is_model_class(l.class_name))
           throw LayerProblem{"reads the integer input '" + cx_.graph().tensors[t].name + "'; integer inputs are "
                              "supported only as the indices of an Embedding layer that reads the input directly"};
       if (is_model_class(l.class_name)) {
+        if (!masks.empty()) throw LayerProblem{"is a model called with a mask= argument, which kc2cpp does not support"};
         struct Scope {
           Context& cx;
           Scope(Context& c, const std::string& name) : cx(c) { cx.enter_model(name); }
           ~Scope() { cx.leave_model(); }
         } scope(cx_, l.keras_name);
         return lower_model(l.class_name, *l.config, l.name + "/", &inputs, depth + 1);
+      }
+      struct Bound {  // the bindings last for this call only
+        Context& cx;
+        std::vector<Context::MaskBinding> b;
+        ~Bound() {
+          for (auto it = b.rbegin(); it != b.rend(); ++it) cx.unbind_mask(*it);
+        }
+      } bound{cx_, {}};
+      for (size_t i = 0; i < masks.size(); ++i) {
+        const size_t slot = mask_slots[i];
+        if (slot >= inputs.size())
+          throw LayerProblem{"its mask= argument has an entry for input " + std::to_string(slot + 1) + " of " +
+                             std::to_string(inputs.size())};
+        for (size_t j = 0; j < i; ++j)
+          if (inputs[mask_slots[j]] == inputs[slot])
+            throw LayerProblem{"its mask= argument gives two masks to one tensor (input " + std::to_string(slot + 1) +
+                               " is input " + std::to_string(mask_slots[j] + 1) + "); kc2cpp supports one"};
+        bound.b.push_back(cx_.bind_mask(inputs[slot], l, masks[i]));
       }
       return {false, lower_call(cx_, l, inputs)};
     } catch (const LayerProblem& p) {
@@ -407,7 +450,7 @@ class Lowerer {
   // (Keras writes them in an order where one sweep nearly always suffices).
   void walk(const json& entries, const std::vector<Layer>& ls, const std::map<std::string, size_t>& index,
             std::vector<std::vector<Call>>& calls, int depth) {
-    std::vector<std::vector<std::vector<Ref>>> pending(ls.size());  // per layer, per node: its refs
+    std::vector<std::vector<CallRefs>> pending(ls.size());  // per layer, per node: its refs
     size_t todo = 0;
     for (size_t i = 0; i < ls.size(); ++i) {
       if (ls[i].class_name == "InputLayer") continue;
@@ -431,19 +474,23 @@ class Lowerer {
       progress = false;
       for (size_t i = 0; i < ls.size(); ++i) {
         while (calls[i].size() < pending[i].size()) {
-          const std::vector<Ref>& refs = pending[i][calls[i].size()];
+          const CallRefs& cr = pending[i][calls[i].size()];
+          const std::vector<Ref>& refs = cr.refs;
           if (!ready(refs, ls, index, calls)) break;
           bool failed = false;
           std::vector<int> inputs;
-          std::vector<std::string> names;  // Keras's "Connected to": layer[call][tensor]
+          std::vector<std::string> names;  // Keras's "Connected to": layer[call][tensor] (the mask= too)
           for (const Ref& r : refs) {
             inputs.push_back(resolve(r, ls, index, calls, false, failed));
             names.push_back(r.layer + "[" + std::to_string(call_index(r, ls, index, false)) + "][" +
                             std::to_string(r.tensor) + "]");
           }
+          const size_t n_masks = cr.mask_slots.size();
+          const std::vector<int> masks(inputs.end() - static_cast<std::ptrdiff_t>(n_masks), inputs.end());
+          inputs.resize(inputs.size() - n_masks);
           Layer l = ls[i];
           l.call = &nodes_of(entries[i])[calls[i].size()];
-          calls[i].push_back(failed ? Call{true, {}} : call(l, inputs, depth));
+          calls[i].push_back(failed ? Call{true, {}} : call(l, inputs, depth, masks, cr.mask_slots));
           if (depth == 0) record(ls[i].name, calls[i].back().outputs, &names);
           --todo, progress = true;
         }
@@ -451,7 +498,7 @@ class Lowerer {
     }
     for (size_t i = 0; i < ls.size() && todo > 0; ++i)
       if (calls[i].size() < pending[i].size()) {
-        const std::vector<Ref>& refs = pending[i][calls[i].size()];
+        const std::vector<Ref>& refs = pending[i][calls[i].size()].refs;
         const Ref& r = *std::find_if(refs.begin(), refs.end(), [&](const Ref& x) { return !find_call(x, ls, index, calls, false); });
         auto it = index.find(r.layer);
         if (it != index.end() && ls[it->second].class_name == "InputLayer")

@@ -45,6 +45,7 @@ constexpr Entry kLayers[] = {
     {"SeparableConv2D", lower_separable_conv},
     {"Conv1DTranspose", lower_conv_transpose},
     {"Conv2DTranspose", lower_conv_transpose},
+    {"Conv3DTranspose", lower_conv_transpose},
     {"MaxPooling1D", lower_pooling},
     {"MaxPooling2D", lower_pooling},
     {"AveragePooling1D", lower_pooling},
@@ -65,6 +66,9 @@ constexpr Entry kLayers[] = {
     {"Bidirectional", {lower_bidirectional, lower_bidirectional_call}, kOwn},
     {"TimeDistributed", {lower_time_distributed}, kOwn},
     {"Masking", {lower_masking}, kOwn},
+    {"ConvLSTM1D", {nullptr, lower_conv_lstm}, kRefuse},
+    {"ConvLSTM2D", {nullptr, lower_conv_lstm}, kRefuse},
+    {"ConvLSTM3D", {nullptr, lower_conv_lstm}, kRefuse},
     // embedding, normalization and shape family
     {"Embedding", {lower_embedding}, kOwn},
     {"BatchNormalization", {lower_batch_norm}, kPass},
@@ -92,11 +96,18 @@ constexpr Entry kLayers[] = {
     {"Divide", {nullptr, lower_merge}},      // Keras 3 operations only (x / y)
     {"TrueDivide", {nullptr, lower_merge}},
     {"TFOpLambda", {nullptr, lower_tf_op}},  // tf.keras 2: tensor-and-number arithmetic only
+    {"NotEqual", {nullptr, lower_mask_op}},  // Keras 3 operations that compute masks (layers_mask_ops.cpp)
+    {"Any", {nullptr, lower_mask_op}},
+    {"ExpandDims", {nullptr, lower_mask_op}},
+    {"OnesLike", {nullptr, lower_mask_op}},
+    {"ZerosLike", {nullptr, lower_mask_op}},
+    {"LogicalOr", {nullptr, lower_mask_op}},
+    {"LogicalAnd", {nullptr, lower_mask_op}},
     {"Concatenate", {nullptr, lower_concatenate}, kCombine},
     {"Dot", {nullptr, lower_dot}, kCombine},
-    {"Attention", {nullptr, lower_attention}, kRefuse},
-    {"AdditiveAttention", {nullptr, lower_additive_attention}, kRefuse},
-    {"MultiHeadAttention", {nullptr, lower_multi_head_attention}, kRefuse},
+    {"Attention", {nullptr, lower_attention}, kOwn},
+    {"AdditiveAttention", {nullptr, lower_additive_attention}, kOwn},
+    {"MultiHeadAttention", {nullptr, lower_multi_head_attention}, kOwn},
     // preprocessing family
     {"Rescaling", {lower_rescaling}, MaskUse::PassK3},
     {"Normalization", {lower_normalization}, MaskUse::PassK3},
@@ -141,7 +152,7 @@ std::vector<int> lower_call(Context& cx, const Layer& layer, const std::vector<i
   if (!masked) return out;
   for (int t : out) {
     if (use == MaskUse::Pass) cx.copy_mask(inputs[0], t);
-    if (use == MaskUse::Combine) cx.set_unknown_mask(t, "layer '" + layer.name + "' combines its inputs' masks");
+    if (use == MaskUse::Combine) combine_masks(cx, layer, inputs, t);
   }
   return out;
 }

@@ -144,6 +144,81 @@ TEST(ConvLower, DepthMultiplierRepeatsChannels) {
   EXPECT_EQ(std::get<ir::DepthwiseConvAttrs>(g.ops[1].attrs).geom.in_c, 6);
 }
 
+namespace {
+
+// Conv3DTranspose and grouped Conv3D by their definitions, in double: the scatter form
+// y[i*s - pad + k*d] += x[i] * w[k] per axis (transposed), and the per-group gather (forward).
+std::vector<double> conv3d_transpose_reference(const std::vector<float>& x, const load::NamedArray& w,
+                                               const std::vector<int64_t>& in, const std::vector<int64_t>& out,
+                                               const std::vector<int64_t>& s, const std::vector<int64_t>& pad) {
+  const int64_t c = in[3], f = out[3];
+  std::vector<double> y(static_cast<size_t>(out[0] * out[1] * out[2] * f), 0.0);
+  for (int64_t i0 = 0; i0 < in[0]; ++i0)
+    for (int64_t i1 = 0; i1 < in[1]; ++i1)
+      for (int64_t i2 = 0; i2 < in[2]; ++i2)
+        for (int64_t k0 = 0; k0 < w.shape[0]; ++k0)
+          for (int64_t k1 = 0; k1 < w.shape[1]; ++k1)
+            for (int64_t k2 = 0; k2 < w.shape[2]; ++k2) {
+              const int64_t o0 = i0 * s[0] - pad[0] + k0, o1 = i1 * s[1] - pad[1] + k1, o2 = i2 * s[2] - pad[2] + k2;
+              if (o0 < 0 || o0 >= out[0] || o1 < 0 || o1 >= out[1] || o2 < 0 || o2 >= out[2]) continue;
+              for (int64_t ch = 0; ch < c; ++ch)
+                for (int64_t o = 0; o < f; ++o)
+                  y[static_cast<size_t>(((o0 * out[1] + o1) * out[2] + o2) * f + o)] +=
+                      double(x[static_cast<size_t>(((i0 * in[1] + i1) * in[2] + i2) * c + ch)]) *
+                      double(w.data[static_cast<size_t>((((k0 * w.shape[1] + k1) * w.shape[2] + k2) * f + o) * c + ch)]);
+            }
+  return y;
+}
+
+std::vector<float> ramp(int64_t n) {
+  std::vector<float> x(static_cast<size_t>(n));
+  for (size_t i = 0; i < x.size(); ++i) x[i] = static_cast<float>(static_cast<int>(i % 11) - 5) * 0.25f;
+  return x;
+}
+
+}  // namespace
+
+// Conv3DTranspose (valid, strides (2, 1, 2), no bias): zeros between depth slices, depth taps, then a
+// 2-D transposed convolution per output depth, against the scatter definition.
+TEST(ConvLower, Conv3DTransposeMatchesItsDefinition) {
+  const load::KerasModel m = model({3, 2, 3, 2}, "Conv3DTranspose",
+                                   {{"filters", 3}, {"kernel_size", {2, 3, 2}}, {"strides", {2, 1, 2}}, {"padding", "valid"},
+                                    {"use_bias", false}},
+                                   {{2, 3, 2, 3, 2}});
+  const ir::Graph g = lower::lower(m);
+  const std::vector<int64_t> out = {6, 4, 6, 3};  // (n - 1) s + k per axis
+  EXPECT_EQ(g.tensors[g.outputs[0]].shape, (ir::Shape{6, 4, 6, 3}));
+  const std::vector<float> x = ramp(3 * 2 * 3 * 2);
+  const std::vector<float> y = eval::evaluate(g, {x}, 1)[0];
+  const std::vector<double> want = conv3d_transpose_reference(x, m.layers[0].arrays[0], {3, 2, 3, 2}, out, {2, 1, 2}, {0, 0, 0});
+  ASSERT_EQ(y.size(), want.size());
+  for (size_t i = 0; i < y.size(); ++i) EXPECT_NEAR(y[i], want[i], 1e-5) << i;
+}
+
+// Conv3D with groups=2: one convolution per group on its channels, concatenated.
+TEST(ConvLower, Conv3DGroupsConvolveEachGroupsChannels) {
+  const load::KerasModel m = model({2, 2, 2, 4}, "Conv3D",
+                                   {{"filters", 6}, {"kernel_size", {1, 1, 1}}, {"padding", "valid"}, {"groups", 2}},
+                                   {{1, 1, 1, 2, 6}, {6}});
+  const ir::Graph g = lower::lower(m);
+  const std::vector<float> x = ramp(2 * 2 * 2 * 4);
+  const std::vector<float> y = eval::evaluate(g, {x}, 1)[0];
+  const load::NamedArray& w = m.layers[0].arrays[0];
+  const load::NamedArray& b = m.layers[0].arrays[1];
+  ASSERT_EQ(y.size(), 8u * 6u);
+  for (size_t p = 0; p < 8; ++p)
+    for (size_t o = 0; o < 6; ++o) {
+      const size_t gr = o / 3;  // output o reads input channels 2 gr, 2 gr + 1
+      double want = b.data[o];
+      for (size_t ch = 0; ch < 2; ++ch) want += double(x[p * 4 + gr * 2 + ch]) * double(w.data[ch * 6 + o]);
+      EXPECT_NEAR(y[p * 6 + o], want, 1e-6) << p << " " << o;
+    }
+  EXPECT_NE(lower_error(model({2, 2, 2, 3}, "Conv3D", {{"filters", 6}, {"kernel_size", {1, 1, 1}}, {"padding", "valid"},
+                                                       {"groups", 2}}, {{1, 1, 1, 1, 6}, {6}}))
+                .find("groups=2 does not divide the input channels (3)"),
+            std::string::npos);
+}
+
 TEST(ConvLower, ClearErrors) {
   EXPECT_NE(lower_error(model({3, 8, 8}, "Conv2D",
                               {{"filters", 2}, {"kernel_size", {3, 3}}, {"padding", "valid"}, {"data_format", "channels_middle"}},

@@ -221,11 +221,11 @@ TEST(GraphLower, ClearErrors) {
     EXPECT_NE(e.find("layer 'add' (Add): cannot broadcast the input shapes (None, 3) and (None, 4)"), std::string::npos) << e;
     EXPECT_NE(e.find("Subtract takes exactly two"), std::string::npos) << e;
   }
-  {  // a tensor passed by keyword (Keras 3)
+  {  // a tensor passed by keyword (Keras 3) other than mask=
     Functional f(3);
     f.input("x", {nullptr, 3});
     json c = call(3, {ref(3, "x")});
-    c["kwargs"]["mask"] = ref(3, "x");
+    c["kwargs"]["initial_state"] = ref(3, "x");
     f.layer("Dense", "d", {{"units", 2}}, {c}, {{3, 2}, {2}});
     f.output("d");
     EXPECT_NE(f.error().find("as a keyword argument"), std::string::npos) << f.error();
@@ -240,6 +240,129 @@ TEST(GraphLower, ClearErrors) {
 }
 
 // Planning over a DAG: tensors live at the same time never share arena floats.
+// Keras 3 saves a Functional model's masks as operations and passes them as mask=: NotEqual(ids, 0)
+// is a Mask op on the ids, and the LSTM reads it (bound to its input for that call).
+TEST(GraphLower, Keras3MaskArgumentFromOperations) {
+  const auto model = [](json mask_ref, int64_t steps) {
+    Functional f(3);
+    f.input("ids", {nullptr, 5}).input("other", {nullptr, steps});
+    f.layer("Embedding", "emb", {{"input_dim", 10}, {"output_dim", 4}}, {call(3, {ref(3, "ids")})}, {{10, 4}});
+    json ne = call(3, {ref(3, "ids")});
+    ne["args"].push_back(0);
+    f.layer("NotEqual", "ne", json::object(), {ne});
+    json ne2 = call(3, {ref(3, "other")});
+    ne2["args"].push_back(0.5);
+    f.layer("NotEqual", "ne2", json::object(), {ne2});
+    f.layer("LogicalOr", "or", json::object(), {call(3, {ref(3, "ne"), ref(3, "ne")})});
+    json c = call(3, {ref(3, "emb")});
+    c["kwargs"]["mask"] = mask_ref;
+    f.layer("LSTM", "lstm", {{"units", 2}}, {c}, {{4, 8}, {2, 8}, {8}});
+    f.output("lstm");
+    return f;
+  };
+  Functional ok = model(ref(3, "or"), 5);
+  const ir::Graph g = ok.graph();
+  const ir::Op* rnn = find_op(g, "LSTM");
+  ASSERT_NE(rnn, nullptr);
+  EXPECT_TRUE(std::get<ir::RnnAttrs>(rnn->attrs).masked);
+  const ir::Op* ne = find_op(g, "Mask");
+  ASSERT_NE(ne, nullptr);
+  EXPECT_EQ(std::get<ir::MaskAttrs>(ne->attrs).value, 0.0f);
+  EXPECT_NE(find_op(g, "Maximum"), nullptr);  // LogicalOr of 0/1 values
+  // A mask of another length than the input's timesteps is a clear error.
+  const std::string e = model(ref(3, "ne2"), 4).error();
+  EXPECT_NE(e.find("layer 'lstm' (LSTM): its mask= argument has shape (None, 4), not one value per timestep"),
+            std::string::npos) << e;
+}
+
+// mask= as a list, one entry per input (Attention's [query_mask, value_mask]): each binds to its input;
+// two masks for one tensor, or an entry that is not a tensor, are clear errors.
+TEST(GraphLower, MaskListBindsPerInput) {
+  const auto model = [](const json& mask, bool same) {
+    Functional f(3);
+    f.input("q", {nullptr, 4, 2}).input("v", {nullptr, 5, 2}).input("qm", {nullptr, 4}).input("vm", {nullptr, 5});
+    json c = call(3, {ref(3, "q"), ref(3, same ? "q" : "v")});
+    c["kwargs"]["mask"] = mask;
+    f.layer("Attention", "att", json::object(), {c});
+    f.output("att");
+    return f;
+  };
+  Functional ok = model(json::array({ref(3, "qm"), ref(3, "vm")}), false);
+  const ir::Graph g = ok.graph();
+  int masks = 0;
+  for (const ir::Op& op : g.ops) masks += std::holds_alternative<ir::MaskAttrs>(op.attrs);
+  EXPECT_EQ(masks, 1);  // the value's mask as a bool; the query's multiplies the output as it is
+  EXPECT_NE(find_op(g, "Subtract"), nullptr);
+  EXPECT_NE(find_op(g, "Multiply"), nullptr);
+  EXPECT_EQ(model(json::array({nullptr, ref(3, "vm")}), false).error(), "");
+  std::string e = model(json::array({ref(3, "qm"), ref(3, "qm")}), true).error();
+  EXPECT_NE(e.find("gives two masks to one tensor"), std::string::npos) << e;
+  e = model(json::array({ref(3, "qm"), 3}), false).error();
+  EXPECT_NE(e.find("mask= entry 3 is not a tensor"), std::string::npos) << e;
+}
+
+// Masks through merges, as each Keras version combines them: tf.keras 2 ANDs the masks there are
+// (a product of the 0/1 masks), Keras 3 ORs them (a maximum) and gives none when an input has none.
+TEST(GraphLower, MergeCombinesMasksPerKerasVersion) {
+  for (int major : {2, 3}) {
+    for (bool both : {true, false}) {
+      Functional f(major);
+      f.input("a", {nullptr, 6}).input("b", {nullptr, 6});
+      f.layer("Embedding", "ea", {{"input_dim", 10}, {"output_dim", 4}, {"mask_zero", true}}, {call(major, {ref(major, "a")})},
+              {{10, 4}});
+      f.layer("Embedding", "eb", {{"input_dim", 10}, {"output_dim", 4}, {"mask_zero", both}}, {call(major, {ref(major, "b")})},
+              {{10, 4}});
+      f.layer("Add", "add", json::object(), {call(major, {ref(major, "ea"), ref(major, "eb")})});
+      f.layer("GRU", "gru", {{"units", 2}}, {call(major, {ref(major, "add")})}, {{4, 6}, {2, 6}, {2, 6}});
+      f.output("gru");
+      const ir::Graph g = f.graph();
+      const ir::Op* rnn = find_op(g, "GRU");
+      ASSERT_NE(rnn, nullptr);
+      SCOPED_TRACE("keras " + std::to_string(major) + (both ? ", both masked" : ", one masked"));
+      EXPECT_EQ(std::get<ir::RnnAttrs>(rnn->attrs).masked, major == 2 || both);
+      EXPECT_EQ(find_op(g, "Multiply") != nullptr, major == 2 && both);
+      EXPECT_EQ(find_op(g, "Maximum") != nullptr, major == 3 && both);
+    }
+  }
+}
+
+// Keras 3's MultiHeadAttention removes the masks of the tensors it reads when it runs: another layer
+// reading one of those masks sees it or not depending on Keras's execution order, so it is refused
+// (in either order); tf.keras 2 leaves the masks, and both read them.
+TEST(GraphLower, Keras3MultiHeadAttentionSharingAMaskIsRefused) {
+  for (int major : {2, 3}) {
+    for (bool attention_first : {true, false}) {
+      Functional f(major);
+      f.input("ids", {nullptr, 5});
+      f.layer("Embedding", "emb", {{"input_dim", 10}, {"output_dim", 4}, {"mask_zero", true}},
+              {call(major, {ref(major, "ids")})}, {{10, 4}});
+      const auto attention = [&] { f.layer("Attention", "att", json::object(), {call(major, {ref(major, "emb"), ref(major, "emb")})}); };
+      if (attention_first) attention();
+      json c = call(major, {ref(major, "emb")});
+      if (major == 3) c["args"].push_back(ref(3, "emb"));
+      else c[0][3] = {{"value", json::array({"emb", 0, 0})}};
+      f.layer("MultiHeadAttention", "mha", {{"num_heads", 1}, {"key_dim", 2}}, {c},
+              {{4, 1, 2}, {1, 2}, {4, 1, 2}, {1, 2}, {4, 1, 2}, {1, 2}, {1, 2, 4}, {4}});
+      const char* parts[] = {"query/kernel", "query/bias", "key/kernel", "key/bias", "value/kernel", "value/bias",
+                             "attention_output/kernel", "attention_output/bias"};
+      for (size_t i = 0; i < 8; ++i) f.m.layers.back().arrays[i].name = std::string("mha/") + parts[i];
+      if (!attention_first) attention();
+      f.output("att").output("mha");
+      const std::string e = f.error();
+      SCOPED_TRACE("keras " + std::to_string(major) + (attention_first ? ", Attention first" : ", MultiHeadAttention first"));
+      if (major == 2) {
+        EXPECT_EQ(e, "");
+      } else {
+        EXPECT_NE(e.find(attention_first ? "layer 'mha' (MultiHeadAttention): reads a tensor whose Keras mask another layer "
+                                           "reads too"
+                                         : "layer 'att' (Attention): reads a Keras mask that kc2cpp does not compute "
+                                           "(Keras 3's MultiHeadAttention 'mha' removes the mask"),
+                  std::string::npos) << e;
+      }
+    }
+  }
+}
+
 TEST(GraphPlan, SkipConnectionStaysAliveAndNothingLiveOverlaps) {
   Functional f(3);
   f.input("x", {nullptr, 8});

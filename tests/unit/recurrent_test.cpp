@@ -187,6 +187,56 @@ TEST(RecurrentLowering, ReportsUnsupportedOptionsClearly) {
   }
 }
 
+// ConvLSTM2D unrolled over time: one convolution of every frame (Op::slices = T), then per step
+// (after the first) one recurrent convolution, all reading the layer's three weights once; no
+// recurrent op, so no step().
+TEST(RecurrentLowering, ConvLstmUnrollsIntoSharedConvolutions) {
+  const json cfg = {{"filters", 3}, {"kernel_size", 3}, {"padding", "same"}, {"return_sequences", true}};
+  ModelBuilder b({4, 5, 5, 2});
+  b.layer("ConvLSTM2D", cfg, {{3, 3, 2, 12}, {3, 3, 3, 12}, {12}});
+  const ir::Graph g = b.graph();
+  EXPECT_EQ(g.weights.size(), 3u);
+  int convs = 0, sliced = 0;
+  for (const ir::Op& op : g.ops)
+    if (const auto* c = std::get_if<ir::ConvAttrs>(&op.attrs)) {
+      ++convs;
+      if (op.slices != 4) continue;
+      ++sliced;
+      EXPECT_EQ(c->geom.out_c, 12);
+    }
+  EXPECT_EQ(convs, 4);  // the frames' convolution, then steps 1..3
+  EXPECT_EQ(sliced, 1);
+  EXPECT_EQ(g.tensors[g.outputs[0]].shape, (ir::Shape{4, 5, 5, 3}));
+  EXPECT_EQ(plan::make_step_plan(g), nullptr);
+}
+
+TEST(RecurrentLowering, ConvLstmRefusesWhatItDoesNotSupport) {
+  const json cfg = {{"filters", 2}, {"kernel_size", 2}, {"padding", "valid"}};
+  const std::vector<std::vector<int64_t>> w = {{2, 2, 1, 8}, {2, 2, 2, 8}, {8}};
+  {
+    ModelBuilder b({3, 4, 4, 1});
+    json c = cfg;
+    c["return_state"] = true;
+    b.layer("ConvLSTM2D", c, w);
+    EXPECT_NE(lower_error(b).find("return_state=True"), std::string::npos) << lower_error(b);
+  }
+  {
+    ModelBuilder b({300, 4, 4, 1});
+    b.layer("ConvLSTM2D", cfg, w);
+    EXPECT_NE(lower_error(b).find("has 300 timesteps; kc2cpp unrolls a ConvLSTM"), std::string::npos) << lower_error(b);
+  }
+  {
+    ModelBuilder b({3, 4, 1});
+    b.layer("ConvLSTM2D", cfg, w);
+    EXPECT_NE(lower_error(b).find("expects a rank-5 input"), std::string::npos) << lower_error(b);
+  }
+  {
+    ModelBuilder b({3, 4, 4, 1});
+    b.layer("ConvLSTM2D", cfg, {{2, 2, 1, 8}, {3, 3, 2, 8}, {8}});
+    EXPECT_NE(lower_error(b).find("kernel"), std::string::npos) << lower_error(b);
+  }
+}
+
 TEST(RecurrentLowering, BidirectionalSplitsWeightsAndMerges) {
   ModelBuilder b({5, 3});
   json fwd = {{"class_name", "GRU"}, {"config", rnn_cfg(4, {{"return_sequences", true}, {"reset_after", false}})}};
