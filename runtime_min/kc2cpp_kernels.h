@@ -265,7 +265,7 @@ KC2CPP_UNROLL(24)
 }
 
 // Long Dense sums over several register blocks (K >= kChunkK, S <= 4): w is read in chunks of
-// kChunkK rows, and within a chunk every block of a group of up to kChunkBlocks blocks in turn, so
+// kChunkRows rows (rounded down to a multiple of S, so that each chunk starts at chain 0), and within a chunk every block of a group of up to kChunkBlocks blocks in turn, so
 // each row of w streams once, whole, where block after block would stream the matrix once per
 // block's columns (the MNIST head, Dense 32768 -> 128: 8 vectors in 2 blocks on AVX-512). Between
 // chunks a block's S x NB chains wait in a stack array (kChunkBlocks x S x NB vectors: 12 KB on
@@ -340,11 +340,12 @@ inline void dense_chunked(const float* x, const float* w, const float* b, float*
   constexpr int ldw = row_floats(N), NV = (N + kLanes - 1) / kLanes, NB = block_vectors(S);
   constexpr int NBLK = (NV + NB - 1) / NB, REM = NV - (NBLK - 1) * NB, KM = K - K % S;
   constexpr bool Init = HasBias && Fused;
+  constexpr int CR = kChunkRows / S * S;
   vf store[kChunkBlocks][S][NB];
   for (int g = 0; g < NBLK; g += kChunkBlocks) {
     const int gn = NBLK - g < kChunkBlocks ? NBLK - g : kChunkBlocks;
-    for (int k0 = 0; k0 < KM; k0 += kChunkRows) {
-      const int k1 = KM - k0 < kChunkRows ? KM : k0 + kChunkRows;
+    for (int k0 = 0; k0 < KM; k0 += CR) {
+      const int k1 = KM - k0 < CR ? KM : k0 + CR;
       for (int j = 0; j < gn; ++j) {
         if (g + j < NBLK - 1) {
           chunk_block<S, NB, NB, Fused, Init>(x, w, ldw, b, (g + j) * NB, k0, k1, store[j]);

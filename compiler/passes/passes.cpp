@@ -77,6 +77,13 @@ int reduction_splits(int64_t n, ir::FpMode fp) {
   return static_cast<int>(std::max<int64_t>(n, 1));
 }
 
+int dense_splits(int64_t n, int64_t columns, ir::FpMode fp) {
+  const int s = reduction_splits(n, fp);
+  if (n < kLongSum) return s;
+  const int64_t fit = kOnePassFloats / ((columns + 15) / 16 * 16);  // chains one block of all columns can hold
+  return fit >= 1 ? static_cast<int>(std::min<int64_t>(fit, s)) : s;
+}
+
 int recurrent_splits(int64_t n, ir::FpMode fp) {
   if (fp == ir::FpMode::Fused) return reduction_splits(n, fp);
   return static_cast<int>(std::clamp<int64_t>(n, 1, 4));
@@ -84,7 +91,8 @@ int recurrent_splits(int64_t n, ir::FpMode fp) {
 
 void choose_splits(ir::Graph& g) {
   for (ir::Op& op : g.ops) {
-    if (auto* d = std::get_if<ir::DenseAttrs>(&op.attrs)) d->splits = reduction_splits(g.tensors[op.inputs[0]].shape.back(), g.fp);
+    if (auto* d = std::get_if<ir::DenseAttrs>(&op.attrs))
+      d->splits = dense_splits(g.tensors[op.inputs[0]].shape.back(), d->units, g.fp);
     if (auto* m = std::get_if<ir::MatMulAttrs>(&op.attrs)) m->splits = reduction_splits(m->k, g.fp);  // merge family
     if (auto* r = std::get_if<ir::RnnAttrs>(&op.attrs)) {  // recurrent family: x·W over `in`, h·U over units
       r->x_splits = recurrent_splits(g.tensors[op.inputs[0]].shape.back(), g.fp);

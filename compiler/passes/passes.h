@@ -18,13 +18,22 @@ void fuse_activation(ir::Graph& g);
 // chain at least a product and one fma; every term beyond the 4 chain starts is one fma, where a
 // tree costs an fma and an add per pair: 1.06x on the summary walkthrough, 1.08x on a GRU(32)).
 int reduction_splits(int64_t n, ir::FpMode fp);
+// The split of a Dense layer's sum of length n over `columns` outputs (DenseAttrs::splits):
+// reduction_splits, except for long sums (n >= kLongSum) over at most kOnePassFloats columns, which
+// get at most kOnePassFloats / round_up(columns, 16) chains: few enough that one register block
+// holds every chain of every column on the widest path (AVX-512: 24 accumulators of 16 lanes), so
+// the weights, too big for the caches, stream from memory once instead of once per block. The
+// columns give all the parallelism such a sum needs (8 vectors at 128 columns). From the model
+// only, like reduction_splits. Dense 32768 -> 128 (an MNIST CNN's head), AVX-512: 3 chains, one pass.
+constexpr int64_t kLongSum = 1024, kOnePassFloats = 384;
+int dense_splits(int64_t n, int64_t columns, ir::FpMode fp);
 // The split of a recurrent cell's x·W and h·U (RnnAttrs::x_splits, h_splits): reduction_splits,
 // except that unfused it is min(n, 4): a cell's sums run over all G·units gate columns at once,
 // so they are throughput-bound like long Dense sums, and 4 interleaved chains keep every column
 // vector in a register where the pairwise tree over 32 units did not (GRU(32) step, AVX-512:
 // 170 ns against 235). Up to 4 terms both orders are the same tree.
 int recurrent_splits(int64_t n, ir::FpMode fp);
-// Sets DenseAttrs::splits (and MatMulAttrs::splits) by reduction_splits, and RnnAttrs::x_splits
+// Sets DenseAttrs::splits by dense_splits (MatMulAttrs::splits by reduction_splits), and RnnAttrs::x_splits
 // (n = input features) and h_splits (n = units) by recurrent_splits.
 void choose_splits(ir::Graph& g);
 

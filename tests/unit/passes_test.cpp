@@ -77,6 +77,26 @@ TEST(Passes, SplitsDependOnReductionLengthAndFpModeOnly) {
   }
 }
 
+TEST(Passes, LongDenseSumsTakeFewEnoughChainsForOneBlock) {
+  using F = ir::FpMode;
+  // {n, columns, fp, splits}: below kLongSum, or over more than kOnePassFloats columns, as reduction_splits
+  for (auto [n, cols, fp, want] :
+       {std::tuple{1023, 128, F::Fused, 4}, {1023, 128, F::Unfused, 4}, {1024, 128, F::Fused, 3},
+        {32768, 128, F::Unfused, 3}, {32768, 97, F::Fused, 3}, {32768, 96, F::Fused, 4}, {4096, 1, F::Unfused, 4},
+        {4096, 192, F::Fused, 2}, {4096, 193, F::Unfused, 1}, {4096, 384, F::Fused, 1}, {4096, 385, F::Fused, 4},
+        {4096, 1000, F::Unfused, 4}}) {
+    ir::Graph g;
+    g.fp = fp;
+    g.inputs = {g.add_tensor({"in", {n}})};
+    ir::DenseAttrs d;
+    d.units = cols;
+    g.ops.push_back({"d", "Dense", {0}, {g.add_tensor({"d", {cols}})}, d, {}});
+    passes::choose_splits(g);
+    EXPECT_EQ(std::get<ir::DenseAttrs>(g.ops[0].attrs).splits, want) << n << " x " << cols;
+    EXPECT_EQ(passes::dense_splits(n, cols, fp), want) << n << " x " << cols;
+  }
+}
+
 TEST(Passes, RecurrentSplitsAreFourChainsUnfused) {
   using F = ir::FpMode;
   for (auto [n, fp, want] : {std::tuple{1, F::Unfused, 1}, {3, F::Unfused, 3}, {4, F::Unfused, 4}, {5, F::Unfused, 4},
