@@ -1,5 +1,7 @@
-// Emitters of the recurrent ops: SimpleRNN / LSTM / GRU (whole sequences in predict(), one
-// timestep in step()) and Bidirectional's merge. Kernels: runtime_min/kc2cpp_kernels_recurrent.h.
+// Emitters of the recurrent ops: SimpleRNN / LSTM / GRU and ConvLSTM (whole sequences in predict(),
+// one timestep in step()) and Bidirectional's merge. Kernels: runtime_min/kc2cpp_kernels_recurrent.h.
+#include <vector>
+
 #include "emit/hexfloat.h"
 #include "emit/ops.h"
 
@@ -70,6 +72,82 @@ void emit_op(const ir::RnnAttrs& a, OpEmitter& e) {
             {"scratch", e.out(1)}},
            a.masked ? "kc::rnn_sequence_masked<$T$, $seq$, $back$, $rev$, $zero$>($cell$, $in$, $m$, $out$, $scratch$);"
                     : "kc::rnn_sequence<$T$, $seq$, $back$, $rev$>($cell$, $in$, $out$, $scratch$);");
+}
+
+namespace {
+
+// "kc::FrameConv<Geom, bias, fused, KD, D, OD, SD, DD, PD>": one frame's convolution of a ConvLSTM.
+std::string frame_conv(const ir::ConvAttrs& c, bool volume, const ir::DepthTapsAttrs& t, ir::FpMode fp) {
+  std::string s = "kc::FrameConv<" + conv_geom(c.geom) + ", " + b(c.bias >= 0) + ", " + b(fp == ir::FpMode::Fused);
+  const std::vector<int64_t> depth = volume ? std::vector<int64_t>{t.k_d, t.in_d, t.out_d, t.stride_d, t.dil_d, t.pad_front}
+                                            : std::vector<int64_t>{0, 1, 1, 1, 1, 0};
+  for (int64_t v : depth) s += ", " + std::to_string(v);
+  return s + ">";
+}
+
+// "kc::ConvLstmCell<XConv, HConv, P, F" (without the activations' types and the closing '>').
+std::string conv_lstm_type(const ir::ConvLstmAttrs& a, ir::FpMode fp) {
+  return "kc::ConvLstmCell<" + frame_conv(a.input, a.volume, a.input_taps, fp) + ", " +
+         frame_conv(a.recurrent, a.volume, a.recurrent_taps, fp) + ", " + std::to_string(ir::conv_lstm_pixels(a)) +
+         ", " + std::to_string(a.filters);
+}
+
+std::string conv_lstm_cell(const ir::ConvLstmAttrs& a, OpEmitter& e) {
+  const std::string type = conv_lstm_type(a, e.g.fp);
+  return "kc::conv_lstm_cell<" + type.substr(type.find('<') + 1) + ">(" + e.weight(a.input.kernel) + ", " +
+         (a.input.bias >= 0 ? e.weight(a.input.bias) : "nullptr") + ", " + e.weight(a.recurrent.kernel) + ", " +
+         act_functor(a.act, e.g.fp) + ", " + act_functor(a.rec_act, e.g.fp) + ")";
+}
+
+std::string describe(const ir::ConvLstmAttrs& a) {
+  const ir::ConvGeom& g = a.input.geom;
+  std::string s = std::to_string(a.filters) + " filters on " + std::to_string(ir::conv_lstm_pixels(a)) +
+                  " pixels; input kernel " + std::to_string(g.k_h) + "x" + std::to_string(g.k_w) + ", strides " +
+                  std::to_string(g.stride_h) + "x" + std::to_string(g.stride_w) + ", dilation " +
+                  std::to_string(g.dil_h) + "x" + std::to_string(g.dil_w) + ", padding " + g.padding;
+  if (a.volume) s += " (depth: " + std::to_string(a.input_taps.k_d) + " taps)";
+  s += a.input.bias >= 0 ? ", bias" : ", no bias";
+  return s + "; activation " + ir::describe(a.act) + ", recurrent_activation " + ir::describe(a.rec_act);
+}
+
+}  // namespace
+
+void emit_op(const ir::ConvLstmAttrs& a, OpEmitter& e) {
+  if (a.step) {  // inputs {x_t, h, c}, outputs {h', c', scratch}: one timestep, state in place
+    e.comment("ConvLSTM, one timestep, " + describe(a));
+    e.p.emit({{"cell", conv_lstm_cell(a, e)},
+              {"x", e.in(0)},
+              {"h", e.in(1)},
+              {"c", e.in(2)},
+              {"h_out", e.out(0)},
+              {"c_out", e.out(1)},
+              {"scratch", e.out(2)}},
+             "$cell$($x$, $h$, $c$, $h_out$, $c_out$, $scratch$);");
+    return;
+  }
+  const int64_t steps = e.in_shape()[0];
+  std::string order = a.go_backwards ? "backwards (go_backwards)" : "forwards";
+  order += a.return_sequences ? ", returns the sequence" : ", returns the last h";
+  if (a.return_state) order += ", and the last h and c (return_state)";
+  e.comment("ConvLSTM, " + std::to_string(steps) + " timesteps " + order + "; " + describe(a));
+  const size_t scratch = e.op.outputs.size() - 1;
+  const int64_t state = ir::conv_lstm_pixels(a) * a.filters;
+  e.p.emit({{"type", conv_lstm_type(a, e.g.fp)},
+            {"state", std::to_string(state)},
+            {"floats", std::to_string(ir::conv_lstm_scratch_floats(a))}},
+           "static_assert($type$, kc::act::Linear, kc::act::Linear>::kScratch + 2 * kc::conv_lstm_zone($state$) <= "
+           "$floats$, \"ConvLSTM scratch\");");
+  e.p.emit({{"T", std::to_string(steps)},
+            {"frame", std::to_string(e.in_count() / steps)},
+            {"seq", b(a.return_sequences)},
+            {"back", b(a.go_backwards)},
+            {"cell", conv_lstm_cell(a, e)},
+            {"in", e.in()},
+            {"out", e.out(0)},
+            {"h", a.return_state ? e.out(1) : "nullptr"},
+            {"c", a.return_state ? e.out(2) : "nullptr"},
+            {"scratch", e.out(scratch)}},
+           "kc::conv_lstm_sequence<$T$, $frame$, $seq$, $back$>($cell$, $in$, $out$, $h$, $c$, $scratch$);");
 }
 
 void emit_op(const ir::MaskAttrs& m, OpEmitter& e) {

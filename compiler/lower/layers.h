@@ -43,6 +43,20 @@ struct ConvWeightIds {
 int add_conv_slices(Context& cx, const Layer& layer, int input, int64_t lead, const ConvWindow& w,
                     const load::NamedArray& kernel, const load::NamedArray* bias, int64_t filters, ir::Activation act,
                     ConvWeightIds& ids);
+// The geometry add_conv_slices gives one frame `in` [spatial..., C]: Conv3D's depth taps (volume;
+// rank 3 only), the 2-D convolution (of each depth slice), the kernel in its rows (kernel_rows x
+// filters, rearranged for Conv3D) and the frame's output shape [out spatial..., filters]. Checks
+// the kernel's and bias's shapes.
+struct FrameConv {
+  bool volume = false;
+  ir::DepthTapsAttrs taps;
+  ir::ConvGeom geom;
+  std::vector<float> kernel;
+  int64_t kernel_rows = 0;
+  ir::Shape out;
+};
+FrameConv frame_conv(const ir::Shape& in, const ConvWindow& w, const load::NamedArray& kernel,
+                     const load::NamedArray* bias, int64_t filters);
 
 // layers_recurrent.cpp
 int lower_simple_rnn(Context&, const Layer&, int input);
