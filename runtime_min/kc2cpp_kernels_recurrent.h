@@ -206,6 +206,15 @@ inline void rnn_sequence(const Cell& cell, const float* x, float* y, float* scra
   rnn_sequence_masked<T, ReturnSequences, Backward, ReverseOutput, false>(cell, x, nullptr, y, scratch);
 }
 
+// return_state: the last h (and LSTM c, else c_last is nullptr) of a whole sequence, from the
+// scratch where rnn_sequence_masked keeps them.
+template <class Cell>
+inline void rnn_last_state(const float* scratch, float* h_last, float* c_last) {
+  const float* h = scratch + (2 * Cell::kGates + 2) * Cell::UG;
+  copy(h, h_last, Cell::kUnits);
+  if (c_last != nullptr) copy(h + Cell::UG, c_last, Cell::kUnits);
+}
+
 // One timestep under a Keras mask m [1]: m[0] == 0 leaves the state (h_out = h, c_out = c) as it is.
 template <class Cell>
 inline void rnn_step_masked(const Cell& cell, const float* x, const float* h, const float* c, const float* m,

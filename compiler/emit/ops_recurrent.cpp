@@ -59,6 +59,7 @@ void emit_op(const ir::RnnAttrs& a, OpEmitter& e) {
   if (a.masked)
     order += std::string("; skips masked timesteps") +
              (a.return_sequences ? (a.zero_masked_output ? " (their rows zero)" : " (their rows repeat h)") : "");
+  if (a.return_state) order += std::string(", and the last h") + (lstm ? " and c" : "") + " (return_state)";
   e.comment(std::to_string(s[0]) + " timesteps " + order + "; " + describe(a, s[1]));
   e.p.emit({{"T", std::to_string(s[0])},
             {"seq", b(a.return_sequences)},
@@ -69,9 +70,15 @@ void emit_op(const ir::RnnAttrs& a, OpEmitter& e) {
             {"in", e.in()},
             {"m", a.masked ? e.in(1) : ""},
             {"out", e.out(0)},
-            {"scratch", e.out(1)}},
+            {"scratch", e.out(e.op.outputs.size() - 1)}},
            a.masked ? "kc::rnn_sequence_masked<$T$, $seq$, $back$, $rev$, $zero$>($cell$, $in$, $m$, $out$, $scratch$);"
                     : "kc::rnn_sequence<$T$, $seq$, $back$, $rev$>($cell$, $in$, $out$, $scratch$);");
+  if (!a.return_state) return;
+  e.p.emit({{"cell", cell(a, e, s[1])},
+            {"scratch", e.out(e.op.outputs.size() - 1)},
+            {"h", e.out(1)},
+            {"c", lstm ? e.out(2) : "nullptr"}},
+           "kc::rnn_last_state<decltype($cell$)>($scratch$, $h$, $c$);");
 }
 
 namespace {

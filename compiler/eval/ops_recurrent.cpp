@@ -116,6 +116,10 @@ void run(const ir::RnnAttrs& a, const OpContext& c) {
       std::copy(h.begin(), h.end(), y.begin() + (a.reverse_output ? steps - 1 - step : step) * static_cast<int64_t>(u));
   }
   if (!a.return_sequences) y = h;
+  if (a.return_state) {
+    c.y(1) = h;
+    if (lstm) c.y(2) = cs;
+  }
 }
 
 namespace {

@@ -52,8 +52,10 @@ inline int64_t gate_stride(int64_t units) { return (units + kGateAlign - 1) / kG
 
 // One recurrent layer (SimpleRNN, LSTM, GRU; also RNN(cell) and each half of Bidirectional).
 // Two forms:
-//  - sequence (step = false): inputs {x [T, in]}; outputs {y, scratch}: y is [T, u] with
-//    return_sequences, else [u]. State starts at zero; the kernel keeps h (and c) in scratch.
+//  - sequence (step = false): inputs {x [T, in]}; outputs {y, (h [u] (, c [u] for LSTM) when
+//    return_state), scratch}: y is [T, u] with return_sequences, else [u]; return_state's h and c
+//    are the state after the last step (with a mask: after the last kept step), Keras's
+//    [output, h(, c)]. State starts at zero; the kernel keeps h (and c) in scratch.
 //  - step (step = true; only in the streaming graph built by plan/step.h): one timestep.
 //    inputs {x_t [in], h [u] (, c [u] for LSTM)}; outputs {h' [u] (, c' [u]), scratch}; h' is
 //    also the layer's output. The generated code keeps h/h' (c/c') in the same State slot:
@@ -75,6 +77,7 @@ struct RnnAttrs {
   bool reverse_output = false;  // Bidirectional's backward half with return_sequences: flipped back
   bool masked = false;              // reads a Keras mask (sequence: inputs[1]; step: the last input)
   bool zero_masked_output = false;  // masked return_sequences: a skipped step's row is zeros, not h
+  bool return_state = false;  // sequence form: outputs 1 (and 2, LSTM) are the last h (and c)
   bool step = false;
   int x_splits = 1, h_splits = 1;  // chosen by passes::choose_splits from `in` and u only
 };

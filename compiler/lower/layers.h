@@ -63,6 +63,11 @@ int lower_simple_rnn(Context&, const Layer&, int input);
 int lower_lstm(Context&, const Layer&, int input);
 int lower_gru(Context&, const Layer&, int input);
 int lower_rnn(Context&, const Layer&, int input);  // RNN(SimpleRNNCell | LSTMCell | GRUCell)
+// The same called on their own: {y}, or {y, h (, c)} with return_state=True.
+std::vector<int> lower_simple_rnn_call(Context&, const Layer&, const std::vector<int>& inputs);
+std::vector<int> lower_lstm_call(Context&, const Layer&, const std::vector<int>& inputs);
+std::vector<int> lower_gru_call(Context&, const Layer&, const std::vector<int>& inputs);
+std::vector<int> lower_rnn_call(Context&, const Layer&, const std::vector<int>& inputs);
 int lower_bidirectional(Context&, const Layer&, int input);  // merge_mode=None refused (two tensors)
 std::vector<int> lower_bidirectional_call(Context&, const Layer&, const std::vector<int>& inputs);  // any merge_mode
 int lower_time_distributed(Context&, const Layer&, int input);

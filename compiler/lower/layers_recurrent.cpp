@@ -17,10 +17,13 @@ struct RnnConfig {
 
 size_t weight_count(const RnnConfig& rc) { return get_bool(*rc.cell_cfg, "use_bias", true) ? 3 : 2; }
 
-void check_layer_options(const json& cfg) {
-  if (get_bool(cfg, "return_state", false))
-    throw LayerProblem{"return_state=True gives several outputs; only the sequence output is supported (the generated "
-                       "code's State/step() API exposes the state instead)"};
+// state_ok: the layer is called on its own (not a Bidirectional half, not inside TimeDistributed),
+// so return_state's extra outputs can be given.
+void check_layer_options(const json& cfg, bool state_ok) {
+  if (!state_ok && get_bool(cfg, "return_state", false))
+    throw LayerProblem{"return_state=True is supported on SimpleRNN, LSTM, GRU and RNN called on their own, not in "
+                       "Bidirectional or TimeDistributed; return the output only (the generated code's State/step() "
+                       "API exposes the state)"};
   if (get_bool(cfg, "time_major", false))
     throw LayerProblem{"time_major=True is not supported; rebuild the layer batch-major (the default)"};
 }
@@ -50,12 +53,13 @@ struct Half {  // how one recurrent op is named and flipped (Bidirectional's hal
   bool reverse_output = false;
 };
 
-// One recurrent op reading `input`; w[first..first+weight_count) are its weights.
+// One recurrent op reading `input`; w[first..first+weight_count) are its weights. With `states`
+// (a layer called on its own), return_state=True appends the last h (and LSTM c) tensors to it.
 int add_rnn(Context& cx, const Layer& layer, const RnnConfig& rc, const std::vector<load::NamedArray>& w, size_t first,
-            int input, const Half& half) {
+            int input, const Half& half, std::vector<int>* states = nullptr) {
   const json& lc = *rc.layer_cfg;
   const json& cc = *rc.cell_cfg;
-  check_layer_options(lc);
+  check_layer_options(lc, states != nullptr);
   const ir::Shape& in_shape = cx.shape_of(input);
   if (in_shape.size() != 2)
     throw LayerProblem{"expects a [timesteps, features] sequence per sample; got per-sample shape " +
@@ -72,6 +76,7 @@ int add_rnn(Context& cx, const Layer& layer, const RnnConfig& rc, const std::vec
   a.return_sequences = get_bool(lc, "return_sequences", false);
   a.go_backwards = get_bool(lc, "go_backwards", false);
   a.reverse_output = half.reverse_output && a.return_sequences;
+  a.return_state = states != nullptr && get_bool(lc, "return_state", false);
   Context::expect_shape(w[first], {in, gu}, "kernel");
   Context::expect_shape(w[first + 1], {a.units, gu}, "recurrent kernel");
   a.kernel = add_weight(cx, layer, half.part, w[first]);
@@ -87,6 +92,12 @@ int add_rnn(Context& cx, const Layer& layer, const RnnConfig& rc, const std::vec
   ir::Graph& g = cx.graph();
   const int scratch = g.add_tensor({layer.name + "/scratch", {ir::rnn_scratch_floats(a)}});
   const int out = cx.add_op(layer, a, input, out_shape);
+  if (a.return_state)
+    for (const char* what : {"h", "c"}) {
+      if (*what == 'c' && rc.cell != ir::RnnCell::Lstm) break;
+      states->push_back(g.add_tensor({layer.name + "/" + what, {a.units}}));
+      g.ops.back().outputs.push_back(states->back());
+    }
   g.ops.back().outputs.push_back(scratch);
   if (a.masked) g.ops.back().inputs.push_back(mask);
   if (a.return_sequences) cx.copy_mask(input, out);
@@ -113,8 +124,30 @@ const json& nested(const json& cfg, const char* key) {
   return n;
 }
 
+// SimpleRNN / LSTM / GRU, or RNN(cell) when cell is Simple and the config names the cell.
+RnnConfig config_of(const Layer& layer, ir::RnnCell cell) {
+  if (layer.class_name != "RNN") return RnnConfig{cell, layer.config, layer.config};
+  const json& cc = require(*layer.config, "cell");
+  if (cc.is_array() || string_at(cc, "class_name") == "StackedRNNCells")
+    throw LayerProblem{"RNN over several stacked cells is not supported; use one recurrent layer per cell"};
+  const json& c = nested(*layer.config, "cell");
+  return RnnConfig{cell_kind(c["class_name"].get<std::string>(), "the cell"), layer.config, &c["config"]};
+}
+
+// One call of a plain recurrent layer: {y}, or {y, h (, c)} with return_state.
+std::vector<int> call_plain(Context& cx, const Layer& layer, const std::vector<int>& inputs, ir::RnnCell cell) {
+  if (inputs.size() != 1)
+    throw LayerProblem{"is called on " + std::to_string(inputs.size()) + " tensors; initial states are not supported "
+                       "(call the layer on its input alone)"};
+  const RnnConfig rc = config_of(layer, cell);
+  std::vector<int> out = {0};
+  out[0] = add_rnn(cx, layer, rc, cx.weights(layer, weight_count(rc)), 0, inputs[0], {}, &out);
+  return out;
+}
+
+// Inside TimeDistributed: one output only (return_state refused).
 int lower_plain(Context& cx, const Layer& layer, int input, ir::RnnCell cell) {
-  const RnnConfig rc{cell, layer.config, layer.config};
+  const RnnConfig rc = config_of(layer, cell);
   return add_rnn(cx, layer, rc, cx.weights(layer, weight_count(rc)), 0, input, {});
 }
 
@@ -123,14 +156,19 @@ int lower_plain(Context& cx, const Layer& layer, int input, ir::RnnCell cell) {
 int lower_simple_rnn(Context& cx, const Layer& layer, int input) { return lower_plain(cx, layer, input, ir::RnnCell::Simple); }
 int lower_lstm(Context& cx, const Layer& layer, int input) { return lower_plain(cx, layer, input, ir::RnnCell::Lstm); }
 int lower_gru(Context& cx, const Layer& layer, int input) { return lower_plain(cx, layer, input, ir::RnnCell::Gru); }
+int lower_rnn(Context& cx, const Layer& layer, int input) { return lower_plain(cx, layer, input, ir::RnnCell::Simple); }
 
-int lower_rnn(Context& cx, const Layer& layer, int input) {
-  const json& cell = require(*layer.config, "cell");
-  if (cell.is_array() || string_at(cell, "class_name") == "StackedRNNCells")
-    throw LayerProblem{"RNN over several stacked cells is not supported; use one recurrent layer per cell"};
-  const json& c = nested(*layer.config, "cell");
-  const RnnConfig rc{cell_kind(c["class_name"].get<std::string>(), "the cell"), layer.config, &c["config"]};
-  return add_rnn(cx, layer, rc, cx.weights(layer, weight_count(rc)), 0, input, {});
+std::vector<int> lower_simple_rnn_call(Context& cx, const Layer& layer, const std::vector<int>& inputs) {
+  return call_plain(cx, layer, inputs, ir::RnnCell::Simple);
+}
+std::vector<int> lower_lstm_call(Context& cx, const Layer& layer, const std::vector<int>& inputs) {
+  return call_plain(cx, layer, inputs, ir::RnnCell::Lstm);
+}
+std::vector<int> lower_gru_call(Context& cx, const Layer& layer, const std::vector<int>& inputs) {
+  return call_plain(cx, layer, inputs, ir::RnnCell::Gru);
+}
+std::vector<int> lower_rnn_call(Context& cx, const Layer& layer, const std::vector<int>& inputs) {
+  return call_plain(cx, layer, inputs, ir::RnnCell::Simple);
 }
 
 namespace {
@@ -138,7 +176,7 @@ namespace {
 // Bidirectional's tensors: {merged}, or {forward, backward} for merge_mode=None.
 std::vector<int> bidirectional(Context& cx, const Layer& layer, int input) {
   const json& cfg = *layer.config;
-  check_layer_options(cfg);
+  check_layer_options(cfg, false);
   const json& fwd = nested(cfg, "layer");
   const json* bwd = cfg.contains("backward_layer") && !cfg["backward_layer"].is_null() ? &nested(cfg, "backward_layer")
                                                                                        : nullptr;

@@ -182,6 +182,11 @@ class Builder {
     o.outputs.push_back(s_.add_tensor(scratch));
     map_[op.outputs[0]] = h.second;
     timed_[op.outputs[0]] = r.return_sequences;
+    if (r.return_state)  // the last h (and c): after the end of time
+      for (size_t k = 1; k + 1 < op.outputs.size(); ++k) {
+        map_[op.outputs[k]] = o.outputs[k - 1];
+        timed_[op.outputs[k]] = false;
+      }
     s_.ops.push_back(std::move(o));
     return "";
   }

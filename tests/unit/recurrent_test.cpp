@@ -161,9 +161,10 @@ TEST(RecurrentLowering, SplitsFollowTheRecurrentRule) {
 
 TEST(RecurrentLowering, ReportsUnsupportedOptionsClearly) {
   {
-    ModelBuilder b({4, 3});
-    b.layer("LSTM", rnn_cfg(2, {{"return_state", true}}), {{3, 8}, {2, 8}, {8}});
-    EXPECT_NE(lower_error(b).find("return_state=True"), std::string::npos) << lower_error(b);
+    ModelBuilder b({4, 3});  // return_state on a Bidirectional (its four states): refused
+    b.layer("Bidirectional", {{"layer", {{"class_name", "LSTM"}, {"config", rnn_cfg(2, {{"return_state", true}})}}}},
+            {{3, 8}, {2, 8}, {8}, {3, 8}, {2, 8}, {8}});
+    EXPECT_NE(lower_error(b).find("return_state=True is supported on SimpleRNN"), std::string::npos) << lower_error(b);
   }
   {
     ModelBuilder b({4, 3});
@@ -223,6 +224,20 @@ TEST(RecurrentLowering, ConvLstmReturnStateAndLongSequences) {
   const auto y = eval::evaluate(g, {random_inputs(1200, 5)}, 1);
   ASSERT_GE(y.size(), 1u);
   EXPECT_EQ(y[0].size(), 8u);
+}
+
+TEST(RecurrentLowering, LstmReturnStateGivesTheLastHAndC) {
+  ModelBuilder b({5, 3});
+  b.layer("LSTM", rnn_cfg(4, {{"return_state", true}, {"go_backwards", true}}), {{3, 16}, {4, 16}, {16}});
+  const ir::Graph g = b.graph();
+  ASSERT_EQ(g.ops.size(), 1u);
+  ASSERT_EQ(g.ops[0].outputs.size(), 4u);  // y, h, c, scratch
+  ir::Graph three = g;
+  three.outputs = {g.ops[0].outputs[0], g.ops[0].outputs[1], g.ops[0].outputs[2]};
+  const auto y = eval::evaluate(three, {random_inputs(15, 9)}, 1);
+  ASSERT_EQ(y.size(), 3u);
+  EXPECT_EQ(y[0], y[1]);  // without return_sequences the output is the last h
+  EXPECT_NE(y[1], y[2]);
 }
 
 TEST(RecurrentLowering, ConvLstmRefusesWhatItDoesNotSupport) {
