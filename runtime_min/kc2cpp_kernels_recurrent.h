@@ -294,11 +294,13 @@ inline ConvLstmCell<XConv, HConv, P, F, Act, RAct> conv_lstm_cell(const float* w
 // A whole sequence x [T][Frame] from a zero state: step s reads frame t = s (Backward: T-1-s);
 // y is [T][P*F] (row s: h after step s) with ReturnSequences, else the last h. h_last / c_last
 // (return_state; nullptr: not wanted) get the last h and c. h and c live in the scratch after the
-// cell's: Cell::kScratch + 2 * conv_lstm_zone(P*F) floats in all.
-template <int T, int Frame, bool ReturnSequences, bool Backward, class Cell>
+// cell's: Cell::kScratch + 2 * conv_lstm_zone(P*F) floats in all, at most ScratchFloats (the
+// compiler's ir::conv_lstm_scratch_floats).
+template <int T, int Frame, bool ReturnSequences, bool Backward, int ScratchFloats, class Cell>
 inline void conv_lstm_sequence(const Cell& cell, const float* x, float* y, float* h_last, float* c_last,
                                float* scratch) {
   constexpr int S = Cell::kState;
+  static_assert(Cell::kScratch + 2 * conv_lstm_zone(S) <= ScratchFloats, "ConvLSTM scratch");
   float* h = scratch + Cell::kScratch;
   float* c = h + conv_lstm_zone(S);
   for (int j = 0; j < S; ++j) h[j] = 0.0f, c[j] = 0.0f;

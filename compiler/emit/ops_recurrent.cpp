@@ -92,18 +92,23 @@ std::string frame_conv(const ir::ConvAttrs& c, bool volume, const ir::DepthTapsA
   return s + ">";
 }
 
-// "kc::ConvLstmCell<XConv, HConv, P, F" (without the activations' types and the closing '>').
-std::string conv_lstm_type(const ir::ConvLstmAttrs& a, ir::FpMode fp) {
-  return "kc::ConvLstmCell<" + frame_conv(a.input, a.volume, a.input_taps, fp) + ", " +
-         frame_conv(a.recurrent, a.volume, a.recurrent_taps, fp) + ", " + std::to_string(ir::conv_lstm_pixels(a)) +
-         ", " + std::to_string(a.filters);
-}
+// The block's first lines: the two convolutions' types, then `cell`, the cell object.
+const char* kConvLstmCell = R"cc(
+  using XConv = $xconv$;  // x_t -> zx (+ bias): 4 gates x $f$ filters
+  using HConv = $hconv$;  // h -> zh: padding same, strides 1
+  const auto cell = kc::conv_lstm_cell<XConv, HConv, $p$, $f$>($w$, $b$, $rw$, $act$, $ract$);
+)cc";
 
-std::string conv_lstm_cell(const ir::ConvLstmAttrs& a, OpEmitter& e) {
-  const std::string type = conv_lstm_type(a, e.g.fp);
-  return "kc::conv_lstm_cell<" + type.substr(type.find('<') + 1) + ">(" + e.weight(a.input.kernel) + ", " +
-         (a.input.bias >= 0 ? e.weight(a.input.bias) : "nullptr") + ", " + e.weight(a.recurrent.kernel) + ", " +
-         act_functor(a.act, e.g.fp) + ", " + act_functor(a.rec_act, e.g.fp) + ")";
+Printer::Vars conv_lstm_vars(const ir::ConvLstmAttrs& a, OpEmitter& e) {
+  return {{"xconv", frame_conv(a.input, a.volume, a.input_taps, e.g.fp)},
+          {"hconv", frame_conv(a.recurrent, a.volume, a.recurrent_taps, e.g.fp)},
+          {"p", std::to_string(ir::conv_lstm_pixels(a))},
+          {"f", std::to_string(a.filters)},
+          {"w", e.weight(a.input.kernel)},
+          {"b", a.input.bias >= 0 ? e.weight(a.input.bias) : "nullptr"},
+          {"rw", e.weight(a.recurrent.kernel)},
+          {"act", act_functor(a.act, e.g.fp)},
+          {"ract", act_functor(a.rec_act, e.g.fp)}};
 }
 
 std::string describe(const ir::ConvLstmAttrs& a) {
@@ -120,16 +125,18 @@ std::string describe(const ir::ConvLstmAttrs& a) {
 }  // namespace
 
 void emit_op(const ir::ConvLstmAttrs& a, OpEmitter& e) {
+  Printer::Vars v = conv_lstm_vars(a, e);
   if (a.step) {  // inputs {x_t, h, c}, outputs {h', c', scratch}: one timestep, state in place
     e.comment("ConvLSTM, one timestep, " + describe(a));
-    e.p.emit({{"cell", conv_lstm_cell(a, e)},
-              {"x", e.in(0)},
-              {"h", e.in(1)},
-              {"c", e.in(2)},
-              {"h_out", e.out(0)},
-              {"c_out", e.out(1)},
-              {"scratch", e.out(2)}},
-             "$cell$($x$, $h$, $c$, $h_out$, $c_out$, $scratch$);");
+    v.insert(v.end(), {{"x", e.in(0)}, {"h", e.in(1)}, {"c", e.in(2)}, {"h_out", e.out(0)}, {"c_out", e.out(1)},
+                       {"scratch", e.out(2)}});
+    e.p.line("{");
+    {
+      Printer::Indent in(e.p);
+      e.p.emit(v, kConvLstmCell);
+      e.p.emit(v, "cell($x$, $h$, $c$, $h_out$, $c_out$, $scratch$);");
+    }
+    e.p.line("}");
     return;
   }
   const int64_t steps = e.in_shape()[0];
@@ -137,24 +144,23 @@ void emit_op(const ir::ConvLstmAttrs& a, OpEmitter& e) {
   order += a.return_sequences ? ", returns the sequence" : ", returns the last h";
   if (a.return_state) order += ", and the last h and c (return_state)";
   e.comment("ConvLSTM, " + std::to_string(steps) + " timesteps " + order + "; " + describe(a));
-  const size_t scratch = e.op.outputs.size() - 1;
-  const int64_t state = ir::conv_lstm_pixels(a) * a.filters;
-  e.p.emit({{"type", conv_lstm_type(a, e.g.fp)},
-            {"state", std::to_string(state)},
-            {"floats", std::to_string(ir::conv_lstm_scratch_floats(a))}},
-           "static_assert($type$, kc::act::Linear, kc::act::Linear>::kScratch + 2 * kc::conv_lstm_zone($state$) <= "
-           "$floats$, \"ConvLSTM scratch\");");
-  e.p.emit({{"T", std::to_string(steps)},
-            {"frame", std::to_string(e.in_count() / steps)},
-            {"seq", b(a.return_sequences)},
-            {"back", b(a.go_backwards)},
-            {"cell", conv_lstm_cell(a, e)},
-            {"in", e.in()},
-            {"out", e.out(0)},
-            {"h", a.return_state ? e.out(1) : "nullptr"},
-            {"c", a.return_state ? e.out(2) : "nullptr"},
-            {"scratch", e.out(scratch)}},
-           "kc::conv_lstm_sequence<$T$, $frame$, $seq$, $back$>($cell$, $in$, $out$, $h$, $c$, $scratch$);");
+  v.insert(v.end(), {{"T", std::to_string(steps)},
+                     {"frame", std::to_string(e.in_count() / steps)},
+                     {"seq", b(a.return_sequences)},
+                     {"back", b(a.go_backwards)},
+                     {"floats", std::to_string(ir::conv_lstm_scratch_floats(a))},
+                     {"in", e.in()},
+                     {"out", e.out(0)},
+                     {"h", a.return_state ? e.out(1) : "nullptr"},
+                     {"c", a.return_state ? e.out(2) : "nullptr"},
+                     {"scratch", e.out(e.op.outputs.size() - 1)}});
+  e.p.line("{");
+  {
+    Printer::Indent in(e.p);
+    e.p.emit(v, kConvLstmCell);
+    e.p.emit(v, "kc::conv_lstm_sequence<$T$, $frame$, $seq$, $back$, $floats$>(cell, $in$, $out$, $h$, $c$, $scratch$);");
+  }
+  e.p.line("}");
 }
 
 void emit_op(const ir::MaskAttrs& m, OpEmitter& e) {
