@@ -100,6 +100,7 @@ class Builder {
     if (std::holds_alternative<ir::BatchNormAttrs>(op.attrs) || std::holds_alternative<ir::LayerNormAttrs>(op.attrs))
       return normalization(op);
     if (const auto* m = std::get_if<ir::ChannelMapAttrs>(&op.attrs)) return channel_map(op, *m);
+    if (const auto* p = std::get_if<ir::PermuteAttrs>(&op.attrs)) return permute(op, *p);
     if (std::holds_alternative<ir::ReshapeAttrs>(op.attrs)) {
       const ir::Shape& a = g_.tensors[op.inputs[0]].shape;
       const ir::Shape& b = g_.tensors[op.outputs[0]].shape;
@@ -142,6 +143,23 @@ class Builder {
     else return label(op) + " has different parameters for each timestep";
     ir::Op o = op;
     o.attrs = m;
+    return copy(o, true);
+  }
+
+  // A Permute keeping the time axis first moves the axes of each timestep alone. Its outermost
+  // non-unit axis of dims (ir::PermuteAttrs) is then the time axis, possibly merged with the
+  // axes after it: one timestep has 1/T of its extent, at the same stride.
+  std::string permute(const ir::Op& op, ir::PermuteAttrs p) {
+    if (p.perm.empty() || p.perm[0] != 0) return label(op) + " moves the time axis";
+    std::vector<int> perm;
+    for (size_t k = 1; k < p.perm.size(); ++k) perm.push_back(p.perm[k] - 1);
+    p.perm = perm;
+    size_t k = 0;
+    while (k < p.dims.size() && p.dims[k] == 1) ++k;
+    if (k == p.dims.size() || p.dims[k] % T() != 0) return label(op) + " mixes timesteps";
+    p.dims[k] /= T();
+    ir::Op o = op;
+    o.attrs = p;
     return copy(o, true);
   }
 

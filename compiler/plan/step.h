@@ -9,7 +9,8 @@
 //     non-time axis, PReLU whose alpha is the same for every timestep, Reshape keeping the
 //     leading T, Embedding, BatchNormalization / LayerNormalization not over the time axis,
 //     Rescaling / Normalization (ChannelMap) whose parameters do not vary over time, elementwise
-//     merges (Merge, ScalarOp) broadcasting no input over time, Concatenate not along time, any op
+//     merges (Merge, ScalarOp) broadcasting no input over time, Concatenate not along time, Permute
+//     keeping the time axis first (e.g. around a channels_first ConvLSTM), any op
 //     run over T slices (TimeDistributed), Keras masks (Masking, Embedding(mask_zero=True));
 //   - a forward recurrent layer (go_backwards=False, not half of a Bidirectional; SimpleRNN, LSTM,
 //     GRU, ConvLSTM1D/2D/3D): with return_sequences=True its output keeps the time axis, with

@@ -455,6 +455,13 @@ TEST(RecurrentStep, EvaluatedStepsGivePredictBits) {
     expect_steps_match_predict(b, 2);
   }
   {
+    ModelBuilder b({4, 2, 5, 5});  // channels_first ConvLSTM2D: between two Permutes keeping time first
+    b.layer("ConvLSTM2D", {{"filters", 3}, {"kernel_size", 3}, {"padding", "same"}, {"return_sequences", true},
+                           {"data_format", "channels_first"}},
+            {{3, 3, 2, 12}, {3, 3, 3, 12}, {12}});
+    expect_steps_match_predict(b, 2);
+  }
+  {
     ModelBuilder b({3, 3, 4, 4, 2});  // ConvLSTM3D: depth taps in both convolutions
     b.layer("ConvLSTM3D", {{"filters", 3}, {"kernel_size", 2}, {"padding", "same"}, {"return_sequences", true}},
             {{2, 2, 2, 2, 12}, {2, 2, 2, 3, 12}, {12}});
