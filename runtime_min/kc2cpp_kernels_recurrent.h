@@ -1,6 +1,7 @@
-// kc2cpp runtime: recurrent kernels (SimpleRNN, LSTM, GRU cells; whole sequences; Bidirectional
-// merge). Pasted inside `namespace <model> { namespace kc {` after kc2cpp_kernels.h, whose
-// dense_block, madd, kMaxAcc, round_up and copy it uses. Includes nothing.
+// kc2cpp runtime: recurrent kernels (SimpleRNN, LSTM, GRU cells; ConvLSTM; whole sequences;
+// Bidirectional merge). Pasted inside `namespace <model> { namespace kc {` after kc2cpp_kernels.h,
+// whose dense_block, madd, kMaxAcc, round_up and copy it uses, and kc2cpp_kernels_conv.h (conv2d,
+// depth_taps, store_first for ConvLSTM). Includes nothing.
 //
 // The arithmetic is the contract written in compiler/ir/ops_recurrent.h (the reference evaluator,
 // compiler/eval/ops_recurrent.cpp, follows the same one):
@@ -205,6 +206,15 @@ inline void rnn_sequence(const Cell& cell, const float* x, float* y, float* scra
   rnn_sequence_masked<T, ReturnSequences, Backward, ReverseOutput, false>(cell, x, nullptr, y, scratch);
 }
 
+// return_state: the last h (and LSTM c, else c_last is nullptr) of a whole sequence, from the
+// scratch where rnn_sequence_masked keeps them.
+template <class Cell>
+inline void rnn_last_state(const float* scratch, float* h_last, float* c_last) {
+  const float* h = scratch + (2 * Cell::kGates + 2) * Cell::UG;
+  copy(h, h_last, Cell::kUnits);
+  if (c_last != nullptr) copy(h + Cell::UG, c_last, Cell::kUnits);
+}
+
 // One timestep under a Keras mask m [1]: m[0] == 0 leaves the state (h_out = h, c_out = c) as it is.
 template <class Cell>
 inline void rnn_step_masked(const Cell& cell, const float* x, const float* h, const float* c, const float* m,
@@ -212,6 +222,95 @@ inline void rnn_step_masked(const Cell& cell, const float* x, const float* h, co
   if (m[0] != 0.0f) return cell(x, h, c, h_out, c_out, scratch);
   if (h_out != h) copy(h, h_out, Cell::kUnits);
   if (c_out != c) copy(c, c_out, Cell::kUnits);
+}
+
+// ConvLSTM1D/2D/3D (ir::ConvLstmAttrs): the LSTM cell with convolutions for the products. Both
+// convolutions are the conv kernels of kc2cpp_kernels_conv.h (conv2d, depth_taps: the order of
+// compiler/ir/ops_conv.h), so a ConvLSTM's sums have the bits a Conv layer's would.
+// A zone of n floats: n rounded up to kPad, plus kPad floats for whole-vector stores past the end.
+constexpr int conv_lstm_zone(int n) { return round_up(n, kPad) + kPad; }
+
+// One frame's convolution with geometry G (2-D; linear). KD > 0 (ConvLSTM3D): Conv3D's depth taps
+// of the [D][G::H][G::W][G::C / KD] frame into `taps` first (stride SD, dilation DD, PD padded
+// before), then G on each of the OD depth slices. y: [OD][G::OH][G::OW][G::OC].
+template <class G, bool HasBias, bool Fused, int KD, int D, int OD, int SD, int DD, int PD>
+struct FrameConv {
+  static constexpr int kTaps = KD > 0 ? conv_lstm_zone(OD * G::H * G::W * G::C) : 0;  // floats of `taps`
+  static void run(const float* x, const float* w, const float* b, float* y, float* taps) {
+    if constexpr (KD == 0) {
+      conv2d<G, 1, HasBias, Fused>(x, w, b, y, act::Linear{});
+    } else {
+      depth_taps(x, taps, D, OD, G::H * G::W, G::C / KD, KD, SD, DD, PD);
+      for (int s = 0; s < OD; ++s)
+        conv2d<G, 1, HasBias, Fused>(taps + s * (G::H * G::W * G::C), w, b, y + s * (G::OH * G::OW * G::OC),
+                                     act::Linear{});
+    }
+  }
+};
+
+// Lanes [0, n) of p (n <= kLanes), the others +0: whole vectors where n == kLanes.
+inline vf conv_lstm_load(const float* p, int n) { return n == kLanes ? vload(p) : vload_n(p, n); }
+
+// The cell on one frame: XConv (x_t -> zx, with bias) and HConv (h -> zh, no bias) give P pixels x 4F
+// channels; then per element z_g = zx_g + zh_g, i, f, o = ract(z), c' = (f * c) + (i * act(z_c)),
+// h' = o * act(c'). h_out may be h and c_out c (all of h is read by HConv before any h' is written;
+// c per element before c'). Loads and stores touch only the lanes of their own filters.
+// Scratch: zx, zh (zones of P*4F), XConv's and HConv's depth taps; kScratch floats.
+template <class XConv, class HConv, int P, int F, class Act, class RAct>
+struct ConvLstmCell {
+  static constexpr int kState = P * F, kZ = conv_lstm_zone(4 * P * F);
+  static constexpr int kScratch = 2 * kZ + XConv::kTaps + HConv::kTaps;
+  const float *w, *b, *rw;
+  Act act;
+  RAct ract;
+  void operator()(const float* x, const float* h, const float* c, float* h_out, float* c_out, float* scratch) const {
+    float* zx = scratch;
+    float* zh = zx + kZ;
+    XConv::run(x, w, b, zx, zh + kZ);
+    HConv::run(h, rw, nullptr, zh, zh + kZ + XConv::kTaps);
+    for (int p = 0; p < P; ++p) {
+      const float* xp = zx + p * 4 * F;
+      const float* hp = zh + p * 4 * F;
+      for (int j = 0; j < F; j += kLanes) {
+        const int n = F - j < kLanes ? F - j : kLanes;
+        vf z[4];
+KC2CPP_UNROLL(4)
+        for (int g = 0; g < 4; ++g) z[g] = add(conv_lstm_load(xp + g * F + j, n), conv_lstm_load(hp + g * F + j, n));
+        const vf i = ract(z[0]), f = ract(z[1]), o = ract(z[3]);
+        const int at = p * F + j;
+        const vf cn = add(mul(f, conv_lstm_load(c + at, n)), mul(i, act(z[2])));
+        store_first(c_out + at, cn, n);
+        store_first(h_out + at, mul(o, act(cn)), n);
+      }
+    }
+  }
+};
+template <class XConv, class HConv, int P, int F, class Act, class RAct>
+inline ConvLstmCell<XConv, HConv, P, F, Act, RAct> conv_lstm_cell(const float* w, const float* b, const float* rw,
+                                                                   Act act, RAct ract) {
+  return {w, b, rw, act, ract};
+}
+
+// A whole sequence x [T][Frame] from a zero state: step s reads frame t = s (Backward: T-1-s);
+// y is [T][P*F] (row s: h after step s) with ReturnSequences, else the last h. h_last / c_last
+// (return_state; nullptr: not wanted) get the last h and c. h and c live in the scratch after the
+// cell's: Cell::kScratch + 2 * conv_lstm_zone(P*F) floats in all, at most ScratchFloats (the
+// compiler's ir::conv_lstm_scratch_floats).
+template <int T, int Frame, bool ReturnSequences, bool Backward, int ScratchFloats, class Cell>
+inline void conv_lstm_sequence(const Cell& cell, const float* x, float* y, float* h_last, float* c_last,
+                               float* scratch) {
+  constexpr int S = Cell::kState;
+  static_assert(Cell::kScratch + 2 * conv_lstm_zone(S) <= ScratchFloats, "ConvLSTM scratch");
+  float* h = scratch + Cell::kScratch;
+  float* c = h + conv_lstm_zone(S);
+  for (int j = 0; j < S; ++j) h[j] = 0.0f, c[j] = 0.0f;
+  for (int s = 0; s < T; ++s) {
+    cell(x + (Backward ? T - 1 - s : s) * Frame, h, c, h, c, scratch);
+    if constexpr (ReturnSequences) copy(h, y + s * S, S);
+  }
+  if constexpr (!ReturnSequences) copy(h, y, S);
+  if (h_last != nullptr) copy(h, h_last, S);
+  if (c_last != nullptr) copy(c, c_last, S);
 }
 
 // Keras masks over x viewed as [steps][features], keep_t = any_f x[t][f] != value (ir::MaskAttrs);

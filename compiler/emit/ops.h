@@ -43,6 +43,8 @@ class OpEmitter {
 // "kc::act::Relu{...}", "kc::act::Sigmoid<true>{}": the functor applying `a` in generated code;
 // the exponential-core ones carry the model's --fp mode.
 std::string act_functor(const ir::Activation& a, ir::FpMode fp);
+// "kc::Geom<H, W, C, OH, OW, OC, KH, KW, SH, SW, DH, DW, PT, PL>" of a convolution (ops_conv.cpp).
+std::string conv_geom(const ir::ConvGeom& g);
 
 // ops_core.cpp
 void emit_op(const ir::DenseAttrs&, OpEmitter&);
@@ -61,6 +63,7 @@ void emit_op(const ir::GlobalPoolAttrs&, OpEmitter&);
 void emit_op(const ir::DepthTapsAttrs&, OpEmitter&);
 // ops_recurrent.cpp
 void emit_op(const ir::RnnAttrs&, OpEmitter&);
+void emit_op(const ir::ConvLstmAttrs&, OpEmitter&);
 void emit_op(const ir::BidirMergeAttrs&, OpEmitter&);
 void emit_op(const ir::MaskAttrs&, OpEmitter&);
 // ops_shape.cpp

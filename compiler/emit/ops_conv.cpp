@@ -22,14 +22,7 @@ std::string shapes(const OpEmitter& e) {
   return "; " + ir::to_string(e.in_shape()) + " -> " + ir::to_string(e.out_shape());
 }
 
-// kc::Geom<H, W, C, OH, OW, OC, KH, KW, SH, SW, DH, DW, PT, PL>
-std::string geom(const ir::ConvGeom& g) {
-  std::string s;
-  for (int64_t v : {g.in_h, g.in_w, g.in_c, g.out_h, g.out_w, g.out_c, g.k_h, g.k_w, g.stride_h, g.stride_w, g.dil_h,
-                    g.dil_w, g.pad_top, g.pad_left})
-    s += (s.empty() ? "" : ", ") + str(v);
-  return "kc::Geom<" + s + ">";
-}
+std::string geom(const ir::ConvGeom& g) { return conv_geom(g); }
 
 const char* boolean(bool b) { return b ? "true" : "false"; }
 
@@ -48,6 +41,14 @@ Printer::Vars common(const OpEmitter& e, int kernel, int bias) {
 }
 
 }  // namespace
+
+std::string conv_geom(const ir::ConvGeom& g) {
+  std::string s;
+  for (int64_t v : {g.in_h, g.in_w, g.in_c, g.out_h, g.out_w, g.out_c, g.k_h, g.k_w, g.stride_h, g.stride_w, g.dil_h,
+                    g.dil_w, g.pad_top, g.pad_left})
+    s += (s.empty() ? "" : ", ") + str(v);
+  return "kc::Geom<" + s + ">";
+}
 
 void emit_op(const ir::ConvAttrs& a, OpEmitter& e) {
   const ir::ConvGeom& g = a.geom;

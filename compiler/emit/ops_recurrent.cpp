@@ -1,5 +1,7 @@
-// Emitters of the recurrent ops: SimpleRNN / LSTM / GRU (whole sequences in predict(), one
-// timestep in step()) and Bidirectional's merge. Kernels: runtime_min/kc2cpp_kernels_recurrent.h.
+// Emitters of the recurrent ops: SimpleRNN / LSTM / GRU and ConvLSTM (whole sequences in predict(),
+// one timestep in step()) and Bidirectional's merge. Kernels: runtime_min/kc2cpp_kernels_recurrent.h.
+#include <vector>
+
 #include "emit/hexfloat.h"
 #include "emit/ops.h"
 
@@ -57,6 +59,7 @@ void emit_op(const ir::RnnAttrs& a, OpEmitter& e) {
   if (a.masked)
     order += std::string("; skips masked timesteps") +
              (a.return_sequences ? (a.zero_masked_output ? " (their rows zero)" : " (their rows repeat h)") : "");
+  if (a.return_state) order += std::string(", and the last h") + (lstm ? " and c" : "") + " (return_state)";
   e.comment(std::to_string(s[0]) + " timesteps " + order + "; " + describe(a, s[1]));
   e.p.emit({{"T", std::to_string(s[0])},
             {"seq", b(a.return_sequences)},
@@ -67,9 +70,97 @@ void emit_op(const ir::RnnAttrs& a, OpEmitter& e) {
             {"in", e.in()},
             {"m", a.masked ? e.in(1) : ""},
             {"out", e.out(0)},
-            {"scratch", e.out(1)}},
+            {"scratch", e.out(e.op.outputs.size() - 1)}},
            a.masked ? "kc::rnn_sequence_masked<$T$, $seq$, $back$, $rev$, $zero$>($cell$, $in$, $m$, $out$, $scratch$);"
                     : "kc::rnn_sequence<$T$, $seq$, $back$, $rev$>($cell$, $in$, $out$, $scratch$);");
+  if (!a.return_state) return;
+  e.p.emit({{"cell", cell(a, e, s[1])},
+            {"scratch", e.out(e.op.outputs.size() - 1)},
+            {"h", e.out(1)},
+            {"c", lstm ? e.out(2) : "nullptr"}},
+           "kc::rnn_last_state<decltype($cell$)>($scratch$, $h$, $c$);");
+}
+
+namespace {
+
+// "kc::FrameConv<Geom, bias, fused, KD, D, OD, SD, DD, PD>": one frame's convolution of a ConvLSTM.
+std::string frame_conv(const ir::ConvAttrs& c, bool volume, const ir::DepthTapsAttrs& t, ir::FpMode fp) {
+  std::string s = "kc::FrameConv<" + conv_geom(c.geom) + ", " + b(c.bias >= 0) + ", " + b(fp == ir::FpMode::Fused);
+  const std::vector<int64_t> depth = volume ? std::vector<int64_t>{t.k_d, t.in_d, t.out_d, t.stride_d, t.dil_d, t.pad_front}
+                                            : std::vector<int64_t>{0, 1, 1, 1, 1, 0};
+  for (int64_t v : depth) s += ", " + std::to_string(v);
+  return s + ">";
+}
+
+// The block's first lines: the two convolutions' types, then `cell`, the cell object.
+const char* kConvLstmCell = R"cc(
+  using XConv = $xconv$;  // x_t -> zx (+ bias): 4 gates x $f$ filters
+  using HConv = $hconv$;  // h -> zh: padding same, strides 1
+  const auto cell = kc::conv_lstm_cell<XConv, HConv, $p$, $f$>($w$, $b$, $rw$, $act$, $ract$);
+)cc";
+
+Printer::Vars conv_lstm_vars(const ir::ConvLstmAttrs& a, OpEmitter& e) {
+  return {{"xconv", frame_conv(a.input, a.volume, a.input_taps, e.g.fp)},
+          {"hconv", frame_conv(a.recurrent, a.volume, a.recurrent_taps, e.g.fp)},
+          {"p", std::to_string(ir::conv_lstm_pixels(a))},
+          {"f", std::to_string(a.filters)},
+          {"w", e.weight(a.input.kernel)},
+          {"b", a.input.bias >= 0 ? e.weight(a.input.bias) : "nullptr"},
+          {"rw", e.weight(a.recurrent.kernel)},
+          {"act", act_functor(a.act, e.g.fp)},
+          {"ract", act_functor(a.rec_act, e.g.fp)}};
+}
+
+std::string describe(const ir::ConvLstmAttrs& a) {
+  const ir::ConvGeom& g = a.input.geom;
+  std::string s = std::to_string(a.filters) + " filters on " + std::to_string(ir::conv_lstm_pixels(a)) +
+                  " pixels; input kernel " + std::to_string(g.k_h) + "x" + std::to_string(g.k_w) + ", strides " +
+                  std::to_string(g.stride_h) + "x" + std::to_string(g.stride_w) + ", dilation " +
+                  std::to_string(g.dil_h) + "x" + std::to_string(g.dil_w) + ", padding " + g.padding;
+  if (a.volume) s += " (depth: " + std::to_string(a.input_taps.k_d) + " taps)";
+  s += a.input.bias >= 0 ? ", bias" : ", no bias";
+  return s + "; activation " + ir::describe(a.act) + ", recurrent_activation " + ir::describe(a.rec_act);
+}
+
+}  // namespace
+
+void emit_op(const ir::ConvLstmAttrs& a, OpEmitter& e) {
+  Printer::Vars v = conv_lstm_vars(a, e);
+  if (a.step) {  // inputs {x_t, h, c}, outputs {h', c', scratch}: one timestep, state in place
+    e.comment("ConvLSTM, one timestep, " + describe(a));
+    v.insert(v.end(), {{"x", e.in(0)}, {"h", e.in(1)}, {"c", e.in(2)}, {"h_out", e.out(0)}, {"c_out", e.out(1)},
+                       {"scratch", e.out(2)}});
+    e.p.line("{");
+    {
+      Printer::Indent in(e.p);
+      e.p.emit(v, kConvLstmCell);
+      e.p.emit(v, "cell($x$, $h$, $c$, $h_out$, $c_out$, $scratch$);");
+    }
+    e.p.line("}");
+    return;
+  }
+  const int64_t steps = e.in_shape()[0];
+  std::string order = a.go_backwards ? "backwards (go_backwards)" : "forwards";
+  order += a.return_sequences ? ", returns the sequence" : ", returns the last h";
+  if (a.return_state) order += ", and the last h and c (return_state)";
+  e.comment("ConvLSTM, " + std::to_string(steps) + " timesteps " + order + "; " + describe(a));
+  v.insert(v.end(), {{"T", std::to_string(steps)},
+                     {"frame", std::to_string(e.in_count() / steps)},
+                     {"seq", b(a.return_sequences)},
+                     {"back", b(a.go_backwards)},
+                     {"floats", std::to_string(ir::conv_lstm_scratch_floats(a))},
+                     {"in", e.in()},
+                     {"out", e.out(0)},
+                     {"h", a.return_state ? e.out(1) : "nullptr"},
+                     {"c", a.return_state ? e.out(2) : "nullptr"},
+                     {"scratch", e.out(e.op.outputs.size() - 1)}});
+  e.p.line("{");
+  {
+    Printer::Indent in(e.p);
+    e.p.emit(v, kConvLstmCell);
+    e.p.emit(v, "kc::conv_lstm_sequence<$T$, $frame$, $seq$, $back$, $floats$>(cell, $in$, $out$, $h$, $c$, $scratch$);");
+  }
+  e.p.line("}");
 }
 
 void emit_op(const ir::MaskAttrs& m, OpEmitter& e) {

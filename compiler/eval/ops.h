@@ -55,6 +55,7 @@ void run(const ir::GlobalPoolAttrs&, const OpContext&);
 void run(const ir::DepthTapsAttrs&, const OpContext&);
 // ops_recurrent.cpp
 void run(const ir::RnnAttrs&, const OpContext&);
+void run(const ir::ConvLstmAttrs&, const OpContext&);
 void run(const ir::BidirMergeAttrs&, const OpContext&);
 void run(const ir::MaskAttrs&, const OpContext&);
 // ops_shape.cpp

@@ -1,4 +1,5 @@
-// Evaluator: recurrent ops (SimpleRNN, LSTM, GRU in sequence and step form; Bidirectional merge).
+// Evaluator: recurrent ops (SimpleRNN, LSTM, GRU and ConvLSTM in sequence and step form; Bidirectional
+// merge).
 // The operation order is the contract in compiler/ir/ops_recurrent.h, which
 // runtime_min/kc2cpp_kernels_recurrent.h follows too. Weights are read in Keras's own layout.
 #include <cmath>
@@ -115,6 +116,86 @@ void run(const ir::RnnAttrs& a, const OpContext& c) {
       std::copy(h.begin(), h.end(), y.begin() + (a.reverse_output ? steps - 1 - step : step) * static_cast<int64_t>(u));
   }
   if (!a.return_sequences) y = h;
+  if (a.return_state) {
+    c.y(1) = h;
+    if (lstm) c.y(2) = cs;
+  }
+}
+
+namespace {
+
+// ConvLSTM's convolution of one frame (ir::ConvLstmAttrs): the Conv op's evaluator, after the depth
+// taps on each depth slice for ConvLSTM3D (exactly Conv3D's ops).
+std::vector<float> frame_conv(const ir::ConvAttrs& conv, bool volume, const ir::DepthTapsAttrs& taps,
+                              const std::vector<float>& x, const OpContext& c) {
+  std::vector<float> y;
+  if (!volume) {
+    run(conv, OpContext{c.g, c.op, {&x}, {&y}});
+    return y;
+  }
+  std::vector<float> gathered, slice, part;
+  run(taps, OpContext{c.g, c.op, {&x}, {&gathered}});
+  const ir::ConvGeom& g = conv.geom;
+  const size_t n = static_cast<size_t>(g.in_h * g.in_w * g.in_c);
+  for (int64_t s = 0; s < taps.out_d; ++s) {
+    slice.assign(gathered.begin() + static_cast<std::ptrdiff_t>(s * n),
+                 gathered.begin() + static_cast<std::ptrdiff_t>((s + 1) * n));
+    run(conv, OpContext{c.g, c.op, {&slice}, {&part}});
+    y.insert(y.end(), part.begin(), part.end());
+  }
+  return y;
+}
+
+// One timestep of the cell: h and c (P*F each) updated in place.
+void conv_lstm_step(const ir::ConvLstmAttrs& a, const OpContext& c, const std::vector<float>& x, std::vector<float>& h,
+                    std::vector<float>& cs) {
+  const std::vector<float> zx = frame_conv(a.input, a.volume, a.input_taps, x, c);
+  const std::vector<float> zh = frame_conv(a.recurrent, a.volume, a.recurrent_taps, h, c);
+  const int64_t p_count = ir::conv_lstm_pixels(a), f = a.filters;
+  const ir::FpMode fp = c.g.fp;
+  for (int64_t p = 0; p < p_count; ++p)
+    for (int64_t j = 0; j < f; ++j) {
+      float z[4];
+      for (int64_t g = 0; g < 4; ++g) {
+        const size_t k = static_cast<size_t>(p * 4 * f + g * f + j);
+        z[g] = rt::add(zx[k], zh[k]);
+      }
+      const float i = apply(a.rec_act, fp, z[0]), fg = apply(a.rec_act, fp, z[1]), o = apply(a.rec_act, fp, z[3]);
+      const size_t at = static_cast<size_t>(p * f + j);
+      cs[at] = rt::add(rt::mul(fg, cs[at]), rt::mul(i, apply(a.act, fp, z[2])));
+      h[at] = rt::mul(o, apply(a.act, fp, cs[at]));
+    }
+}
+
+}  // namespace
+
+void run(const ir::ConvLstmAttrs& a, const OpContext& c) {
+  c.y(c.out.size() - 1).assign(static_cast<size_t>(ir::conv_lstm_scratch_floats(a)), 0.0f);  // scratch: unused here
+  if (a.step) {  // inputs {x_t, h, c}, outputs {h', c', scratch}
+    std::vector<float> h = c.x(1), cs = c.x(2);
+    conv_lstm_step(a, c, c.x(0), h, cs);
+    c.y(0) = h;
+    c.y(1) = cs;
+    return;
+  }
+  const size_t state = static_cast<size_t>(ir::conv_lstm_pixels(a) * a.filters);
+  const int64_t steps = c.in_shape()[0];
+  const size_t frame = c.x().size() / static_cast<size_t>(steps);
+  std::vector<float> h(state, 0.0f), cs(state, 0.0f), x;
+  std::vector<float>& y = c.y();
+  y.clear();
+  for (int64_t s = 0; s < steps; ++s) {
+    const int64_t t = a.go_backwards ? steps - 1 - s : s;
+    x.assign(c.x().begin() + static_cast<std::ptrdiff_t>(static_cast<size_t>(t) * frame),
+             c.x().begin() + static_cast<std::ptrdiff_t>(static_cast<size_t>(t + 1) * frame));
+    conv_lstm_step(a, c, x, h, cs);
+    if (a.return_sequences) y.insert(y.end(), h.begin(), h.end());
+  }
+  if (!a.return_sequences) y = h;
+  if (a.return_state) {
+    c.y(1) = h;
+    c.y(2) = cs;
+  }
 }
 
 void run(const ir::MaskAttrs& m, const OpContext& c) {

@@ -126,6 +126,7 @@ const char* op_kind_name(const OpAttrs& a) {
     const char* operator()(const ResizeAttrs& r) const { return r.method == ResizeMethod::Nearest ? "ResizeNearest" : "ResizeBilinear"; }
     const char* operator()(const ChannelMapAttrs&) const { return "ChannelMap"; }  // preprocessing family
     const char* operator()(const RnnAttrs& r) const { return to_string(r.cell); }  // recurrent family
+    const char* operator()(const ConvLstmAttrs&) const { return "ConvLSTM"; }
     const char* operator()(const BidirMergeAttrs&) const { return "BidirMerge"; }
     const char* operator()(const MaskAttrs& m) const { return m.form == MaskForm::Compute ? "Mask" : "ApplyMask"; }
     const char* operator()(const MergeAttrs& m) const { return to_string(m.kind); }  // merge family

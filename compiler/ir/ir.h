@@ -139,7 +139,7 @@ struct IdentityAttrs {};  // Dropout & co at inference; removed by passes::remov
 using OpAttrs = std::variant<
     DenseAttrs, ActivationAttrs, SoftmaxAttrs, PReluAttrs, ReshapeAttrs, IdentityAttrs  // core
     , ConvAttrs, DepthwiseConvAttrs, RepeatChannelsAttrs, ConvTransposeAttrs, PoolAttrs, GlobalPoolAttrs, DepthTapsAttrs  // conv family
-    , RnnAttrs, BidirMergeAttrs, MaskAttrs  // recurrent family
+    , RnnAttrs, ConvLstmAttrs, BidirMergeAttrs, MaskAttrs  // recurrent family
     , EmbeddingAttrs, BatchNormAttrs, LayerNormAttrs, PermuteAttrs, PadCropAttrs, RepeatAttrs, ResizeAttrs  // embedding, normalization and shape family
     , ChannelMapAttrs  // preprocessing family
     , MergeAttrs, ScalarOpAttrs, ConcatAttrs, MatMulAttrs, L2NormalizeAttrs  // merge family
@@ -155,6 +155,9 @@ template <class F> void for_each_weight(ConvAttrs& a, F f) { f(a.kernel), f(a.bi
 template <class F> void for_each_weight(DepthwiseConvAttrs& a, F f) { f(a.kernel), f(a.bias); }
 template <class F> void for_each_weight(ConvTransposeAttrs& a, F f) { f(a.kernel), f(a.bias); }
 template <class F> void for_each_weight(RnnAttrs& a, F f) { f(a.kernel), f(a.recurrent), f(a.bias); }
+template <class F> void for_each_weight(ConvLstmAttrs& a, F f) {
+  f(a.input.kernel), f(a.input.bias), f(a.recurrent.kernel), f(a.recurrent.bias);
+}
 template <class F> void for_each_weight(EmbeddingAttrs& a, F f) { f(a.table); }
 template <class F> void for_each_weight(BatchNormAttrs& a, F f) {
   f(a.scale), f(a.shift), f(a.gamma), f(a.beta), f(a.mean), f(a.variance);

@@ -18,6 +18,22 @@ int64_t rnn_scratch_floats(const RnnAttrs& a) {
   return (2 * rnn_gates(a.cell) + 4) * gate_stride(a.units);
 }
 
+int64_t conv_lstm_pixels(const ConvLstmAttrs& a) {
+  return (a.volume ? a.input_taps.out_d : 1) * a.input.geom.out_h * a.input.geom.out_w;
+}
+
+int64_t conv_lstm_scratch_floats(const ConvLstmAttrs& a) {
+  const auto zone = [](int64_t n) { return gate_stride(n) + kGateAlign; };
+  const int64_t p = conv_lstm_pixels(a), f = a.filters;
+  int64_t n = 2 * zone(p * 4 * f) + 2 * zone(p * f);
+  if (a.volume) {
+    const ConvGeom& x = a.input.geom;
+    const ConvGeom& h = a.recurrent.geom;
+    n += zone(a.input_taps.out_d * x.in_h * x.in_w * x.in_c) + zone(a.recurrent_taps.out_d * h.in_h * h.in_w * h.in_c);
+  }
+  return n;
+}
+
 const char* to_string(MergeMode m) {
   switch (m) {
     case MergeMode::Concat: return "concat";

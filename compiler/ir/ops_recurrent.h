@@ -1,4 +1,5 @@
-// Recurrent family: SimpleRNN / LSTM / GRU (one op kind, RnnAttrs) and Bidirectional's merge.
+// Recurrent family: SimpleRNN / LSTM / GRU (one op kind, RnnAttrs), ConvLSTM1D/2D/3D (ConvLstmAttrs)
+// and Bidirectional's merge.
 // A fragment of ir/ir.h: included there INSIDE namespace kc2cpp::ir, after Activation, so it has
 // no includes and no namespace of its own; do not include it directly.
 // TimeDistributed is not an op kind: it is Op::slices (ir/ir.h).
@@ -51,8 +52,10 @@ inline int64_t gate_stride(int64_t units) { return (units + kGateAlign - 1) / kG
 
 // One recurrent layer (SimpleRNN, LSTM, GRU; also RNN(cell) and each half of Bidirectional).
 // Two forms:
-//  - sequence (step = false): inputs {x [T, in]}; outputs {y, scratch}: y is [T, u] with
-//    return_sequences, else [u]. State starts at zero; the kernel keeps h (and c) in scratch.
+//  - sequence (step = false): inputs {x [T, in]}; outputs {y, (h [u] (, c [u] for LSTM) when
+//    return_state), scratch}: y is [T, u] with return_sequences, else [u]; return_state's h and c
+//    are the state after the last step (with a mask: after the last kept step), Keras's
+//    [output, h(, c)]. State starts at zero; the kernel keeps h (and c) in scratch.
 //  - step (step = true; only in the streaming graph built by plan/step.h): one timestep.
 //    inputs {x_t [in], h [u] (, c [u] for LSTM)}; outputs {h' [u] (, c' [u]), scratch}; h' is
 //    also the layer's output. The generated code keeps h/h' (c/c') in the same State slot:
@@ -74,11 +77,51 @@ struct RnnAttrs {
   bool reverse_output = false;  // Bidirectional's backward half with return_sequences: flipped back
   bool masked = false;              // reads a Keras mask (sequence: inputs[1]; step: the last input)
   bool zero_masked_output = false;  // masked return_sequences: a skipped step's row is zeros, not h
+  bool return_state = false;  // sequence form: outputs 1 (and 2, LSTM) are the last h (and c)
   bool step = false;
   int x_splits = 1, h_splits = 1;  // chosen by passes::choose_splits from `in` and u only
 };
 // Floats of the scratch output: (2 G + 4) * gate_stride(u) (xw, hu, two aux rows, h, c).
 int64_t rnn_scratch_floats(const RnnAttrs& a);
+
+// ConvLSTM1D / ConvLSTM2D / ConvLSTM3D (one op kind, like RnnAttrs): the LSTM cell above with
+// convolutions for the products, as Keras's ConvLSTMCell writes it. F filters. A frame (the input
+// at one timestep) is [D][H][W][C] (2-D: D = 1; 1-D: D = H = 1), the state h, c [OD][OH][OW][F]
+// (P = OD * OH * OW pixels). Per timestep, with h = h_{t-1} and c = c_{t-1}, both +0 at the start
+// of every sequence (predict) or after reset(State&) (step):
+//   zx = conv(x_t, kernel) + b   `input`: 4F output channels in gate order i, f, c, o (channel
+//                                g * F + j), linear; ir/ops_conv.h's blocked order, bias in its epilogue
+//   zh = conv(h, recurrent)      `recurrent`: no bias; padding same, strides 1, dilation 1 (Keras's
+//                                recurrent_conv), the same order
+//   (ConvLSTM3D: each convolution is Conv3D's lowering: `input_taps` / `recurrent_taps` gather the
+//   depth taps as channels, then the 2-D convolution runs on each of the OD depth slices);
+// then per pixel p and filter j, with z_g = zx[p][g*F + j] + zh[p][g*F + j] (one rounded add):
+//   i = ract(z_i); f = ract(z_f); o = ract(z_o); c' = (f * c) + (i * act(z_c)); h' = o * act(c')
+// Products are mul() (never contracted). The first step is computed in full like every other (as
+// Keras does: zh = conv(0) = +0, f * (+0) added), so step() from a reset State equals predict().
+// Two forms, as RnnAttrs:
+//  - sequence (step = false): inputs {x [T][frame]}; outputs {y, (h, c when return_state), scratch}:
+//    step s reads frame t = s (go_backwards: T-1-s); y is [T][state] with return_sequences (row s =
+//    h after step s, so go_backwards leaves it reversed, as Keras does), else [state] = the last h;
+//    return_state adds the last h and c (Keras's [output, h, c]). The loop over T runs inside one
+//    kernel: code size does not grow with T.
+//  - step (step = true; only in plan/step.h's streaming graph): inputs {x_t, h, c}; outputs
+//    {h', c', scratch}; h'/h and c'/c share a State slot (the kernel reads all of h, and c per
+//    element, before writing).
+// scratch: [conv_lstm_scratch_floats] floats (runtime_min/kc2cpp_kernels_recurrent.h carves them).
+struct ConvLstmAttrs {
+  int64_t filters = 0;
+  ConvAttrs input, recurrent;   // one frame's (one depth slice's) 2-D convolutions; act linear
+  bool volume = false;          // ConvLSTM3D: the depth taps below come first
+  DepthTapsAttrs input_taps, recurrent_taps;
+  Activation act, rec_act;
+  bool return_sequences = false, go_backwards = false, return_state = false;
+  bool step = false;
+};
+int64_t conv_lstm_pixels(const ConvLstmAttrs& a);  // P
+// 2 zones of P * 4F (zx, zh), the depth-tap buffers (3-D), 2 zones of P * F (a sequence's h, c);
+// a zone of n floats is round_up(n, kGateAlign) + kGateAlign (room for whole-vector stores).
+int64_t conv_lstm_scratch_floats(const ConvLstmAttrs& a);
 
 // Keras masks (Embedding(mask_zero=True), Masking): which timesteps of a sequence count. x is viewed
 // as [steps][features] (features fixed by the lowering, steps = x's size / features) and

@@ -43,12 +43,31 @@ struct ConvWeightIds {
 int add_conv_slices(Context& cx, const Layer& layer, int input, int64_t lead, const ConvWindow& w,
                     const load::NamedArray& kernel, const load::NamedArray* bias, int64_t filters, ir::Activation act,
                     ConvWeightIds& ids);
+// The geometry add_conv_slices gives one frame `in` [spatial..., C]: Conv3D's depth taps (volume;
+// rank 3 only), the 2-D convolution (of each depth slice), the kernel in its rows (kernel_rows x
+// filters, rearranged for Conv3D) and the frame's output shape [out spatial..., filters]. Checks
+// the kernel's and bias's shapes.
+struct FrameConv {
+  bool volume = false;
+  ir::DepthTapsAttrs taps;
+  ir::ConvGeom geom;
+  std::vector<float> kernel;
+  int64_t kernel_rows = 0;
+  ir::Shape out;
+};
+FrameConv frame_conv(const ir::Shape& in, const ConvWindow& w, const load::NamedArray& kernel,
+                     const load::NamedArray* bias, int64_t filters);
 
 // layers_recurrent.cpp
 int lower_simple_rnn(Context&, const Layer&, int input);
 int lower_lstm(Context&, const Layer&, int input);
 int lower_gru(Context&, const Layer&, int input);
 int lower_rnn(Context&, const Layer&, int input);  // RNN(SimpleRNNCell | LSTMCell | GRUCell)
+// The same called on their own: {y}, or {y, h (, c)} with return_state=True.
+std::vector<int> lower_simple_rnn_call(Context&, const Layer&, const std::vector<int>& inputs);
+std::vector<int> lower_lstm_call(Context&, const Layer&, const std::vector<int>& inputs);
+std::vector<int> lower_gru_call(Context&, const Layer&, const std::vector<int>& inputs);
+std::vector<int> lower_rnn_call(Context&, const Layer&, const std::vector<int>& inputs);
 int lower_bidirectional(Context&, const Layer&, int input);  // merge_mode=None refused (two tensors)
 std::vector<int> lower_bidirectional_call(Context&, const Layer&, const std::vector<int>& inputs);  // any merge_mode
 int lower_time_distributed(Context&, const Layer&, int input);

@@ -217,59 +217,75 @@ int depthwise(Context& cx, const Layer& layer, int input, ir::ConvGeom g, int ra
 
 }  // namespace
 
-// The convolution of each of `lead` consecutive slices (layers.h). Conv3D: DepthTaps gathers each
-// output depth's k_d input slices as channels ([OD][H][W][k_d*C]), then a 2-D convolution runs on
-// each of the lead * OD slices (Op::slices) with the kernel rearranged from Keras's [kd][kh][kw][C][F]
-// to [kh][kw][kd*C][F] (ir/ops_conv.h).
-int add_conv_slices(Context& cx, const Layer& layer, int input, int64_t lead, const ConvWindow& w,
-                    const load::NamedArray& kernel, const load::NamedArray* bias, int64_t filters, ir::Activation act,
-                    ConvWeightIds& ids) {
+// One frame's convolution (layers.h). Conv3D: DepthTaps gathers each output depth's k_d input
+// slices as channels ([OD][H][W][k_d*C]), then a 2-D convolution runs on each of the OD slices with
+// the kernel rearranged from Keras's [kd][kh][kw][C][F] to [kh][kw][kd*C][F] (ir/ops_conv.h).
+FrameConv frame_conv(const ir::Shape& in, const ConvWindow& w, const load::NamedArray& kernel,
+                     const load::NamedArray* bias, int64_t filters) {
   const size_t rank = w.k.size();
-  const ir::Shape in = cx.shape_of(input);
-  const size_t skip = lead > 0 ? 1 : 0;
-  if (in.size() != skip + rank + 1) throw LayerProblem{"internal: convolution input " + ir::to_string(in)};
+  if (in.size() != rank + 1) throw LayerProblem{"internal: convolution input " + ir::to_string(in)};
   const int64_t c = in.back();
   ir::Shape kshape(w.k.begin(), w.k.end());
   kshape.push_back(c), kshape.push_back(filters);
   Context::expect_shape(kernel, kshape, "kernel");
   if (bias) Context::expect_shape(*bias, {filters}, "bias");
-  ir::Shape out;
-  if (lead > 0) out.push_back(lead);
-  std::vector<float> kr = kernel.data;
-  int64_t slices = std::max<int64_t>(lead, 1), kd = 1, at = static_cast<int64_t>(skip);
+  FrameConv f;
+  f.kernel = kernel.data;
+  f.kernel_rows = ir::num_elements(kshape) / filters;
+  int64_t kd = 1;
+  size_t at = 0;
   if (rank == 3) {
-    const Axis depth = forward_axis(in[skip], w.k[0], w.s[0], w.d[0], w.padding);
+    const Axis depth = forward_axis(in[0], w.k[0], w.s[0], w.d[0], w.padding);
     kd = w.k[0];
-    ir::DepthTapsAttrs taps{in[skip], depth.out, in[skip + 1] * in[skip + 2], c, kd, w.s[0], w.d[0], depth.pad};
-    ir::Shape gathered = out;
-    gathered.insert(gathered.end(), {depth.out, in[skip + 1], in[skip + 2], kd * c});
-    input = cx.add_op(layer, taps, input, gathered);
-    if (lead > 0) cx.graph().ops.back().slices = lead;
+    f.volume = true;
+    f.taps = ir::DepthTapsAttrs{in[0], depth.out, in[1] * in[2], c, kd, w.s[0], w.d[0], depth.pad};
     const int64_t cf = c * filters, plane = w.k[1] * w.k[2];
     for (int64_t z = 0; z < kd; ++z)
       for (int64_t t = 0; t < plane; ++t)
-        std::copy_n(kernel.data.begin() + (z * plane + t) * cf, cf, kr.begin() + (t * kd + z) * cf);
-    out.push_back(depth.out);
-    slices *= depth.out;
-    ++at;
+        std::copy_n(kernel.data.begin() + (z * plane + t) * cf, cf, f.kernel.begin() + (t * kd + z) * cf);
+    f.out.push_back(depth.out);
+    at = 1;
   }
-  ir::ConvGeom g;
+  ir::ConvGeom& g = f.geom;
   g.padding = w.padding;
   const size_t hw = rank == 3 ? 1 : 0;  // index of the H axis in w.k (rank 2, 3)
-  g.in_h = rank == 1 ? 1 : in[static_cast<size_t>(at)];
-  g.in_w = in[static_cast<size_t>(at) + (rank == 1 ? 0 : 1)];
+  g.in_h = rank == 1 ? 1 : in[at];
+  g.in_w = in[at + (rank == 1 ? 0 : 1)];
   g.in_c = kd * c, g.out_c = filters;
   g.k_h = rank == 1 ? 1 : w.k[hw], g.stride_h = rank == 1 ? 1 : w.s[hw], g.dil_h = rank == 1 ? 1 : w.d[hw];
   g.k_w = w.k[rank - 1], g.stride_w = w.s[rank - 1], g.dil_w = w.d[rank - 1];
   const Axis h = forward_axis(g.in_h, g.k_h, g.stride_h, g.dil_h, rank == 1 ? "valid" : w.padding);
   const Axis x = forward_axis(g.in_w, g.k_w, g.stride_w, g.dil_w, w.padding);
   g.out_h = h.out, g.pad_top = h.pad, g.out_w = x.out, g.pad_left = x.pad;
-  if (rank > 1) out.push_back(g.out_h);
-  out.push_back(g.out_w), out.push_back(filters);
+  if (rank > 1) f.out.push_back(g.out_h);
+  f.out.push_back(g.out_w), f.out.push_back(filters);
+  return f;
+}
+
+// The convolution of each of `lead` consecutive slices (layers.h): frame_conv's ops, each run on
+// every slice (Op::slices).
+int add_conv_slices(Context& cx, const Layer& layer, int input, int64_t lead, const ConvWindow& w,
+                    const load::NamedArray& kernel, const load::NamedArray* bias, int64_t filters, ir::Activation act,
+                    ConvWeightIds& ids) {
+  const ir::Shape in = cx.shape_of(input);
+  const size_t skip = lead > 0 ? 1 : 0;
+  if (in.size() < skip) throw LayerProblem{"internal: convolution input " + ir::to_string(in)};
+  FrameConv f = frame_conv(ir::Shape(in.begin() + static_cast<std::ptrdiff_t>(skip), in.end()), w, kernel, bias, filters);
+  ir::Shape out;
+  if (lead > 0) out.push_back(lead);
+  int64_t slices = std::max<int64_t>(lead, 1);
+  if (f.volume) {
+    ir::Shape gathered = out;
+    gathered.insert(gathered.end(), {f.taps.out_d, in[skip + 1], in[skip + 2], f.geom.in_c});
+    input = cx.add_op(layer, f.taps, input, gathered);
+    if (lead > 0) cx.graph().ops.back().slices = lead;
+    slices *= f.taps.out_d;
+  }
+  out.insert(out.end(), f.out.begin(), f.out.end());
   ir::ConvAttrs attrs;
-  attrs.geom = g;
+  attrs.geom = f.geom;
   if (ids.kernel < 0) {
-    ids.kernel = cx.add_weight(layer, with_data(kernel, std::move(kr)), {ir::num_elements(kshape) / filters, filters});
+    ids.kernel = cx.add_weight(layer, with_data(kernel, std::move(f.kernel)), {f.kernel_rows, filters});
     if (bias) ids.bias = cx.add_weight(layer, *bias);
   }
   attrs.kernel = ids.kernel, attrs.bias = ids.bias;

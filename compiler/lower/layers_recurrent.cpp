@@ -17,10 +17,13 @@ struct RnnConfig {
 
 size_t weight_count(const RnnConfig& rc) { return get_bool(*rc.cell_cfg, "use_bias", true) ? 3 : 2; }
 
-void check_layer_options(const json& cfg) {
-  if (get_bool(cfg, "return_state", false))
-    throw LayerProblem{"return_state=True gives several outputs; only the sequence output is supported (the generated "
-                       "code's State/step() API exposes the state instead)"};
+// state_ok: the layer is called on its own (not a Bidirectional half, not inside TimeDistributed),
+// so return_state's extra outputs can be given.
+void check_layer_options(const json& cfg, bool state_ok) {
+  if (!state_ok && get_bool(cfg, "return_state", false))
+    throw LayerProblem{"return_state=True is supported on SimpleRNN, LSTM, GRU and RNN called on their own, not in "
+                       "Bidirectional or TimeDistributed; return the output only (the generated code's State/step() "
+                       "API exposes the state)"};
   if (get_bool(cfg, "time_major", false))
     throw LayerProblem{"time_major=True is not supported; rebuild the layer batch-major (the default)"};
 }
@@ -50,12 +53,13 @@ struct Half {  // how one recurrent op is named and flipped (Bidirectional's hal
   bool reverse_output = false;
 };
 
-// One recurrent op reading `input`; w[first..first+weight_count) are its weights.
+// One recurrent op reading `input`; w[first..first+weight_count) are its weights. With `states`
+// (a layer called on its own), return_state=True appends the last h (and LSTM c) tensors to it.
 int add_rnn(Context& cx, const Layer& layer, const RnnConfig& rc, const std::vector<load::NamedArray>& w, size_t first,
-            int input, const Half& half) {
+            int input, const Half& half, std::vector<int>* states = nullptr) {
   const json& lc = *rc.layer_cfg;
   const json& cc = *rc.cell_cfg;
-  check_layer_options(lc);
+  check_layer_options(lc, states != nullptr);
   const ir::Shape& in_shape = cx.shape_of(input);
   if (in_shape.size() != 2)
     throw LayerProblem{"expects a [timesteps, features] sequence per sample; got per-sample shape " +
@@ -72,6 +76,7 @@ int add_rnn(Context& cx, const Layer& layer, const RnnConfig& rc, const std::vec
   a.return_sequences = get_bool(lc, "return_sequences", false);
   a.go_backwards = get_bool(lc, "go_backwards", false);
   a.reverse_output = half.reverse_output && a.return_sequences;
+  a.return_state = states != nullptr && get_bool(lc, "return_state", false);
   Context::expect_shape(w[first], {in, gu}, "kernel");
   Context::expect_shape(w[first + 1], {a.units, gu}, "recurrent kernel");
   a.kernel = add_weight(cx, layer, half.part, w[first]);
@@ -87,6 +92,12 @@ int add_rnn(Context& cx, const Layer& layer, const RnnConfig& rc, const std::vec
   ir::Graph& g = cx.graph();
   const int scratch = g.add_tensor({layer.name + "/scratch", {ir::rnn_scratch_floats(a)}});
   const int out = cx.add_op(layer, a, input, out_shape);
+  if (a.return_state)
+    for (const char* what : {"h", "c"}) {
+      if (*what == 'c' && rc.cell != ir::RnnCell::Lstm) break;
+      states->push_back(g.add_tensor({layer.name + "/" + what, {a.units}}));
+      g.ops.back().outputs.push_back(states->back());
+    }
   g.ops.back().outputs.push_back(scratch);
   if (a.masked) g.ops.back().inputs.push_back(mask);
   if (a.return_sequences) cx.copy_mask(input, out);
@@ -113,8 +124,30 @@ const json& nested(const json& cfg, const char* key) {
   return n;
 }
 
+// SimpleRNN / LSTM / GRU, or RNN(cell) when cell is Simple and the config names the cell.
+RnnConfig config_of(const Layer& layer, ir::RnnCell cell) {
+  if (layer.class_name != "RNN") return RnnConfig{cell, layer.config, layer.config};
+  const json& cc = require(*layer.config, "cell");
+  if (cc.is_array() || string_at(cc, "class_name") == "StackedRNNCells")
+    throw LayerProblem{"RNN over several stacked cells is not supported; use one recurrent layer per cell"};
+  const json& c = nested(*layer.config, "cell");
+  return RnnConfig{cell_kind(c["class_name"].get<std::string>(), "the cell"), layer.config, &c["config"]};
+}
+
+// One call of a plain recurrent layer: {y}, or {y, h (, c)} with return_state.
+std::vector<int> call_plain(Context& cx, const Layer& layer, const std::vector<int>& inputs, ir::RnnCell cell) {
+  if (inputs.size() != 1)
+    throw LayerProblem{"is called on " + std::to_string(inputs.size()) + " tensors; initial states are not supported "
+                       "(call the layer on its input alone)"};
+  const RnnConfig rc = config_of(layer, cell);
+  std::vector<int> out = {0};
+  out[0] = add_rnn(cx, layer, rc, cx.weights(layer, weight_count(rc)), 0, inputs[0], {}, &out);
+  return out;
+}
+
+// Inside TimeDistributed: one output only (return_state refused).
 int lower_plain(Context& cx, const Layer& layer, int input, ir::RnnCell cell) {
-  const RnnConfig rc{cell, layer.config, layer.config};
+  const RnnConfig rc = config_of(layer, cell);
   return add_rnn(cx, layer, rc, cx.weights(layer, weight_count(rc)), 0, input, {});
 }
 
@@ -123,14 +156,19 @@ int lower_plain(Context& cx, const Layer& layer, int input, ir::RnnCell cell) {
 int lower_simple_rnn(Context& cx, const Layer& layer, int input) { return lower_plain(cx, layer, input, ir::RnnCell::Simple); }
 int lower_lstm(Context& cx, const Layer& layer, int input) { return lower_plain(cx, layer, input, ir::RnnCell::Lstm); }
 int lower_gru(Context& cx, const Layer& layer, int input) { return lower_plain(cx, layer, input, ir::RnnCell::Gru); }
+int lower_rnn(Context& cx, const Layer& layer, int input) { return lower_plain(cx, layer, input, ir::RnnCell::Simple); }
 
-int lower_rnn(Context& cx, const Layer& layer, int input) {
-  const json& cell = require(*layer.config, "cell");
-  if (cell.is_array() || string_at(cell, "class_name") == "StackedRNNCells")
-    throw LayerProblem{"RNN over several stacked cells is not supported; use one recurrent layer per cell"};
-  const json& c = nested(*layer.config, "cell");
-  const RnnConfig rc{cell_kind(c["class_name"].get<std::string>(), "the cell"), layer.config, &c["config"]};
-  return add_rnn(cx, layer, rc, cx.weights(layer, weight_count(rc)), 0, input, {});
+std::vector<int> lower_simple_rnn_call(Context& cx, const Layer& layer, const std::vector<int>& inputs) {
+  return call_plain(cx, layer, inputs, ir::RnnCell::Simple);
+}
+std::vector<int> lower_lstm_call(Context& cx, const Layer& layer, const std::vector<int>& inputs) {
+  return call_plain(cx, layer, inputs, ir::RnnCell::Lstm);
+}
+std::vector<int> lower_gru_call(Context& cx, const Layer& layer, const std::vector<int>& inputs) {
+  return call_plain(cx, layer, inputs, ir::RnnCell::Gru);
+}
+std::vector<int> lower_rnn_call(Context& cx, const Layer& layer, const std::vector<int>& inputs) {
+  return call_plain(cx, layer, inputs, ir::RnnCell::Simple);
 }
 
 namespace {
@@ -138,7 +176,7 @@ namespace {
 // Bidirectional's tensors: {merged}, or {forward, backward} for merge_mode=None.
 std::vector<int> bidirectional(Context& cx, const Layer& layer, int input) {
   const json& cfg = *layer.config;
-  check_layer_options(cfg);
+  check_layer_options(cfg, false);
   const json& fwd = nested(cfg, "layer");
   const json* bwd = cfg.contains("backward_layer") && !cfg["backward_layer"].is_null() ? &nested(cfg, "backward_layer")
                                                                                        : nullptr;
@@ -251,128 +289,93 @@ int lower_masking(Context& cx, const Layer& layer, int input) {
 namespace kc2cpp::lower {
 namespace {
 
-// ConvLSTM's weights and options, read once.
-struct ConvLstm {
-  int rank = 2;             // spatial axes: 1, 2, 3
-  int64_t filters = 0;
-  ConvWindow input_window;  // the layer's kernel_size, strides, dilation_rate, padding
-  ConvWindow state_window;  // kernel_size, strides 1, dilation 1, padding same (Keras's recurrent_conv)
-  ir::Activation act, rec_act;
-  bool return_sequences = false, go_backwards = false;
-};
-
-int merge2(Context& cx, const Layer& layer, ir::MergeKind kind, int a, int b) {
-  const int y = cx.add_op(layer, ir::MergeAttrs{kind, {}}, a, cx.shape_of(a));
-  cx.graph().ops.back().inputs.push_back(b);
-  return y;
-}
-
-int activate(Context& cx, const Layer& layer, const ir::Activation& act, int t) {
-  ParsedActivation p;
-  p.act = act;
-  return apply_activation(cx, layer, p, t);
-}
-
-}  // namespace
-
-// ConvLSTM1D/2D/3D, unrolled over its T timesteps (ir/ops_recurrent.h's LSTM cell with convolutions
-// for the products, as Keras's ConvLSTMCell computes it):
-//   X = conv(x_t, kernel) + bias for every t at once (one convolution per timestep slice, 4F channels
-//       in gate order i, f, c, o); per step, z = X_t + conv(h, recurrent_kernel) (same padding, stride
-//       1: Keras's recurrent_conv; the first step has h = 0 and z = X_t);
-//   i, f, o = rec_act(z_i, z_f, z_o); c' = (f * c) + (i * act(z_c)) (first step: i * act(z_c));
-//   h' = o * act(c').
-// Each step is ordinary ops (crops, convolutions, elementwise merges), so predict() needs no new
-// kernel; the model has no step() (docs/recurrent.md: a ConvLSTM is whole-sequence only).
-namespace {
-
-int conv_lstm(Context& cx, const Layer& layer, int input) {
+// ConvLSTM1D/2D/3D as one op (ir::ConvLstmAttrs: the LSTM cell of ir/ops_recurrent.h with
+// convolutions for the products, as Keras's ConvLSTMCell computes it, looped over T inside one
+// kernel). The input convolution has the layer's kernel_size, strides, dilation_rate and padding;
+// the recurrent one the same kernel_size with padding same, strides 1, dilation 1 (Keras's
+// recurrent_conv). Returns {y}, or {y, h, c} with return_state.
+std::vector<int> conv_lstm_op(Context& cx, const Layer& layer, int input) {
   const json& cfg = *layer.config;
-  if (channels_first(cfg)) {
-    json last = cfg;
-    last["data_format"] = "channels_last";
-    Layer l = layer;
-    l.config = &last;
-    const ir::Shape in = cx.shape_of(input);
-    std::vector<int> to_last = {0}, to_front;
-    for (int i = 2; i < static_cast<int>(in.size()); ++i) to_last.push_back(i);
-    to_last.push_back(1);
-    const int y = conv_lstm(cx, l, cx.add_op(layer, make_permute(in, to_last), input, permuted(in, to_last)));
+  const int rank = layer.class_name == "ConvLSTM1D" ? 1 : layer.class_name == "ConvLSTM3D" ? 3 : 2;
+  ir::ConvLstmAttrs a;
+  a.filters = get_int(cfg, "filters");
+  if (a.filters <= 0) throw LayerProblem{"filters must be positive"};
+  const ConvWindow input_window = conv_window(cfg, rank, false);
+  ConvWindow state_window = input_window;
+  state_window.s.assign(static_cast<size_t>(rank), 1);
+  state_window.d.assign(static_cast<size_t>(rank), 1);
+  state_window.padding = "same";
+  a.act = rnn_activation(cfg, "activation", "tanh", cx.keras_major());
+  a.rec_act = rnn_activation(cfg, "recurrent_activation", "sigmoid", cx.keras_major());
+  a.return_sequences = get_bool(cfg, "return_sequences", false);
+  a.go_backwards = get_bool(cfg, "go_backwards", false);
+  a.return_state = get_bool(cfg, "return_state", false);
+  const ir::Shape in = cx.shape_of(input);
+  if (in.size() != static_cast<size_t>(rank) + 2)
+    throw LayerProblem{"expects a rank-" + std::to_string(rank + 3) + " input (batch, timesteps, " +
+                       std::to_string(rank) + " spatial axes, channels), got per-sample shape " + ir::to_string(in)};
+  const int64_t steps = in[0], f4 = 4 * a.filters;
+  const bool use_bias = get_bool(cfg, "use_bias", true);
+  const auto& w = cx.weights(layer, use_bias ? 3 : 2);
+  FrameConv x = frame_conv(ir::Shape(in.begin() + 1, in.end()), input_window, w[0], use_bias ? &w[2] : nullptr, f4);
+  ir::Shape state = x.out;
+  state.back() = a.filters;
+  FrameConv h = frame_conv(state, state_window, w[1], nullptr, f4);
+  if (h.out != x.out) throw LayerProblem{"internal: recurrent convolution shape " + ir::to_string(h.out)};
+  a.volume = x.volume;
+  a.input_taps = x.taps, a.recurrent_taps = h.taps;
+  a.input.geom = x.geom, a.recurrent.geom = h.geom;
+  a.input.kernel = cx.add_weight(layer, load::NamedArray{w[0].name, w[0].shape, std::move(x.kernel)}, {x.kernel_rows, f4});
+  if (use_bias) a.input.bias = cx.add_weight(layer, w[2]);
+  a.recurrent.kernel = cx.add_weight(layer, load::NamedArray{w[1].name, w[1].shape, std::move(h.kernel)}, {h.kernel_rows, f4});
+  ir::Shape out = state;
+  if (a.return_sequences) out.insert(out.begin(), steps);
+  ir::Graph& g = cx.graph();
+  const int scratch = g.add_tensor({layer.name + "/scratch", {ir::conv_lstm_scratch_floats(a)}});
+  const int y = cx.add_op(layer, a, input, out);
+  std::vector<int> outs = {y};
+  if (a.return_state)
+    for (const char* what : {"h", "c"}) {
+      outs.push_back(g.add_tensor({layer.name + "/" + what, state}));
+      g.ops.back().outputs.push_back(outs.back());
+    }
+  g.ops.back().outputs.push_back(scratch);
+  return outs;
+}
+
+// channels_first: the channels_last op between two Permutes (channels to the end, then back to
+// the front of each output's spatial axes; y keeps its time axis first).
+std::vector<int> conv_lstm(Context& cx, const Layer& layer, int input) {
+  const json& cfg = *layer.config;
+  if (!channels_first(cfg)) return conv_lstm_op(cx, layer, input);
+  json last = cfg;
+  last["data_format"] = "channels_last";
+  Layer l = layer;
+  l.config = &last;
+  const ir::Shape in = cx.shape_of(input);
+  std::vector<int> to_last = {0};
+  for (int i = 2; i < static_cast<int>(in.size()); ++i) to_last.push_back(i);
+  to_last.push_back(1);
+  std::vector<int> outs = conv_lstm_op(cx, l, cx.add_op(layer, make_permute(in, to_last), input, permuted(in, to_last)));
+  for (int& y : outs) {
     const ir::Shape out = cx.shape_of(y);
-    const int lead = out.size() == in.size() ? 1 : 0;  // return_sequences: the time axis stays first
+    const int lead = out.size() == in.size() ? 1 : 0;  // return_sequences' y: the time axis stays first
+    std::vector<int> to_front;
     for (int i = 0; i < lead; ++i) to_front.push_back(i);
     to_front.push_back(static_cast<int>(out.size()) - 1);
     for (int i = lead; i + 1 < static_cast<int>(out.size()); ++i) to_front.push_back(i);
-    return cx.add_op(layer, make_permute(out, to_front), y, permuted(out, to_front));
+    y = cx.add_op(layer, make_permute(out, to_front), y, permuted(out, to_front));
   }
-  ConvLstm m;
-  m.rank = layer.class_name == "ConvLSTM1D" ? 1 : layer.class_name == "ConvLSTM3D" ? 3 : 2;
-  if (get_bool(cfg, "return_state", false))
-    throw LayerProblem{"return_state=True gives several outputs; only the layer's output is supported"};
-  m.filters = get_int(cfg, "filters");
-  if (m.filters <= 0) throw LayerProblem{"filters must be positive"};
-  m.input_window = conv_window(cfg, m.rank, false);
-  m.state_window = m.input_window;
-  m.state_window.s.assign(static_cast<size_t>(m.rank), 1);
-  m.state_window.d.assign(static_cast<size_t>(m.rank), 1);
-  m.state_window.padding = "same";
-  m.act = rnn_activation(cfg, "activation", "tanh", cx.keras_major());
-  m.rec_act = rnn_activation(cfg, "recurrent_activation", "sigmoid", cx.keras_major());
-  m.return_sequences = get_bool(cfg, "return_sequences", false);
-  m.go_backwards = get_bool(cfg, "go_backwards", false);
-  const ir::Shape in = cx.shape_of(input);
-  if (in.size() != static_cast<size_t>(m.rank) + 2)
-    throw LayerProblem{"expects a rank-" + std::to_string(m.rank + 3) + " input (batch, timesteps, " +
-                       std::to_string(m.rank) + " spatial axes, channels), got per-sample shape " + ir::to_string(in)};
-  const int64_t steps = in[0], f = m.filters, f4 = 4 * f;
-  constexpr int64_t kMaxSteps = 256;
-  if (steps > kMaxSteps)
-    throw LayerProblem{"has " + std::to_string(steps) + " timesteps; kc2cpp unrolls a ConvLSTM over time and "
-                       "accepts at most " + std::to_string(kMaxSteps) + ": shorten the sequence"};
-  const bool use_bias = get_bool(cfg, "use_bias", true);
-  const auto& w = cx.weights(layer, use_bias ? 3 : 2);
-  ConvWeightIds input_ids, state_ids;
-  const int x =
-      add_conv_slices(cx, layer, input, steps, m.input_window, w[0], use_bias ? &w[2] : nullptr, f4, {}, input_ids);
-  ir::Shape state = cx.shape_of(x);
-  state.erase(state.begin());
-  const int64_t pixels = ir::num_elements(state) / f4;
-  ir::Shape gate_shape = state, zshape = state;
-  gate_shape.back() = f;
-  ir::Shape row = gate_shape;
-  row.insert(row.begin(), 1);
-  int h = -1, c = -1;
-  std::vector<int> rows;
-  for (int64_t s = 0; s < steps; ++s) {
-    const int64_t t = m.go_backwards ? steps - 1 - s : s;
-    int z = crop_axis(cx, layer, x, 1, steps, pixels * f4, t, 1, zshape);
-    if (h >= 0) {
-      const int r = add_conv_slices(cx, layer, h, 0, m.state_window, w[1], nullptr, f4, {}, state_ids);
-      z = merge2(cx, layer, ir::MergeKind::Add, z, r);
-    }
-    const int gates = activate(cx, layer, m.rec_act, z);
-    auto gate = [&](int from, int k) { return crop_axis(cx, layer, from, pixels, f4, 1, k * f, f, gate_shape); };
-    const int i = gate(gates, 0), o = gate(gates, 3);
-    const int ic = merge2(cx, layer, ir::MergeKind::Multiply, i, activate(cx, layer, m.act, gate(z, 2)));
-    c = c < 0 ? ic : merge2(cx, layer, ir::MergeKind::Add, merge2(cx, layer, ir::MergeKind::Multiply, gate(gates, 1), c), ic);
-    h = merge2(cx, layer, ir::MergeKind::Multiply, o, activate(cx, layer, m.act, c));
-    if (m.return_sequences) rows.push_back(cx.add_op(layer, ir::ReshapeAttrs{}, h, row));
-  }
-  if (!m.return_sequences) return h;
-  if (rows.size() == 1) return rows[0];
-  ir::Shape out = gate_shape;
-  out.insert(out.begin(), steps);
-  const int y = cx.add_op(layer, ir::ConcatAttrs{0}, rows[0], out);
-  cx.graph().ops.back().inputs.assign(rows.begin(), rows.end());
-  return y;
+  return outs;
 }
 
 }  // namespace
 
 std::vector<int> lower_conv_lstm(Context& cx, const Layer& layer, const std::vector<int>& inputs) {
   if (inputs.size() != 1)
-    throw LayerProblem{"is called on " + std::to_string(inputs.size()) + " tensors; initial states are not supported"};
-  return {conv_lstm(cx, layer, inputs[0])};
+    throw LayerProblem{"is called on " + std::to_string(inputs.size()) + " tensors; initial states are not supported "
+                       "(call the layer on its input alone)"};
+  return conv_lstm(cx, layer, inputs[0]);
 }
 
 }  // namespace kc2cpp::lower

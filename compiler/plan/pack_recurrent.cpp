@@ -15,6 +15,15 @@ PackedWeight pack_gates(const ir::Weight& w, int64_t rows, int gates, int64_t u,
 
 std::vector<std::pair<int, PackedWeight>> pack_recurrent_weights(const ir::Graph& g, const ir::Op& op) {
   std::vector<std::pair<int, PackedWeight>> out;
+  if (const auto* cl = std::get_if<ir::ConvLstmAttrs>(&op.attrs)) {  // as two Conv ops (pack_conv.h), 4F columns
+    const int64_t cols = 4 * cl->filters;
+    out.emplace_back(cl->input.kernel, padded_rows(g.weights[cl->input.kernel], cols,
+                                                   "kernel (rows: kh, kw, [kd,] input channel; columns: gate, filter)"));
+    if (cl->input.bias >= 0) out.emplace_back(cl->input.bias, padded_rows(g.weights[cl->input.bias], cols, "bias"));
+    out.emplace_back(cl->recurrent.kernel, padded_rows(g.weights[cl->recurrent.kernel], cols,
+                                                       "recurrent kernel (rows: kh, kw, [kd,] filter; columns: gate, filter)"));
+    return out;
+  }
   const auto* r = std::get_if<ir::RnnAttrs>(&op.attrs);
   if (!r) return out;
   const int gates = ir::rnn_gates(r->cell);

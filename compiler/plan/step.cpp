@@ -8,12 +8,14 @@ namespace {
 
 bool is_sequence_rnn(const ir::Op& op) {
   const auto* r = std::get_if<ir::RnnAttrs>(&op.attrs);
-  return r && !r->step;
+  const auto* c = std::get_if<ir::ConvLstmAttrs>(&op.attrs);
+  return (r && !r->step) || (c && !c->step);
 }
 
 bool is_step_rnn(const ir::Op& op) {
   const auto* r = std::get_if<ir::RnnAttrs>(&op.attrs);
-  return r && r->step;
+  const auto* c = std::get_if<ir::ConvLstmAttrs>(&op.attrs);
+  return (r && r->step) || (c && c->step);
 }
 
 std::string label(const ir::Op& op) { return "layer '" + op.name + "' (" + op.keras_class + ")"; }
@@ -66,6 +68,7 @@ class Builder {
       return copy(o, true);
     }
     if (const auto* r = std::get_if<ir::RnnAttrs>(&op.attrs)) return recurrent(op, *r);
+    if (const auto* c = std::get_if<ir::ConvLstmAttrs>(&op.attrs)) return conv_lstm(op, *c);
     if (std::holds_alternative<ir::DenseAttrs>(op.attrs)) {
       if (g_.tensors[op.inputs[0]].shape.size() < 2) return label(op) + " reduces over the time axis";
       return copy(op, true);
@@ -97,6 +100,7 @@ class Builder {
     if (std::holds_alternative<ir::BatchNormAttrs>(op.attrs) || std::holds_alternative<ir::LayerNormAttrs>(op.attrs))
       return normalization(op);
     if (const auto* m = std::get_if<ir::ChannelMapAttrs>(&op.attrs)) return channel_map(op, *m);
+    if (const auto* p = std::get_if<ir::PermuteAttrs>(&op.attrs)) return permute(op, *p);
     if (std::holds_alternative<ir::ReshapeAttrs>(op.attrs)) {
       const ir::Shape& a = g_.tensors[op.inputs[0]].shape;
       const ir::Shape& b = g_.tensors[op.outputs[0]].shape;
@@ -142,6 +146,23 @@ class Builder {
     return copy(o, true);
   }
 
+  // A Permute keeping the time axis first moves the axes of each timestep alone. Its outermost
+  // non-unit axis of dims (ir::PermuteAttrs) is then the time axis, possibly merged with the
+  // axes after it: one timestep has 1/T of its extent, at the same stride.
+  std::string permute(const ir::Op& op, ir::PermuteAttrs p) {
+    if (p.perm.empty() || p.perm[0] != 0) return label(op) + " moves the time axis";
+    std::vector<int> perm;
+    for (size_t k = 1; k < p.perm.size(); ++k) perm.push_back(p.perm[k] - 1);
+    p.perm = perm;
+    size_t k = 0;
+    while (k < p.dims.size() && p.dims[k] == 1) ++k;
+    if (k == p.dims.size() || p.dims[k] % T() != 0) return label(op) + " mixes timesteps";
+    p.dims[k] /= T();
+    ir::Op o = op;
+    o.attrs = p;
+    return copy(o, true);
+  }
+
   std::string prelu(const ir::Op& op, const ir::PReluAttrs& p) {
     const std::vector<float>& a = g_.weights[p.alpha].data;
     const size_t per = a.size() / static_cast<size_t>(T());
@@ -165,23 +186,12 @@ class Builder {
     ir::Op o = op;
     auto& a = std::get<ir::RnnAttrs>(o.attrs);
     a.step = true;
-    const ir::Shape u = {r.units};
     const int x = map_[op.inputs[0]];
-    auto state = [&](const char* what) {
-      const int in = s_.add_tensor({op.name + "/" + what, u});
-      const int out = s_.add_tensor({op.name, u});
-      const int64_t floats = ir::gate_stride(r.units);
-      sp_.slots.push_back({op.name, what, sp_.state_floats, floats});
-      sp_.state_floats += floats;
-      s_.inputs.push_back(in);
-      s_.outputs.push_back(out);
-      return std::pair<int, int>(in, out);
-    };
-    const auto h = state("h");
+    const auto h = state(op.name, "h", {r.units});
     o.inputs = {x, h.first};
     o.outputs = {h.second};
     if (r.cell == ir::RnnCell::Lstm) {
-      const auto c = state("c");
+      const auto c = state(op.name, "c", {r.units});
       o.inputs.push_back(c.first);
       o.outputs.push_back(c.second);
     }
@@ -190,6 +200,45 @@ class Builder {
     o.outputs.push_back(s_.add_tensor(scratch));
     map_[op.outputs[0]] = h.second;
     timed_[op.outputs[0]] = r.return_sequences;
+    if (r.return_state)  // the last h (and c): after the end of time
+      for (size_t k = 1; k + 1 < op.outputs.size(); ++k) {
+        map_[op.outputs[k]] = o.outputs[k - 1];
+        timed_[op.outputs[k]] = false;
+      }
+    s_.ops.push_back(std::move(o));
+    return "";
+  }
+
+  // A State slot for `layer`'s state `what` of shape `shape`: its tensor read (a step graph input)
+  // and written (an output), padded to whole kPad blocks.
+  std::pair<int, int> state(const std::string& layer, const char* what, const ir::Shape& shape) {
+    const int in = s_.add_tensor({layer + "/" + what, shape});
+    const int out = s_.add_tensor({layer, shape});
+    const int64_t floats = (ir::num_elements(shape) + kPad - 1) / kPad * kPad;
+    sp_.slots.push_back({layer, what, sp_.state_floats, floats});
+    sp_.state_floats += floats;
+    s_.inputs.push_back(in);
+    s_.outputs.push_back(out);
+    return {in, out};
+  }
+
+  // ConvLSTM: h and c ([OD][OH][OW][F] each) in State; y (and return_state's h) is h', c is c'.
+  std::string conv_lstm(const ir::Op& op, const ir::ConvLstmAttrs& a) {
+    if (a.go_backwards)
+      return label(op) + " has go_backwards=True: it needs the whole sequence before its first output";
+    ir::Op o = op;
+    std::get<ir::ConvLstmAttrs>(o.attrs).step = true;
+    ir::Shape shape = g_.tensors[op.outputs[0]].shape;
+    if (a.return_sequences) shape = drop_time(shape);
+    const auto h = state(op.name, "h", shape), c = state(op.name, "c", shape);
+    o.inputs = {map_[op.inputs[0]], h.first, c.first};
+    o.outputs = {h.second, c.second, s_.add_tensor(g_.tensors[op.outputs.back()])};
+    map_[op.outputs[0]] = h.second;
+    timed_[op.outputs[0]] = a.return_sequences;
+    if (a.return_state) {  // the last h and c: after the end of time
+      map_[op.outputs[1]] = h.second, timed_[op.outputs[1]] = false;
+      map_[op.outputs[2]] = c.second, timed_[op.outputs[2]] = false;
+    }
     s_.ops.push_back(std::move(o));
     return "";
   }

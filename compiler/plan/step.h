@@ -9,10 +9,12 @@
 //     non-time axis, PReLU whose alpha is the same for every timestep, Reshape keeping the
 //     leading T, Embedding, BatchNormalization / LayerNormalization not over the time axis,
 //     Rescaling / Normalization (ChannelMap) whose parameters do not vary over time, elementwise
-//     merges (Merge, ScalarOp) broadcasting no input over time, Concatenate not along time, any op
+//     merges (Merge, ScalarOp) broadcasting no input over time, Concatenate not along time, Permute
+//     keeping the time axis first (e.g. around a channels_first ConvLSTM), any op
 //     run over T slices (TimeDistributed), Keras masks (Masking, Embedding(mask_zero=True));
-//   - a forward recurrent layer (go_backwards=False, not half of a Bidirectional): with
-//     return_sequences=True its output keeps the time axis, with False it is the end of time;
+//   - a forward recurrent layer (go_backwards=False, not half of a Bidirectional; SimpleRNN, LSTM,
+//     GRU, ConvLSTM1D/2D/3D): with return_sequences=True its output keeps the time axis, with
+//     False it is the end of time (so are a ConvLSTM's return_state h and c);
 // and ops after the end of time are arbitrary (they see one vector per step). Not streamable:
 // go_backwards, Bidirectional, anything mixing timesteps (Flatten/Reshape over time, pooling
 // or convolution over time, ...), and ops of other families not listed in step.cpp.
@@ -39,8 +41,8 @@ namespace kc2cpp::plan {
 
 struct StateSlot {
   std::string layer;  // Keras layer name
-  std::string what;   // "h" or "c"
-  int64_t offset = 0, floats = 0;  // in State::v; offset multiple of kPad, floats = gate_stride(units)
+  std::string what;   // "h" or "c" (a ConvLSTM's: [OD][OH][OW][F] floats)
+  int64_t offset = 0, floats = 0;  // in State::v; offset and floats multiples of kPad (LSTM/GRU: gate_stride(units))
 };
 
 struct StepPlan {

@@ -161,9 +161,10 @@ TEST(RecurrentLowering, SplitsFollowTheRecurrentRule) {
 
 TEST(RecurrentLowering, ReportsUnsupportedOptionsClearly) {
   {
-    ModelBuilder b({4, 3});
-    b.layer("LSTM", rnn_cfg(2, {{"return_state", true}}), {{3, 8}, {2, 8}, {8}});
-    EXPECT_NE(lower_error(b).find("return_state=True"), std::string::npos) << lower_error(b);
+    ModelBuilder b({4, 3});  // return_state on a Bidirectional (its four states): refused
+    b.layer("Bidirectional", {{"layer", {{"class_name", "LSTM"}, {"config", rnn_cfg(2, {{"return_state", true}})}}}},
+            {{3, 8}, {2, 8}, {8}, {3, 8}, {2, 8}, {8}});
+    EXPECT_NE(lower_error(b).find("return_state=True is supported on SimpleRNN"), std::string::npos) << lower_error(b);
   }
   {
     ModelBuilder b({4, 3});
@@ -187,44 +188,61 @@ TEST(RecurrentLowering, ReportsUnsupportedOptionsClearly) {
   }
 }
 
-// ConvLSTM2D unrolled over time: one convolution of every frame (Op::slices = T), then per step
-// (after the first) one recurrent convolution, all reading the layer's three weights once; no
-// recurrent op, so no step().
-TEST(RecurrentLowering, ConvLstmUnrollsIntoSharedConvolutions) {
-  const json cfg = {{"filters", 3}, {"kernel_size", 3}, {"padding", "same"}, {"return_sequences", true}};
-  ModelBuilder b({4, 5, 5, 2});
+// ConvLSTM2D is one op (ir::ConvLstmAttrs) holding both convolutions' geometry, with a step form:
+// h and c are State slots of [OH][OW][F] floats each.
+TEST(RecurrentLowering, ConvLstmIsOneOpWithAStepForm) {
+  const json cfg = {{"filters", 3}, {"kernel_size", 3}, {"strides", 2}, {"padding", "valid"}, {"return_sequences", true}};
+  ModelBuilder b({4, 7, 7, 2});
   b.layer("ConvLSTM2D", cfg, {{3, 3, 2, 12}, {3, 3, 3, 12}, {12}});
   const ir::Graph g = b.graph();
   EXPECT_EQ(g.weights.size(), 3u);
-  int convs = 0, sliced = 0;
-  for (const ir::Op& op : g.ops)
-    if (const auto* c = std::get_if<ir::ConvAttrs>(&op.attrs)) {
-      ++convs;
-      if (op.slices != 4) continue;
-      ++sliced;
-      EXPECT_EQ(c->geom.out_c, 12);
-    }
-  EXPECT_EQ(convs, 4);  // the frames' convolution, then steps 1..3
-  EXPECT_EQ(sliced, 1);
-  EXPECT_EQ(g.tensors[g.outputs[0]].shape, (ir::Shape{4, 5, 5, 3}));
-  EXPECT_EQ(plan::make_step_plan(g), nullptr);
+  ASSERT_EQ(g.ops.size(), 1u);
+  const auto* a = std::get_if<ir::ConvLstmAttrs>(&g.ops[0].attrs);
+  ASSERT_TRUE(a);
+  EXPECT_EQ(a->input.geom.out_h, 3);
+  EXPECT_EQ(a->input.geom.stride_w, 2);
+  EXPECT_EQ(a->recurrent.geom.in_h, 3);
+  EXPECT_EQ(a->recurrent.geom.stride_w, 1);
+  EXPECT_EQ(a->recurrent.geom.pad_left, 1);  // padding same
+  EXPECT_EQ(a->recurrent.bias, -1);
+  EXPECT_EQ(g.tensors[g.outputs[0]].shape, (ir::Shape{4, 3, 3, 3}));
+  const plan::Plan p = plan::make_plan(g);
+  ASSERT_TRUE(p.step);
+  ASSERT_EQ(p.step->why_not, "");
+  ASSERT_EQ(p.step->slots.size(), 2u);
+  EXPECT_EQ(p.step->slots[1].offset, 32);  // 27 floats of h, padded to 32
+  EXPECT_TRUE(p.step->output_per_timestep);
+}
+
+TEST(RecurrentLowering, ConvLstmReturnStateAndLongSequences) {
+  const json cfg = {{"filters", 2}, {"kernel_size", 3}, {"padding", "same"}, {"return_state", true}};
+  ModelBuilder b({300, 4, 1});
+  b.layer("ConvLSTM1D", cfg, {{3, 1, 8}, {3, 2, 8}, {8}});
+  const ir::Graph g = b.graph();
+  ASSERT_EQ(g.ops.size(), 1u);
+  EXPECT_EQ(g.ops[0].outputs.size(), 4u);  // y, h, c, scratch
+  const auto y = eval::evaluate(g, {random_inputs(1200, 5)}, 1);
+  ASSERT_GE(y.size(), 1u);
+  EXPECT_EQ(y[0].size(), 8u);
+}
+
+TEST(RecurrentLowering, LstmReturnStateGivesTheLastHAndC) {
+  ModelBuilder b({5, 3});
+  b.layer("LSTM", rnn_cfg(4, {{"return_state", true}, {"go_backwards", true}}), {{3, 16}, {4, 16}, {16}});
+  const ir::Graph g = b.graph();
+  ASSERT_EQ(g.ops.size(), 1u);
+  ASSERT_EQ(g.ops[0].outputs.size(), 4u);  // y, h, c, scratch
+  ir::Graph three = g;
+  three.outputs = {g.ops[0].outputs[0], g.ops[0].outputs[1], g.ops[0].outputs[2]};
+  const auto y = eval::evaluate(three, {random_inputs(15, 9)}, 1);
+  ASSERT_EQ(y.size(), 3u);
+  EXPECT_EQ(y[0], y[1]);  // without return_sequences the output is the last h
+  EXPECT_NE(y[1], y[2]);
 }
 
 TEST(RecurrentLowering, ConvLstmRefusesWhatItDoesNotSupport) {
   const json cfg = {{"filters", 2}, {"kernel_size", 2}, {"padding", "valid"}};
   const std::vector<std::vector<int64_t>> w = {{2, 2, 1, 8}, {2, 2, 2, 8}, {8}};
-  {
-    ModelBuilder b({3, 4, 4, 1});
-    json c = cfg;
-    c["return_state"] = true;
-    b.layer("ConvLSTM2D", c, w);
-    EXPECT_NE(lower_error(b).find("return_state=True"), std::string::npos) << lower_error(b);
-  }
-  {
-    ModelBuilder b({300, 4, 4, 1});
-    b.layer("ConvLSTM2D", cfg, w);
-    EXPECT_NE(lower_error(b).find("has 300 timesteps; kc2cpp unrolls a ConvLSTM"), std::string::npos) << lower_error(b);
-  }
   {
     ModelBuilder b({3, 4, 1});
     b.layer("ConvLSTM2D", cfg, w);
@@ -234,6 +252,15 @@ TEST(RecurrentLowering, ConvLstmRefusesWhatItDoesNotSupport) {
     ModelBuilder b({3, 4, 4, 1});
     b.layer("ConvLSTM2D", cfg, {{2, 2, 1, 8}, {3, 3, 2, 8}, {8}});
     EXPECT_NE(lower_error(b).find("kernel"), std::string::npos) << lower_error(b);
+  }
+  {
+    ModelBuilder b({3, 4, 4, 1});
+    json c = cfg;
+    c["go_backwards"] = true;
+    b.layer("ConvLSTM2D", c, w);
+    const plan::Plan p = plan::make_plan(b.graph());
+    ASSERT_TRUE(p.step);
+    EXPECT_NE(p.step->why_not.find("go_backwards=True"), std::string::npos) << p.step->why_not;
   }
 }
 
@@ -416,6 +443,29 @@ TEST(RecurrentStep, EvaluatedStepsGivePredictBits) {
     b.layer("LayerNormalization", {{"axis", -1}, {"epsilon", 0.001}}, {{4}, {4}});
     b.layer("LSTM", rnn_cfg(5), {{4, 20}, {5, 20}, {20}});
     expect_steps_match_predict(b);
+  }
+  {
+    ModelBuilder b({5, 5, 5, 2});  // ConvLSTM2D sequence, then a collapsing ConvLSTM2D, Flatten, Dense
+    b.layer("ConvLSTM2D", {{"filters", 17}, {"kernel_size", 3}, {"padding", "same"}, {"return_sequences", true}},
+            {{3, 3, 2, 68}, {3, 3, 17, 68}, {68}});
+    b.layer("ConvLSTM2D", {{"filters", 3}, {"kernel_size", 2}, {"strides", 2}, {"padding", "valid"}, {"use_bias", false}},
+            {{2, 2, 17, 12}, {2, 2, 3, 12}});
+    b.layer("Flatten", json::object(), {});
+    b.layer("Dense", {{"units", 2}}, {{12, 2}, {2}});
+    expect_steps_match_predict(b, 2);
+  }
+  {
+    ModelBuilder b({4, 2, 5, 5});  // channels_first ConvLSTM2D: between two Permutes keeping time first
+    b.layer("ConvLSTM2D", {{"filters", 3}, {"kernel_size", 3}, {"padding", "same"}, {"return_sequences", true},
+                           {"data_format", "channels_first"}},
+            {{3, 3, 2, 12}, {3, 3, 3, 12}, {12}});
+    expect_steps_match_predict(b, 2);
+  }
+  {
+    ModelBuilder b({3, 3, 4, 4, 2});  // ConvLSTM3D: depth taps in both convolutions
+    b.layer("ConvLSTM3D", {{"filters", 3}, {"kernel_size", 2}, {"padding", "same"}, {"return_sequences", true}},
+            {{2, 2, 2, 2, 12}, {2, 2, 2, 3, 12}, {12}});
+    expect_steps_match_predict(b, 2);
   }
 }
 
