@@ -128,7 +128,7 @@ inline V madd(V a, V b, V acc) {
 #else
   static_assert(!Fused, "this model was compiled with --fp fused, which needs a hardware FMA on the target");
 #endif
-  return add(acc, mul(a, b));
+  return pin(add(acc, mul(a, b)));
 }
 
 // The reduction order of every Dense-like dot product (DenseAttrs in compiler/ir/ir.h):
@@ -204,7 +204,7 @@ KC2CPP_UNROLL(24)
     reduce_tree<K, S, NB, Fused, Init, Lo, M>(x, w, ldw, init, out);
     reduce_tree<K, S, NB, Fused, Init, M, Hi>(x, w, ldw, init, right);
 KC2CPP_UNROLL(24)
-    for (int v = 0; v < NB; ++v) out[v] = add(out[v], right[v]);
+    for (int v = 0; v < NB; ++v) out[v] = pin(add(out[v], right[v]));
   }
 }
 

@@ -297,6 +297,20 @@ inline vf copysign_(vf mag, vf sgn) {
 }
 #endif
 
+// a, unchanged, through KC2CPP_OPAQUE: the compiler must have computed it here. g++ otherwise defers
+// single-use sums to where their total is used (TER at expansion): after every product of a tree
+// or chain, all of which it then keeps live at once (unfused products are opaque, kc2cpp_isa.h).
+#if !defined(KC2CPP_ISA_SCALAR)
+inline vf pin(vf a) {
+  KC2CPP_OPAQUE(a.v);
+  return a;
+}
+#endif
+inline float pin(float a) {
+  KC2CPP_OPAQUE(a);
+  return a;
+}
+
 // Partial loads/stores for loop tails: lanes [0, n) are read/written, other lanes of the loaded
 // value are +0. Requires 0 <= n <= kLanes.
 // Masked loads where the ISA has them (a vector assembled in memory lane by lane and then loaded
