@@ -168,7 +168,7 @@ void predict(Printer& p, const ir::Graph& g, const plan::Plan& plan, NameTable& 
       const plan::Location& l = plan.where[t];
       const std::string src = l.kind == plan::Location::Input ? "input" + std::to_string(l.index)
                                                               : "arena + " + std::to_string(l.index);
-      p.line("kc::copy(" + src + ", output" + std::to_string(k) + ", kOutput" + std::to_string(k) + "Size);");
+      p.line("kc::copy_out(" + src + ", output" + std::to_string(k) + ", kOutput" + std::to_string(k) + "Size);");
     }
   }
   fill(p, "source.cpp.in", "predict_end", {{"params", params}, {"batch_args", batch_args}});
@@ -209,7 +209,7 @@ void step_function(Printer& p, const plan::Plan& plan, NameTable& names) {
     const std::string src = l.kind == plan::Location::Input   ? "input" + std::to_string(l.index)
                             : l.kind == plan::Location::State ? "state.v + " + std::to_string(l.index)
                                                               : "arena + " + std::to_string(l.index);
-    p.line("kc::copy(" + src + ", output0, kStepOutputSize);");
+    p.line("kc::copy_out(" + src + ", output0, kStepOutputSize);");
   }
   fill(p, "source.cpp.in", "step_end");
 }
