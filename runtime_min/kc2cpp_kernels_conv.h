@@ -58,11 +58,25 @@ constexpr int conv_p(int nb) { return kMaxAcc / nb < 8 ? kMaxAcc / nb : 8; }
 // Terms c = 0, 1, ..., n-1 for P pixels: acc[p][v] += x[xo[p] + c0 + c] * w[c*LDW + v*kLanes].
 template <int LDW, int NB, int P, bool Fused>
 KC2CPP_ALWAYS_INLINE inline void conv_tap(const float* x, const int (&xo)[P], int c0, const float* w, int n, vf (&acc)[P][NB]) {
+  // clang 14 vectorises x[xo[p] + c0 + c] (c added to all P offsets in a vector, each lane then
+  // extracted, on every term: 1.5x g++'s time on a Conv1D stack), so under clang the pixels' row
+  // pointers are taken once, before the loop; g++ keeps the offsets in registers and is 7% faster
+  // with the indices (the same loads and sums either way).
+#if defined(__clang__)
+  const float* xp[P];
+KC2CPP_UNROLL(8)
+  for (int p = 0; p < P; ++p) xp[p] = x + (xo[p] + c0);  // the first term's index: in bounds
+#endif
 KC2CPP_UNROLL(1)
   for (int c = 0; c < n; ++c) {
     vf xs[P];
+#if defined(__clang__)
+KC2CPP_UNROLL(8)
+    for (int p = 0; p < P; ++p) xs[p] = vsplat(xp[p][c]);
+#else
 KC2CPP_UNROLL(8)
     for (int p = 0; p < P; ++p) xs[p] = vsplat(x[xo[p] + c0 + c]);
+#endif
 KC2CPP_UNROLL(8)
     for (int v = 0; v < NB; ++v) {
       const vf wv = vload(w + c * LDW + v * kLanes);
