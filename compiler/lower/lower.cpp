@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <map>
+#include <set>
 
 #include "error.h"
 #include "lower/context.h"
@@ -252,7 +253,15 @@ class Lowerer {
     }
     const Call c = lower_model(cls, root["config"], "", nullptr, 0);
     if (!c.failed) cx_.graph().outputs = c.outputs;
-    if (summary_ && cls != "Sequential") summary_->graph |= cx_.graph().inputs.size() > 1 || cx_.graph().outputs.size() > 1;
+    if (summary_ && cls != "Sequential") {
+      // Keras's summary drops "Connected to" for a chain (one layer call per depth): several inputs
+      // or outputs of several calls break that; one call's several outputs (return_state) do not.
+      std::vector<Ref> outs;
+      collect_refs(root["config"].value("output_layers", json::array()), outs);
+      std::set<std::pair<std::string, int64_t>> output_calls;
+      for (const Ref& r : outs) output_calls.insert({r.layer, r.node});
+      summary_->graph |= cx_.graph().inputs.size() > 1 || output_calls.size() > 1;
+    }
   }
 
  private:
