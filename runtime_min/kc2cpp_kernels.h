@@ -265,9 +265,10 @@ KC2CPP_UNROLL(24)
 }
 
 // Long Dense sums over several register blocks (K >= kChunkK, S <= 4): w is read in chunks of
-// kChunkRows rows (rounded down to a multiple of S, so that each chunk starts at chain 0), and within a chunk every block of a group of up to kChunkBlocks blocks in turn, so
-// each row of w streams once, whole, where block after block would stream the matrix once per
-// block's columns (the MNIST head, Dense 32768 -> 128: 8 vectors in 2 blocks on AVX-512). Between
+// kChunkRows rows (rounded down to a multiple of S, so that each chunk starts at chain 0), and
+// within a chunk every block of a group of up to kChunkBlocks blocks in turn, so each row of w
+// streams once, whole, where block after block would stream the matrix once per block's
+// columns (the MNIST head, Dense 32768 -> 128: 8 vectors in 2 blocks on AVX-512). Between
 // chunks a block's S x NB chains wait in a stack array (kChunkBlocks x S x NB vectors: 12 KB on
 // AVX-512, 3 KB on NEON, 256 B on scalar builds). The same chains in the same order as
 // dense_block: chain s takes i = s, s + S, ... in turn, started by chain_start.

@@ -22,8 +22,6 @@ std::string shapes(const OpEmitter& e) {
   return "; " + ir::to_string(e.in_shape()) + " -> " + ir::to_string(e.out_shape());
 }
 
-std::string geom(const ir::ConvGeom& g) { return conv_geom(g); }
-
 const char* boolean(bool b) { return b ? "true" : "false"; }
 
 // Whether kernels may load whole vectors past the input's end (arena slack) or must not (caller's array).
@@ -56,7 +54,7 @@ void emit_op(const ir::ConvAttrs& a, OpEmitter& e) {
             (a.groups > 1 ? ", " + str(a.groups) + " groups" : "") + (a.bias >= 0 ? ", bias" : ", no bias") +
             ", activation " + ir::describe(a.act) + shapes(e));
   Printer::Vars v = common(e, a.kernel, a.bias);
-  v.insert(v.end(), {{"geom", geom(g)}, {"groups", str(a.groups)}, {"act", act_functor(a.act, e.g.fp)}});
+  v.insert(v.end(), {{"geom", conv_geom(g)}, {"groups", str(a.groups)}, {"act", act_functor(a.act, e.g.fp)}});
   e.p.emit(v, "kc::conv2d<$geom$, $groups$, $bias$, $fused$>($in$, $w$, $b$, $out$, $act$);");
 }
 
@@ -65,7 +63,7 @@ void emit_op(const ir::DepthwiseConvAttrs& a, OpEmitter& e) {
   e.comment("depthwise, " + window(e, g, "kernel", true) + (a.bias >= 0 ? ", bias" : ", no bias") + ", activation " +
             ir::describe(a.act) + shapes(e));
   Printer::Vars v = common(e, a.kernel, a.bias);
-  v.insert(v.end(), {{"geom", geom(g)}, {"xpad", input_padded(e)}, {"act", act_functor(a.act, e.g.fp)}});
+  v.insert(v.end(), {{"geom", conv_geom(g)}, {"xpad", input_padded(e)}, {"act", act_functor(a.act, e.g.fp)}});
   e.p.emit(v, "kc::depthwise_conv2d<$geom$, $bias$, $fused$, $xpad$>($in$, $w$, $b$, $out$, $act$);");
 }
 
@@ -82,14 +80,14 @@ void emit_op(const ir::ConvTransposeAttrs& a, OpEmitter& e) {
             pair(e, g.pad_top, g.pad_left) + ")" + (a.bias >= 0 ? ", bias" : ", no bias") + ", activation " +
             ir::describe(a.act) + shapes(e));
   Printer::Vars v = common(e, a.kernel, a.bias);
-  v.insert(v.end(), {{"geom", geom(g)}, {"act", act_functor(a.act, e.g.fp)}});
+  v.insert(v.end(), {{"geom", conv_geom(g)}, {"act", act_functor(a.act, e.g.fp)}});
   e.p.emit(v, "kc::conv2d_transpose<$geom$, $bias$, $fused$>($in$, $w$, $b$, $out$, $act$);");
 }
 
 void emit_op(const ir::PoolAttrs& a, OpEmitter& e) {
   const bool max = a.kind == ir::PoolKind::Max;
   e.comment(std::string(max ? "max" : "average") + ", " + window(e, a.geom, "window", false) + shapes(e));
-  e.p.emit({{"in", e.in()}, {"out", e.out()}, {"geom", geom(a.geom)}, {"max", boolean(max)}, {"xpad", input_padded(e)}},
+  e.p.emit({{"in", e.in()}, {"out", e.out()}, {"geom", conv_geom(a.geom)}, {"max", boolean(max)}, {"xpad", input_padded(e)}},
            "kc::pool2d<$geom$, $max$, $xpad$>($in$, $out$);");
 }
 
