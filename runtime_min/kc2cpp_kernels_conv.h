@@ -13,8 +13,8 @@
 // Memory: outputs live in the arena (kPad floats of slack); conv weights are packed by
 // plan/pack_conv.cpp in rows of output channels, row_floats(F/G) apart, biases as
 // [groups][row_floats(F/G)] (kc2cpp_kernels.h: weight rows). The
-// input may be the caller's array (no slack): kernels that load input VECTORS take
-// `XPadded = false` then, and read its last partial vector lane by lane. No pointer is ever formed
+// input may be the caller's array (no slack): kernels that load input vectors read a channel row's
+// last partial vector as its own floats only (load_channels). No pointer is ever formed
 // outside an array: offsets are computed as ints and only valid taps are added to a pointer.
 
 // Geometry of ir::ConvGeom: input [H][W][C], output [OH][OW][OC], window KH x KW, strides SH, SW,
@@ -339,11 +339,14 @@ inline void conv2d_transpose(const float* x, const float* w, const float* b, flo
   ConvTranspose<G, HasBias, Fused>::run(x, w, b, y, f);
 }
 
-// Loads lanes [c, c + kLanes) of a channel row of C floats; when the source has no slack
-// (XPadded = false) the row's last partial vector is read lane by lane.
-template <int C, bool XPadded>
+// Loads lanes [c, c + kLanes) of a channel row of C floats; the row's last partial vector is read
+// as its own C % kLanes floats (the others +0). The input may have no slack, and where it has, a
+// whole vector would also read the start of the next row, which the producing kernel stored
+// separately, just before: the load would wait for both stores to retire instead of being
+// forwarded (vload_n).
+template <int C>
 inline vf load_channels(const float* row, int c) {
-  if constexpr (!XPadded && C % kLanes != 0) {
+  if constexpr (C % kLanes != 0) {
     if (c + kLanes > C) return load_first(row + c, C - c);
   }
   return vload(row + c);
@@ -351,7 +354,7 @@ inline vf load_channels(const float* row, int c) {
 
 // DepthwiseConv with depth multiplier 1 (ir::DepthwiseConvAttrs): y[., ., c] = act(sum over the
 // valid taps (kh, kw) of x[ih, iw, c] * w[kh][kw][c] + b[c]). w: [KH*KW][row_floats(C)].
-template <class G, bool HasBias, bool Fused, bool XPadded>
+template <class G, bool HasBias, bool Fused>
 struct DepthwiseConv {
   static constexpr int LDW = row_floats(G::C);
   static constexpr int NV = (G::C + kLanes - 1) / kLanes;
@@ -370,7 +373,7 @@ KC2CPP_UNROLL(8)
         const float* wr = w + (i * G::KW + k) * LDW + c0;
 KC2CPP_UNROLL(8)
         for (int v = 0; v < N; ++v)
-          acc[v] = madd<Fused>(load_channels<G::C, XPadded>(xr, c0 + v * kLanes), vload(wr + v * kLanes), acc[v]);
+          acc[v] = madd<Fused>(load_channels<G::C>(xr, c0 + v * kLanes), vload(wr + v * kLanes), acc[v]);
       }
 KC2CPP_UNROLL(8)
     for (int v = 0; v < N; ++v) {
@@ -395,9 +398,9 @@ KC2CPP_UNROLL(8)
   }
 };
 
-template <class G, bool HasBias, bool Fused, bool XPadded, class Act>
+template <class G, bool HasBias, bool Fused, class Act>
 inline void depthwise_conv2d(const float* x, const float* w, const float* b, float* y, Act f) {
-  DepthwiseConv<G, HasBias, Fused, XPadded>::run(x, w, b, y, f);
+  DepthwiseConv<G, HasBias, Fused>::run(x, w, b, y, f);
 }
 
 // y[r][c*T + m] = x[r][c] for m < T (ir::RepeatChannelsAttrs), r < rows.
@@ -433,7 +436,7 @@ inline V pool_max(V m, V x) {
 
 // Max/AveragePooling (ir::PoolAttrs): per channel over the valid taps in (kh, kw) order, starting
 // from the first valid tap; average = sum / (number of valid taps).
-template <class G, bool IsMax, bool XPadded>
+template <class G, bool IsMax>
 inline void pool2d(const float* x, float* y) {
   constexpr int NV = (G::C + kLanes - 1) / kLanes;
   for (int oh = 0; oh < G::OH; ++oh) {
@@ -448,7 +451,7 @@ inline void pool2d(const float* x, float* y) {
         vf s = vzero();
         for (int i = kh.lo; i < kh.hi; ++i)
           for (int k = kw.lo; k < kw.hi; ++k) {
-            const vf t = load_channels<G::C, XPadded>(
+            const vf t = load_channels<G::C>(
                 x + ((oh * G::SH - G::PT + i) * G::W + (ow * G::SW - G::PL + k)) * G::C, c);
             if (first) s = t;
             else s = IsMax ? pool_max(s, t) : add(s, t);
@@ -461,26 +464,26 @@ inline void pool2d(const float* x, float* y) {
 }
 
 // Global{Max,Average}Pooling (ir::GlobalPoolAttrs): over `ROWS` positions of C channels, in order.
-template <int ROWS, int C, bool IsMax, bool XPadded, int N>
+template <int ROWS, int C, bool IsMax, int N>
 inline void global_pool_block(const float* x, float* y, int c0) {
   vf s[N];
 KC2CPP_UNROLL(8)
-  for (int v = 0; v < N; ++v) s[v] = load_channels<C, XPadded>(x, c0 + v * kLanes);
+  for (int v = 0; v < N; ++v) s[v] = load_channels<C>(x, c0 + v * kLanes);
   for (int r = 1; r < ROWS; ++r)
 KC2CPP_UNROLL(8)
     for (int v = 0; v < N; ++v) {
-      const vf t = load_channels<C, XPadded>(x + r * C, c0 + v * kLanes);
+      const vf t = load_channels<C>(x + r * C, c0 + v * kLanes);
       s[v] = IsMax ? pool_max(s[v], t) : add(s[v], t);
     }
 KC2CPP_UNROLL(8)
   for (int v = 0; v < N; ++v) vstore(y + c0 + v * kLanes, IsMax ? s[v] : div(s[v], vsplat(static_cast<float>(ROWS))));
 }
 
-template <int ROWS, int C, bool IsMax, bool XPadded>
+template <int ROWS, int C, bool IsMax>
 inline void global_pool(const float* x, float* y) {
   constexpr int NV = (C + kLanes - 1) / kLanes;
   constexpr int NB = NV < 8 ? NV : 8, REM = NV % NB;
   int c0 = 0;
-  for (; c0 + NB * kLanes <= NV * kLanes; c0 += NB * kLanes) global_pool_block<ROWS, C, IsMax, XPadded, NB>(x, y, c0);
-  if constexpr (REM > 0) global_pool_block<ROWS, C, IsMax, XPadded, REM>(x, y, c0);
+  for (; c0 + NB * kLanes <= NV * kLanes; c0 += NB * kLanes) global_pool_block<ROWS, C, IsMax, NB>(x, y, c0);
+  if constexpr (REM > 0) global_pool_block<ROWS, C, IsMax, REM>(x, y, c0);
 }

@@ -24,11 +24,6 @@ std::string shapes(const OpEmitter& e) {
 
 const char* boolean(bool b) { return b ? "true" : "false"; }
 
-// Whether kernels may load whole vectors past the input's end (arena slack) or must not (caller's array).
-const char* input_padded(const OpEmitter& e) {
-  return boolean(e.plan.where[e.op.inputs[0]].kind == plan::Location::Arena);
-}
-
 Printer::Vars common(const OpEmitter& e, int kernel, int bias) {
   return {{"in", e.in()},
           {"out", e.out()},
@@ -63,8 +58,8 @@ void emit_op(const ir::DepthwiseConvAttrs& a, OpEmitter& e) {
   e.comment("depthwise, " + window(e, g, "kernel", true) + (a.bias >= 0 ? ", bias" : ", no bias") + ", activation " +
             ir::describe(a.act) + shapes(e));
   Printer::Vars v = common(e, a.kernel, a.bias);
-  v.insert(v.end(), {{"geom", conv_geom(g)}, {"xpad", input_padded(e)}, {"act", act_functor(a.act, e.g.fp)}});
-  e.p.emit(v, "kc::depthwise_conv2d<$geom$, $bias$, $fused$, $xpad$>($in$, $w$, $b$, $out$, $act$);");
+  v.insert(v.end(), {{"geom", conv_geom(g)}, {"act", act_functor(a.act, e.g.fp)}});
+  e.p.emit(v, "kc::depthwise_conv2d<$geom$, $bias$, $fused$>($in$, $w$, $b$, $out$, $act$);");
 }
 
 void emit_op(const ir::RepeatChannelsAttrs& a, OpEmitter& e) {
@@ -87,8 +82,8 @@ void emit_op(const ir::ConvTransposeAttrs& a, OpEmitter& e) {
 void emit_op(const ir::PoolAttrs& a, OpEmitter& e) {
   const bool max = a.kind == ir::PoolKind::Max;
   e.comment(std::string(max ? "max" : "average") + ", " + window(e, a.geom, "window", false) + shapes(e));
-  e.p.emit({{"in", e.in()}, {"out", e.out()}, {"geom", conv_geom(a.geom)}, {"max", boolean(max)}, {"xpad", input_padded(e)}},
-           "kc::pool2d<$geom$, $max$, $xpad$>($in$, $out$);");
+  e.p.emit({{"in", e.in()}, {"out", e.out()}, {"geom", conv_geom(a.geom)}, {"max", boolean(max)}},
+           "kc::pool2d<$geom$, $max$>($in$, $out$);");
 }
 
 void emit_op(const ir::DepthTapsAttrs& a, OpEmitter& e) {
@@ -114,9 +109,8 @@ void emit_op(const ir::GlobalPoolAttrs& a, OpEmitter& e) {
             {"out", e.out()},
             {"rows", str(a.rows)},
             {"ch", str(a.channels)},
-            {"max", boolean(max)},
-            {"xpad", input_padded(e)}},
-           "kc::global_pool<$rows$, $ch$, $max$, $xpad$>($in$, $out$);");
+            {"max", boolean(max)}},
+           "kc::global_pool<$rows$, $ch$, $max$>($in$, $out$);");
 }
 
 }  // namespace kc2cpp::emit

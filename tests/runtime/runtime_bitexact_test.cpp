@@ -6,6 +6,7 @@
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
+#include <memory>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -183,6 +184,24 @@ TEST_P(RuntimeBitExact, AllOpsMatchReference) {
                  << "): " << why;
   }
   expect_matches_reference(run_variant(v, inputs()));
+}
+
+// vload_n(p, n) on every path: lanes [0, n) are p's, the others +0, and it reads p[0, n) only
+// (each source is an allocation of exactly n floats, for ASan and valgrind).
+TEST_P(RuntimeBitExact, PartialLoadReadsExactlyItsLanes) {
+  const KcVariant& v = *host_variants()[GetParam()];
+  std::string why;
+  if (!cpu_runs_level(v.march_level, why)) GTEST_SKIP() << "SKIPPED ISA " << v.isa << ": " << why;
+  for (int n = 0; n <= v.lanes; ++n) {
+    std::unique_ptr<float[]> src(new float[static_cast<std::size_t>(n)]);
+    for (int i = 0; i < n; ++i) src[static_cast<std::size_t>(i)] = -1.5f - static_cast<float>(i);
+    std::vector<float> out(static_cast<std::size_t>(v.lanes), 7.0f);
+    v.load_n(src.get(), n, out.data());
+    for (int i = 0; i < v.lanes; ++i) {
+      const float want = i < n ? src[static_cast<std::size_t>(i)] : 0.0f;
+      EXPECT_TRUE(same_bits(out[static_cast<std::size_t>(i)], want)) << v.name << " n " << n << " lane " << i;
+    }
+  }
 }
 
 INSTANTIATE_TEST_SUITE_P(Host, RuntimeBitExact,

@@ -117,6 +117,8 @@ const KcOp kOps[] = {
 #undef OP
 #undef KC_FN
 
+void load_n(const float* p, int n, float* out) { kc::vstore(out, kc::vload_n(p, n)); }
+
 }  // namespace
 }  // namespace KC_VARIANT
 
@@ -136,6 +138,7 @@ extern "C" const KcVariant* KC_CAT(kc_variant_, KC_VARIANT)() {
                               0,
 #endif
                               sizeof(KC_VARIANT::kOps) / sizeof(KC_VARIANT::kOps[0]),
-                              KC_VARIANT::kOps};
+                              KC_VARIANT::kOps,
+                              KC_VARIANT::load_n};
   return &v;
 }

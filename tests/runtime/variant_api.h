@@ -28,6 +28,8 @@ struct KcVariant {
   int has_fma;        // KC2CPP_HAS_FMA
   size_t num_ops;
   const KcOp* ops;
+  // out[0, lanes) = kc::vload_n(p, n): the partial load of loop tails and channel rows
+  void (*load_n)(const float* p, int n, float* out);
 };
 
 }  // extern "C"

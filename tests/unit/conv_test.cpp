@@ -412,8 +412,8 @@ TEST(ConvKernels, PoolingAndDepthwiseMatchEvaluatorOnHostIsa) {
     const ir::Graph g = one_op({5, 7, 17}, {3, 4, 17}, p);
     const std::vector<float> want = eval::evaluate(g, {x}, 1)[0];
     std::vector<float> y(want.size() + 64);
-    if (kind == ir::PoolKind::Max) conv_host::kc::pool2d<G, true, false>(x.data(), y.data());
-    else conv_host::kc::pool2d<G, false, false>(x.data(), y.data());
+    if (kind == ir::PoolKind::Max) conv_host::kc::pool2d<G, true>(x.data(), y.data());
+    else conv_host::kc::pool2d<G, false>(x.data(), y.data());
     for (size_t i = 0; i < want.size(); ++i)  // any NaN equals any NaN
       if (!(std::isnan(want[i]) && std::isnan(y[i]))) {
         ASSERT_EQ(std::memcmp(&want[i], &y[i], 4), 0) << i;
@@ -431,7 +431,7 @@ TEST(ConvKernels, PoolingAndDepthwiseMatchEvaluatorOnHostIsa) {
   const std::vector<float> want = eval::evaluate(g, {x}, 1)[0];
   const std::vector<float> w = packed(g, a.kernel);
   std::vector<float> y(want.size() + 64);
-  conv_host::kc::depthwise_conv2d<D, false, false, false>(x.data(), w.data(), nullptr, y.data(),
+  conv_host::kc::depthwise_conv2d<D, false, false>(x.data(), w.data(), nullptr, y.data(),
                                                           conv_host::kc::act::Linear{});
   EXPECT_TRUE(same_bits(want, y.data()));
 }
