@@ -29,8 +29,8 @@ struct Geom {
 // The valid taps [lo, hi) of output o along one axis: input o*S - P + k*D in [0, N).
 struct TapRange {
   int lo, hi;
-  bool full(int k) const { return lo == 0 && hi == k; }
-  int count() const { return hi > lo ? hi - lo : 0; }
+  constexpr bool full(int k) const { return lo == 0 && hi == k; }
+  constexpr int count() const { return hi > lo ? hi - lo : 0; }
 };
 constexpr TapRange tap_range(int o, int S, int P, int D, int K, int N) {
   const int i0 = o * S - P;
@@ -359,40 +359,68 @@ struct DepthwiseConv {
   static constexpr int LDW = row_floats(G::C);
   static constexpr int NV = (G::C + kLanes - 1) / kLanes;
   static constexpr int NB = NV < 8 ? NV : 8, REM = NV % NB;
+  // Output pixels per register block along a row: each output's sum is one dependent chain of
+  // madds, so a pixel alone waits KH*KW madd latencies; PX pixels run PX chains side by side. Only
+  // where a pixel's channels are one block (NV <= 8), so that its stores stay in raster order.
+  static constexpr int interior() {  // output columns whose window is all inside the row
+    int n = 0;
+    for (int ow = 0; ow < G::OW; ++ow) n += tap_range(ow, G::SW, G::PL, G::DW, G::KW, G::W).full(G::KW) ? 1 : 0;
+    return n;
+  }
+  static constexpr int PX0 = NV > 8 ? 1 : (kMaxAcc / NV < 8 ? (kMaxAcc / NV > 0 ? kMaxAcc / NV : 1) : 8);
+  static constexpr int PX = PX0 < interior() ? PX0 : (interior() > 0 ? interior() : 1);
 
-  // Channels [c0, c0 + N*kLanes) of output pixel (oh, ow).
-  template <int N, class Act>
+  // Channels [c0, c0 + N*kLanes) of the P output pixels (oh, ow), ..., (oh, ow + P - 1), which
+  // share the tap ranges kh and kw.
+  template <int N, int P, class Act>
   static void block(const float* x, const float* w, const float* b, float* yp, int oh, int ow, TapRange kh,
                     TapRange kw, int c0, Act f) {
-    vf acc[N];
+    vf acc[P][N];
 KC2CPP_UNROLL(8)
-    for (int v = 0; v < N; ++v) acc[v] = vzero();
+    for (int p = 0; p < P; ++p)
+KC2CPP_UNROLL(8)
+      for (int v = 0; v < N; ++v) acc[p][v] = vzero();
     for (int i = kh.lo; i < kh.hi; ++i)
       for (int k = kw.lo; k < kw.hi; ++k) {
         const float* xr = x + ((oh * G::SH - G::PT + i * G::DH) * G::W + (ow * G::SW - G::PL + k * G::DW)) * G::C;
         const float* wr = w + (i * G::KW + k) * LDW + c0;
 KC2CPP_UNROLL(8)
-        for (int v = 0; v < N; ++v)
-          acc[v] = madd<Fused>(load_channels<G::C>(xr, c0 + v * kLanes), vload(wr + v * kLanes), acc[v]);
+        for (int v = 0; v < N; ++v) {
+          const vf wv = vload(wr + v * kLanes);
+KC2CPP_UNROLL(8)
+          for (int p = 0; p < P; ++p)
+            acc[p][v] = madd<Fused>(load_channels<G::C>(xr + p * G::SW * G::C, c0 + v * kLanes), wv, acc[p][v]);
+        }
       }
 KC2CPP_UNROLL(8)
-    for (int v = 0; v < N; ++v) {
-      vf t = acc[v];
-      if constexpr (HasBias) t = add(t, vload(b + c0 + v * kLanes));
-      vstore(yp + c0 + v * kLanes, f(t));
-    }
+    for (int p = 0; p < P; ++p)
+KC2CPP_UNROLL(8)
+      for (int v = 0; v < N; ++v) {
+        vf t = acc[p][v];
+        if constexpr (HasBias) t = add(t, vload(b + c0 + v * kLanes));
+        vstore(yp + p * G::C + c0 + v * kLanes, f(t));
+      }
   }
 
   template <class Act>
   static void run(const float* x, const float* w, const float* b, float* y, Act f) {
     for (int oh = 0; oh < G::OH; ++oh) {
       const TapRange kh = tap_range(oh, G::SH, G::PT, G::DH, G::KH, G::H);
-      for (int ow = 0; ow < G::OW; ++ow) {
+      for (int ow = 0; ow < G::OW;) {
         const TapRange kw = tap_range(ow, G::SW, G::PL, G::DW, G::KW, G::W);
         float* yp = y + (oh * G::OW + ow) * G::C;  // raster order: whole vectors spill forward only
+        if constexpr (PX > 1) {
+          // PX pixels whose windows are all inside the row (the full ranges are contiguous)
+          if (kw.full(G::KW) && ow + PX <= G::OW && tap_range(ow + PX - 1, G::SW, G::PL, G::DW, G::KW, G::W).full(G::KW)) {
+            block<NV, PX>(x, w, b, yp, oh, ow, kh, kw, 0, f);
+            ow += PX;
+            continue;
+          }
+        }
         int c0 = 0;
-        for (; c0 + NB * kLanes <= NV * kLanes; c0 += NB * kLanes) block<NB>(x, w, b, yp, oh, ow, kh, kw, c0, f);
-        if constexpr (REM > 0) block<REM>(x, w, b, yp, oh, ow, kh, kw, c0, f);
+        for (; c0 + NB * kLanes <= NV * kLanes; c0 += NB * kLanes) block<NB, 1>(x, w, b, yp, oh, ow, kh, kw, c0, f);
+        if constexpr (REM > 0) block<REM, 1>(x, w, b, yp, oh, ow, kh, kw, c0, f);
+        ++ow;
       }
     }
   }

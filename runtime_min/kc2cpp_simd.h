@@ -333,16 +333,15 @@ inline __m128 vload_n3(const float* p, int n) {
 #if defined(KC2CPP_ISA_AVX512) || defined(KC2CPP_ISA_AVX2)
 // Lanes [0, n) of p for 0 <= n < 8; the others +0.
 inline __m256 vload_n7(const float* p, int n) {
-  if (n < 4) return _mm256_insertf128_ps(_mm256_setzero_ps(), vload_n3(p, n), 0);
+  if (n < 4) return _mm256_zextps128_ps256(vload_n3(p, n));
   return _mm256_insertf128_ps(_mm256_castps128_ps256(_mm_loadu_ps(p)), vload_n3(p + 4, n - 4), 1);
 }
 #endif
 inline vf vload_n(const float* p, int n) {
 #if defined(KC2CPP_ISA_AVX512)
   if (n >= 16) return vload(p);
-  const __m512d zero = _mm512_setzero_pd();  // halves joined by the AVX512F 64-bit insert
-  if (n < 8) return {_mm512_castpd_ps(_mm512_insertf64x4(zero, _mm256_castps_pd(vload_n7(p, n)), 0))};
-  const __m512d lo = _mm512_insertf64x4(zero, _mm256_castps_pd(_mm256_loadu_ps(p)), 0);
+  if (n < 8) return {_mm512_zextps256_ps512(vload_n7(p, n))};
+  const __m512d lo = _mm512_castps_pd(_mm512_castps256_ps512(_mm256_loadu_ps(p)));  // AVX512F's 64-bit insert
   return {_mm512_castpd_ps(_mm512_insertf64x4(lo, _mm256_castps_pd(vload_n7(p + 8, n - 8)), 1))};
 #elif defined(KC2CPP_ISA_AVX2)
   if (n >= 8) return vload(p);
