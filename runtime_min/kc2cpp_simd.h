@@ -324,9 +324,8 @@ inline float pin(float a) {
 inline __m128 vload_n3(const float* p, int n) {
   if (n <= 0) return _mm_setzero_ps();
   if (n == 1) return _mm_load_ss(p);
-  double lo;  // lanes 0 and 1
-  KC2CPP_MEMCPY(&lo, p, sizeof lo);
-  const __m128 two = _mm_castpd_ps(_mm_set_sd(lo));
+  // lanes 0 and 1 by movq (the __m128i pointer of the intrinsic may alias floats)
+  const __m128 two = _mm_castsi128_ps(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(p)));
   return n == 2 ? two : _mm_movelh_ps(two, _mm_load_ss(p + 2));
 }
 #endif
@@ -334,15 +333,18 @@ inline __m128 vload_n3(const float* p, int n) {
 // Lanes [0, n) of p for 0 <= n < 8; the others +0.
 inline __m256 vload_n7(const float* p, int n) {
   if (n < 4) return _mm256_zextps128_ps256(vload_n3(p, n));
-  return _mm256_insertf128_ps(_mm256_castps128_ps256(_mm_loadu_ps(p)), vload_n3(p + 4, n - 4), 1);
+  const __m256 lo = _mm256_zextps128_ps256(_mm_loadu_ps(p));
+  return n == 4 ? lo : _mm256_insertf128_ps(lo, vload_n3(p + 4, n - 4), 1);
 }
 #endif
 inline vf vload_n(const float* p, int n) {
 #if defined(KC2CPP_ISA_AVX512)
   if (n >= 16) return vload(p);
   if (n < 8) return {_mm512_zextps256_ps512(vload_n7(p, n))};
-  const __m512d lo = _mm512_castps_pd(_mm512_castps256_ps512(_mm256_loadu_ps(p)));  // AVX512F's 64-bit insert
-  return {_mm512_castpd_ps(_mm512_insertf64x4(lo, _mm256_castps_pd(vload_n7(p + 8, n - 8)), 1))};
+  const __m512 lo = _mm512_zextps256_ps512(_mm256_loadu_ps(p));
+  if (n == 8) return {lo};
+  const __m256d hi = _mm256_castps_pd(vload_n7(p + 8, n - 8));  // joined by AVX512F's 64-bit insert
+  return {_mm512_castpd_ps(_mm512_insertf64x4(_mm512_castps_pd(lo), hi, 1))};
 #elif defined(KC2CPP_ISA_AVX2)
   if (n >= 8) return vload(p);
   return {vload_n7(p, n)};
