@@ -473,6 +473,7 @@ inline V pool_max(V m, V x) {
 // from the first valid tap; average = sum / (number of valid taps).
 template <class G, bool IsMax>
 inline void pool2d(const float* x, float* y) {
+  KC2CPP_HIDE_POINTER(x);
   constexpr int NV = (G::C + kLanes - 1) / kLanes;
   for (int oh = 0; oh < G::OH; ++oh) {
     const TapRange kh = tap_range(oh, G::SH, G::PT, 1, G::KH, G::H);
@@ -516,6 +517,7 @@ KC2CPP_UNROLL(8)
 
 template <int ROWS, int C, bool IsMax>
 inline void global_pool(const float* x, float* y) {
+  KC2CPP_HIDE_POINTER(x);
   constexpr int NV = (C + kLanes - 1) / kLanes;
   constexpr int NB = NV < 8 ? NV : 8, REM = NV % NB;
   int c0 = 0;
