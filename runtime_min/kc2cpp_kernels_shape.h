@@ -98,11 +98,29 @@ inline float sum_tree16(float (&s)[kSumLanes]) {
   return s[0];
 }
 
+// Lane indices 0, 1, ..., kSumLanes - 1 (the tail mask of sum16).
+alignas(64) inline constexpr float kSumLaneIndex[kSumLanes] = {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15};
+
+// sum_tree16 on the accumulators held as kSumLanes / kLanes vectors (accumulator k in lane
+// k mod kLanes of vector k / kLanes): the same adds, s[k] + s[k + h], in registers.
+template <int NV>
+inline float sum_tree16(vf (&acc)[NV]) {
+  for (int h = NV / 2; h >= 1; h /= 2)  // h >= kLanes: whole vectors
+    for (int v = 0; v < h; ++v) acc[v] = add(acc[v], acc[v + h]);
+  vf a = acc[0];
+  if constexpr (kLanes >= 16) a = add(a, lanes_down<8>(a));
+  if constexpr (kLanes >= 8) a = add(a, lanes_down<4>(a));
+  if constexpr (kLanes >= 4) a = add(a, lanes_down<2>(a));
+  if constexpr (kLanes >= 2) a = add(a, lanes_down<1>(a));
+  return lane0(a);
+}
+
 // Sum of x[j * stride], j < n (Sq = false), or of (x[j * stride] - mean)^2 (Sq = true), element j into
-// accumulator j mod 16. stride 1 runs 16 elements per step in 16 / kLanes vectors.
+// accumulator j mod 16. stride 1 runs 16 elements per step in 16 / kLanes vectors, the last partial
+// step too (its missing elements add +0, an exact no-op: an accumulator that starts at +0 is never
+// -0), and combines them in registers.
 template <bool Sq, bool Fused>
 inline float sum16(const float* x, int n, int stride, float mean) {
-  float s[kSumLanes];
   int j = 0;
   if (stride == 1) {
     constexpr int NV = kSumLanes / kLanes;
@@ -119,12 +137,25 @@ inline float sum16(const float* x, int n, int stride, float mean) {
           acc[v] = add(acc[v], e);
         }
       }
-    for (int v = 0; v < NV; ++v) vstore(s + v * kLanes, acc[v]);
-  } else {
-    for (int k = 0; k < kSumLanes; ++k) s[k] = 0.0f;
+    if (j < n) {
+      const vf rest = vsplat(static_cast<float>(n - j));
+      for (int v = 0; v < NV && j + v * kLanes < n; ++v) {
+        const int lanes = n - j - v * kLanes < kLanes ? n - j - v * kLanes : kLanes;
+        const vf e = vload_n(x + j + v * kLanes, lanes);
+        if constexpr (Sq) {
+          const vf d = select(lt(vload(kSumLaneIndex + v * kLanes), rest), sub(e, m), vzero());
+          acc[v] = madd<Fused>(d, d, acc[v]);
+        } else {
+          acc[v] = add(acc[v], e);
+        }
+      }
+    }
+    return sum_tree16(acc);
   }
-  // j starts at a multiple of kSumLanes, so k = j mod kSumLanes (kept as a wrapping counter: with
-  // `j % kSumLanes` gcc -O3 on the scalar path mis-derives an out-of-bounds iteration and warns).
+  float s[kSumLanes];
+  for (int k = 0; k < kSumLanes; ++k) s[k] = 0.0f;
+  // k = j mod kSumLanes, kept as a wrapping counter (with `j % kSumLanes` gcc -O3 on the scalar
+  // path mis-derives an out-of-bounds iteration and warns).
   for (int k = 0; j < n; ++j, k = k + 1 == kSumLanes ? 0 : k + 1) {
     float& acc = s[k];
     const float e = x[j * stride];

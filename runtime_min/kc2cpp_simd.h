@@ -369,6 +369,45 @@ inline void vstore_n(float* p, vf a, int n) {
   for (int i = 0; i < n; ++i) p[i] = t[i];
 }
 
+// Horizontal steps in registers (for reductions whose order pairs lane k with lane k + H):
+// lanes_down<H>(a) has a's lane k + H in lane k for k < H (the other lanes: unspecified lanes of
+// a); H is a power of two below kLanes. lane0(a) is a's lane 0.
+#if defined(KC2CPP_ISA_AVX512)
+template <int H> inline vf lanes_down(vf a) {
+  static_assert(H == 8 || H == 4 || H == 2 || H == 1, "H: a power of two below 16");
+  if constexpr (H == 8) return {_mm512_shuffle_f32x4(a.v, a.v, 0x4E)};  // 128-bit blocks 2, 3, 0, 1
+  if constexpr (H == 4) return {_mm512_shuffle_f32x4(a.v, a.v, 0xB1)};  // blocks 1, 0, 3, 2
+  if constexpr (H == 2) return {_mm512_permute_ps(a.v, 0x4E)};          // lanes 2, 3, 0, 1 per block
+  if constexpr (H == 1) return {_mm512_permute_ps(a.v, 0xB1)};          // lanes 1, 0, 3, 2 per block
+}
+inline float lane0(vf a) { return _mm512_cvtss_f32(a.v); }
+#elif defined(KC2CPP_ISA_AVX2)
+template <int H> inline vf lanes_down(vf a) {
+  static_assert(H == 4 || H == 2 || H == 1, "H: a power of two below 8");
+  if constexpr (H == 4) return {_mm256_permute2f128_ps(a.v, a.v, 0x01)};
+  if constexpr (H == 2) return {_mm256_permute_ps(a.v, 0x4E)};
+  if constexpr (H == 1) return {_mm256_permute_ps(a.v, 0xB1)};
+}
+inline float lane0(vf a) { return _mm256_cvtss_f32(a.v); }
+#elif defined(KC2CPP_ISA_SSE2)
+template <int H> inline vf lanes_down(vf a) {
+  static_assert(H == 2 || H == 1, "H: a power of two below 4");
+  if constexpr (H == 2) return {_mm_shuffle_ps(a.v, a.v, 0x4E)};
+  if constexpr (H == 1) return {_mm_shuffle_ps(a.v, a.v, 0xB1)};
+}
+inline float lane0(vf a) { return _mm_cvtss_f32(a.v); }
+#elif defined(KC2CPP_ISA_NEON)
+template <int H> inline vf lanes_down(vf a) {
+  static_assert(H == 2 || H == 1, "H: a power of two below 4");
+  if constexpr (H == 2) return {vextq_f32(a.v, a.v, 2)};
+  if constexpr (H == 1) return {vrev64q_f32(a.v)};
+}
+inline float lane0(vf a) { return vgetq_lane_f32(a.v, 0); }
+#else  // scalar: one lane, nothing to move
+template <int H> inline vf lanes_down(vf a) { return a; }
+inline float lane0(float a) { return a; }
+#endif
+
 // t[i mod 32] per lane (table lookups of kc2cpp_math.h); t is 64-byte aligned. Plain loads, so
 // every path returns the table's own bits: a two-source permute on AVX-512 and four permutes and
 // a blend tree on AVX2, which read only the index's low 5 bits anyway; lane by lane, masked,
