@@ -198,8 +198,10 @@ inline V layernorm_one(V x, V mean, V r, V gamma, V beta) {
 }
 
 // LayerNorm over [outer][n][inner] (ir::LayerNormAttrs). gamma/beta: [n] or nullptr when absent.
+// Always inline, so that n and inner are constants in the loops: clang kept it out of line
+// (ln_w100 AVX2: 56.5 -> 25.5 ns inlined; g++ inlined it already).
 template <bool Fused, bool Centered, bool HasGamma, bool HasBeta>
-inline void layernorm(const float* x, const float* gamma, const float* beta, float* y, int outer, int n, int inner,
+KC2CPP_ALWAYS_INLINE inline void layernorm(const float* x, const float* gamma, const float* beta, float* y, int outer, int n, int inner,
                       float epsilon) {
   const float fn = static_cast<float>(n);
   const float rcp_n = div(1.0f, fn);
