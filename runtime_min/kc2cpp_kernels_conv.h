@@ -471,30 +471,48 @@ inline V pool_max(V m, V x) {
 
 // Max/AveragePooling (ir::PoolAttrs): per channel over the valid taps in (kh, kw) order, starting
 // from the first valid tap; average = sum / (number of valid taps).
+// Channels [c0, c0 + N*kLanes) of output pixel (oh, ow): taps outer, the N vectors inner (clang
+// kept the vector loop rolled around the taps' loops: pool_wide_channels 203 -> 138 ns on AVX2).
+template <class G, bool IsMax, int N>
+KC2CPP_ALWAYS_INLINE inline void pool2d_block(const float* x, float* yp, int oh, int ow, TapRange kh, TapRange kw,
+                                              vf count, int c0) {
+  vf s[N];
+KC2CPP_UNROLL(8)
+  for (int v = 0; v < N; ++v) s[v] = vzero();  // the result if no tap is valid (no Keras padding makes one)
+  bool first = true;
+  for (int i = kh.lo; i < kh.hi; ++i)
+    for (int k = kw.lo; k < kw.hi; ++k) {
+      const float* xr = x + ((oh * G::SH - G::PT + i) * G::W + (ow * G::SW - G::PL + k)) * G::C;
+      if (first) {
+KC2CPP_UNROLL(8)
+        for (int v = 0; v < N; ++v) s[v] = load_channels<G::C>(xr, c0 + v * kLanes);
+      } else {
+KC2CPP_UNROLL(8)
+        for (int v = 0; v < N; ++v) {
+          const vf t = load_channels<G::C>(xr, c0 + v * kLanes);
+          s[v] = IsMax ? pool_max(s[v], t) : add(s[v], t);
+        }
+      }
+      first = false;
+    }
+KC2CPP_UNROLL(8)
+  for (int v = 0; v < N; ++v) vstore(yp + c0 + v * kLanes, IsMax ? s[v] : div(s[v], count));
+}
+
 template <class G, bool IsMax>
 inline void pool2d(const float* x, float* y) {
   KC2CPP_HIDE_POINTER(x);
   constexpr int NV = (G::C + kLanes - 1) / kLanes;
+  constexpr int NB = NV < 8 ? NV : 8, REM = NV % NB;
   for (int oh = 0; oh < G::OH; ++oh) {
     const TapRange kh = tap_range(oh, G::SH, G::PT, 1, G::KH, G::H);
     for (int ow = 0; ow < G::OW; ++ow) {
       const TapRange kw = tap_range(ow, G::SW, G::PL, 1, G::KW, G::W);
-      const vf n = vsplat(static_cast<float>(kh.count() * kw.count()));
+      const vf count = vsplat(static_cast<float>(kh.count() * kw.count()));
       float* yp = y + (oh * G::OW + ow) * G::C;  // raster order: whole vectors spill forward only
-      for (int v = 0; v < NV; ++v) {
-        const int c = v * kLanes;
-        bool first = true;
-        vf s = vzero();
-        for (int i = kh.lo; i < kh.hi; ++i)
-          for (int k = kw.lo; k < kw.hi; ++k) {
-            const vf t = load_channels<G::C>(
-                x + ((oh * G::SH - G::PT + i) * G::W + (ow * G::SW - G::PL + k)) * G::C, c);
-            if (first) s = t;
-            else s = IsMax ? pool_max(s, t) : add(s, t);
-            first = false;
-          }
-        vstore(yp + c, IsMax ? s : div(s, n));
-      }
+      int c0 = 0;
+      for (; c0 + NB * kLanes <= NV * kLanes; c0 += NB * kLanes) pool2d_block<G, IsMax, NB>(x, yp, oh, ow, kh, kw, count, c0);
+      if constexpr (REM > 0) pool2d_block<G, IsMax, REM>(x, yp, oh, ow, kh, kw, count, c0);
     }
   }
 }
