@@ -85,28 +85,54 @@ inline void copy_blocks(const float* x, float* y, int count, int n, int ld) {
   for (int o = 0; o < count; ++o) copy(x + o * n, y + o * ld, n);
 }
 
+// sum_k x[k] * w[k] for k < K in the Dense reduction order with S chains (kc2cpp_kernels.h), one
+// output at a time (matmul_nt's form for long rows).
+template <int K, int S, bool Fused, int Lo, int Hi>
+inline float dot_tree(const float* x, const float* w) {
+  if constexpr (Hi - Lo == 1) {
+    float acc = mul(x[Lo], w[Lo]);
+    for (int i = Lo + S; i < K; i += S) acc = madd<Fused>(x[i], w[i], acc);
+    return acc;
+  } else {
+    constexpr int M = Lo + tree_split(Hi - Lo);
+    const float left = dot_tree<K, S, Fused, Lo, M>(x, w);
+    return add(left, dot_tree<K, S, Fused, M, Hi>(x, w));
+  }
+}
+
+// Floats of matmul_nt's stack tile at most (8 KB): longer rows take the one-output form.
+constexpr int kMatMulTile = 2048;
+
 // y[i * N + j] = sum_k a[i * K + k] * b[j * K + k] (both operands with the contraction last),
 // each sum in the Dense reduction order with S chains; B such products one after another (a, b
 // and y advance by M*K, N*K and M*N). kLanes columns j at a time: their rows of b are copied
 // transposed into t (K x kLanes floats on the stack, the lanes past N zero), and dense_block
-// computes the kLanes sums of row i of a with them, one per lane, in the Dense order (kc2cpp_kernels.h).
+// computes the kLanes sums of row i of a with them, one per lane, in the same order (the
+// attention's products: transformer_s32_d64 1.8x faster than one dot_tree per output).
 template <int M, int K, int N, int S, bool Fused, int B = 1>
 inline void matmul_nt(const float* a, const float* b, float* y) {
   static_assert(S >= 1 && S <= K, "splits must be in [1, K]");
-  alignas(64) float t[K * kLanes];
-  for (int h = 0; h < B; ++h)
-    for (int j0 = 0; j0 < N; j0 += kLanes) {
-      const int nj = N - j0 < kLanes ? N - j0 : kLanes;
-      for (int k = 0; k < K; ++k)
-        for (int l = 0; l < kLanes; ++l) t[k * kLanes + l] = l < nj ? b[(h * N + j0 + l) * K + k] : 0.0f;
-      for (int i = 0; i < M; ++i) {
-        vf out[1];
-        dense_block<K, S, 1, Fused>(a + (h * M + i) * K, t, kLanes, out);
-        float* yr = y + (h * M + i) * N + j0;
-        if (nj == kLanes) vstore(yr, out[0]);
-        else vstore_n(yr, out[0], nj);  // the next row's first columns are already written
+  if constexpr (K * kLanes > kMatMulTile) {
+    for (int h = 0; h < B; ++h)
+      for (int i = 0; i < M; ++i)
+        for (int j = 0; j < N; ++j)
+          y[(h * M + i) * N + j] = dot_tree<K, S, Fused, 0, S>(a + (h * M + i) * K, b + (h * N + j) * K);
+  } else {
+    alignas(64) float t[K * kLanes];
+    for (int h = 0; h < B; ++h)
+      for (int j0 = 0; j0 < N; j0 += kLanes) {
+        const int nj = N - j0 < kLanes ? N - j0 : kLanes;
+        for (int k = 0; k < K; ++k)
+          for (int l = 0; l < kLanes; ++l) t[k * kLanes + l] = l < nj ? b[(h * N + j0 + l) * K + k] : 0.0f;
+        for (int i = 0; i < M; ++i) {
+          vf out[1];
+          dense_block<K, S, 1, Fused>(a + (h * M + i) * K, t, kLanes, out);
+          float* yr = y + (h * M + i) * N + j0;
+          if (nj == kLanes) vstore(yr, out[0]);
+          else vstore_n(yr, out[0], nj);  // the next row's first columns are already written
+        }
       }
-    }
+  }
 }
 
 // y = x * (1 / sqrt(max(s, floor))) per row of n, s = x_0 x_0 + x_1 x_1 + ... in index order

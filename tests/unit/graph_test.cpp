@@ -450,6 +450,19 @@ TEST(MergeKernels, MatMulAndL2NormalizeMatchEvaluator) {
     EXPECT_EQ(compare(y, eval_one(mm, {{3, 37}, {5, 37}}, {3, 5}, {a, b}, fp)), "");
     EXPECT_EQ(compare(yn, eval_one(ir::L2NormalizeAttrs{3, 37, 1e-14f}, {{3, 37}}, {3, 37}, {a}, fp)), "");
   }
+  // Rows too long for matmul_nt's stack tile (K * kLanes > kMatMulTile) take the one-output form;
+  // a partial tile of columns (N = 19) the tiled one.
+  const auto a = random_values(rng, 2 * 3000), b = random_values(rng, 3 * 3000);
+  const auto c = random_values(rng, 4 * 40), d = random_values(rng, 19 * 40);
+  static_assert(3000 * kc::kLanes > kc::kMatMulTile && 40 * kc::kLanes <= kc::kMatMulTile, "both forms");
+  std::vector<float> y(2 * 3), z(4 * 19);
+  kc::matmul_nt<2, 3000, 3, 8, false>(a.data(), b.data(), y.data());
+  kc::matmul_nt<4, 40, 19, 3, false, 1>(c.data(), d.data(), z.data());
+  ir::MatMulAttrs mm;
+  mm.m = 2, mm.k = 3000, mm.n = 3, mm.splits = 8;
+  EXPECT_EQ(compare(y, eval_one(mm, {{2, 3000}, {3, 3000}}, {2, 3}, {a, b}, ir::FpMode::Unfused)), "");
+  mm.m = 4, mm.k = 40, mm.n = 19, mm.splits = 3;
+  EXPECT_EQ(compare(z, eval_one(mm, {{4, 40}, {19, 40}}, {4, 19}, {c, d}, ir::FpMode::Unfused)), "");
 }
 
 }  // namespace
