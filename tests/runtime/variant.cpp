@@ -14,6 +14,7 @@ namespace KC_VARIANT {
 namespace kc {
 #include "kc2cpp_simd.h"
 #include "kc2cpp_math.h"
+#include "kc2cpp_kernels.h"
 }  // namespace kc
 
 namespace {
@@ -28,6 +29,26 @@ void run_vec(F f, const float* a, const float* b, const float* c, float* out, si
 template <class F>
 void run_scalar(F f, const float* a, const float* b, const float* c, float* out, size_t n) {
   for (size_t i = 0; i < n; ++i) out[i] = f(a[i], b[i], c[i]);
+}
+
+// Softmax over rows of L: a's first n / L rows (the rest of out is 0). vf: kc::softmax's contiguous-
+// row path; float: its definition, one row at a time (m = a_0, then a_j > m; e_j = exp(a_j - m);
+// s = e_0 + e_1 + ... in index order; e_j / s).
+template <int L> void softmax_rows_vec(const float* a, const float*, const float*, float* out, size_t n) {
+  const int rows = static_cast<int>(n / L);
+  kc::softmax(a, out, rows, L, 1, false);
+  for (size_t i = static_cast<size_t>(rows) * L; i < n; ++i) out[i] = 0.0f;
+}
+template <int L> void softmax_rows_scalar(const float* a, const float*, const float*, float* out, size_t n) {
+  size_t i = 0;
+  for (; i + L <= n; i += L) {
+    float m = a[i];
+    for (int j = 1; j < L; ++j) m = a[i + j] > m ? a[i + j] : m;
+    float s = 0.0f;
+    for (int j = 0; j < L; ++j) s = kc::add(s, out[i + j] = kc::exp(kc::sub(a[i + j], m)));
+    for (int j = 0; j < L; ++j) out[i + j] = kc::div(out[i + j], s);
+  }
+  for (; i < n; ++i) out[i] = 0.0f;
 }
 
 template <class V> V k(float v) { return kc::splat_v<V>(v); }
@@ -106,6 +127,11 @@ const KcOp kOps[] = {
     OP("gelu", kc::gelu(x))
     OP("gelu_tanh", kc::gelu_tanh(x))
     OP("mish", kc::mish(x))
+    // kc2cpp_kernels.h
+    {"softmax_rows_1", softmax_rows_vec<1>, softmax_rows_scalar<1>},
+    {"softmax_rows_5", softmax_rows_vec<5>, softmax_rows_scalar<5>},
+    {"softmax_rows_16", softmax_rows_vec<16>, softmax_rows_scalar<16>},
+    {"softmax_rows_37", softmax_rows_vec<37>, softmax_rows_scalar<37>},
 #if defined(KC2CPP_HAS_FMA) && !defined(KC_NO_FMA_OP)
     // the --fp fused math
 #define KC_FUSED_OP(name, expr) OP(name, expr)
