@@ -97,9 +97,12 @@ KC2CPP_UNROLL(4)
         z[g] = add(vload(xw + g * UG + j), vload(hu + g * UG + j));
         if constexpr (HasBias) z[g] = add(z[g], vload(b + g * UW + j));
       }
-      const vf i = ract(z[0]), f = ract(z[1]), o = ract(z[3]);
+      // o after c': it is off the critical path (overlapping act(c')), and fewer values are live
+      // while i, f and act(z_c) are computed (lstm32_f1 step, AVX-512: unfused 3-6% faster)
+      const vf i = ract(z[0]), f = ract(z[1]);
       const vf cn = add(mul(f, vload(c + j)), mul(i, act(z[2])));
       vstore(c_out + j, cn);
+      const vf o = ract(z[3]);
       vstore(h_out + j, mul(o, act(cn)));
     }
   }
@@ -276,10 +279,11 @@ struct ConvLstmCell {
         vf z[4];
 KC2CPP_UNROLL(4)
         for (int g = 0; g < 4; ++g) z[g] = add(conv_lstm_load(xp + g * F + j, n), conv_lstm_load(hp + g * F + j, n));
-        const vf i = ract(z[0]), f = ract(z[1]), o = ract(z[3]);
+        const vf i = ract(z[0]), f = ract(z[1]);
         const int at = p * F + j;
         const vf cn = add(mul(f, conv_lstm_load(c + at, n)), mul(i, act(z[2])));
         store_first(c_out + at, cn, n);
+        const vf o = ract(z[3]);  // after c', as in LstmCell
         store_first(h_out + at, mul(o, act(cn)), n);
       }
     }
