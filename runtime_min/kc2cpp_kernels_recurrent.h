@@ -141,9 +141,10 @@ struct GruCell {
     if constexpr (ResetAfter) {
       rnn_gates_matvec<U, 3, U, 3 * UW, HS, Fused>(h, rw, hu);
       for (int j = 0; j < UV; j += kLanes) {
-        const vf z = ract(add(mx(xw, 0, j), mh(hu, 0, j)));
+        // z after h~: r -> h~ is the critical path, z overlaps it (as LstmCell's o)
         const vf r = ract(add(mx(xw, 1, j), mh(hu, 1, j)));
         const vf hh = act(add(mx(xw, 2, j), mul(r, mh(hu, 2, j))));
+        const vf z = ract(add(mx(xw, 0, j), mh(hu, 0, j)));
         vstore(h_out + j, mix(z, vload(h + j), hh));
       }
     } else {
