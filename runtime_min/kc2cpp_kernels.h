@@ -376,20 +376,49 @@ inline float tree_sum(const float* acc) {
   }
 }
 
+// sum_k x[k] * w[k] for k < K, one output in the order above, depth first: each chain where the
+// tree takes it, so about log2(S) partial sums are live at once (pinned: g++ would otherwise defer
+// each sum to its use, after every product). Init (--fp fused with a bias): chain 0 starts at
+// fma(x_0, w_0, init[0]). Dense(1) with S > 4, and matmul_nt's form for long rows.
+template <int K, int S, bool Fused, bool Init, int Lo, int Hi>
+inline float dot_tree(const float* x, const float* w, const float* init) {
+  if constexpr (Hi - Lo == 1) {
+    float acc;
+    if constexpr (Init && Lo == 0) {
+      acc = madd<true>(x[0], w[0], init[0]);
+    } else {
+      acc = mul(x[Lo], w[Lo]);
+    }
+    for (int i = Lo + S; i < K; i += S) acc = madd<Fused>(x[i], w[i], acc);
+    return pin(acc);
+  } else {
+    constexpr int M = Lo + tree_split(Hi - Lo);
+    const float left = dot_tree<K, S, Fused, Init, Lo, M>(x, w, init);
+    return pin(add(left, dot_tree<K, S, Fused, Init, M, Hi>(x, w, init)));
+  }
+}
+
 // Dense with one output column: w is K contiguous floats. The order above, in scalar registers:
 // one output per vector would use one lane in kLanes for every product, where a scalar operation
-// costs a vector's issue slot at most (a Dense(1) regression head, stepped after a GRU).
+// costs a vector's issue slot at most (a Dense(1) regression head, stepped after a GRU). S <= 4
+// chains side by side; wider trees depth first (dot_tree: an unfused Dense(32 -> 1) has S = 32,
+// whose 32 products computed first spilled on AVX2's 16 registers).
 template <int K, int S, bool HasBias, bool Fused, class Act>
 inline void dense_one(const float* x, const float* w, const float* b, float* y, int rows, Act f) {
   for (int r = 0; r < rows; ++r) {
     const float* xr = x + r * K;
-    float acc[S];
-KC2CPP_UNROLL(32)
-    for (int s = 0; s < S; ++s) acc[s] = mul(xr[s], w[s]);
-    if constexpr (HasBias && Fused) acc[0] = madd<true>(xr[0], w[0], b[0]);
+    float t;
+    if constexpr (S > 4) {
+      t = dot_tree<K, S, Fused, HasBias && Fused, 0, S>(xr, w, b);
+    } else {
+      float acc[S];
+KC2CPP_UNROLL(4)
+      for (int s = 0; s < S; ++s) acc[s] = mul(xr[s], w[s]);
+      if constexpr (HasBias && Fused) acc[0] = madd<true>(xr[0], w[0], b[0]);
 KC2CPP_UNROLL(64)
-    for (int i = S; i < K; ++i) acc[i % S] = madd<Fused>(xr[i], w[i], acc[i % S]);
-    float t = tree_sum<0, S>(acc);
+      for (int i = S; i < K; ++i) acc[i % S] = madd<Fused>(xr[i], w[i], acc[i % S]);
+      t = tree_sum<0, S>(acc);
+    }
     if constexpr (HasBias && !Fused) t = add(t, b[0]);
     y[r] = f(t);
   }

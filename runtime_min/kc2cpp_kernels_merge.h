@@ -85,21 +85,6 @@ inline void copy_blocks(const float* x, float* y, int count, int n, int ld) {
   for (int o = 0; o < count; ++o) copy(x + o * n, y + o * ld, n);
 }
 
-// sum_k x[k] * w[k] for k < K in the Dense reduction order with S chains (kc2cpp_kernels.h), one
-// output at a time (matmul_nt's form for long rows).
-template <int K, int S, bool Fused, int Lo, int Hi>
-inline float dot_tree(const float* x, const float* w) {
-  if constexpr (Hi - Lo == 1) {
-    float acc = mul(x[Lo], w[Lo]);
-    for (int i = Lo + S; i < K; i += S) acc = madd<Fused>(x[i], w[i], acc);
-    return acc;
-  } else {
-    constexpr int M = Lo + tree_split(Hi - Lo);
-    const float left = dot_tree<K, S, Fused, Lo, M>(x, w);
-    return add(left, dot_tree<K, S, Fused, M, Hi>(x, w));
-  }
-}
-
 // Floats of matmul_nt's stack tile at most (8 KB): longer rows take the one-output form.
 constexpr int kMatMulTile = 2048;
 
@@ -116,7 +101,7 @@ inline void matmul_nt(const float* a, const float* b, float* y) {
     for (int h = 0; h < B; ++h)
       for (int i = 0; i < M; ++i)
         for (int j = 0; j < N; ++j)
-          y[(h * M + i) * N + j] = dot_tree<K, S, Fused, 0, S>(a + (h * M + i) * K, b + (h * N + j) * K);
+          y[(h * M + i) * N + j] = dot_tree<K, S, Fused, false, 0, S>(a + (h * M + i) * K, b + (h * N + j) * K, nullptr);
   } else {
     alignas(64) float t[K * kLanes];
     for (int h = 0; h < B; ++h)
