@@ -196,6 +196,7 @@ alignas(64) inline constexpr float kExp2Rel[32] = {
 // 2^m e for every m in [-151, 128], two multiplies and no select (the second multiply, by 1
 // unless the result is subnormal or overflows, costs latency but fewer instructions than a select
 // between one and two multiplies).
+// value() is e rounded once (fused: fma(hi, w, hi); unfused: e itself).
 template <bool Fused, class V> struct ExpParts {
   V e_or_hi, w, m32;  // unfused: e, (unused), 32 m; fused: hi, w, 32 m
   V times(V s) const {
@@ -204,6 +205,13 @@ template <bool Fused, class V> struct ExpParts {
       return mla<true>(h, w, h);
     } else {
       return mul(e_or_hi, s);
+    }
+  }
+  V value() const {
+    if constexpr (Fused) {
+      return mla<true>(e_or_hi, w, e_or_hi);
+    } else {
+      return e_or_hi;
     }
   }
 };
@@ -289,8 +297,12 @@ template <class V> inline V log1p(V x) {
 // tanh(x), from two regions selected per lane:
 //   |x| < 0.625: a + (a z) P(z), a = |x|, z = a^2, P fitted (tests/runtime/fit_coefficients.py;
 //                relative error of the approximation 2^-27.7), Horner in mla steps;
-//   a <= 9.1:    (1 - e) / (1 + e), e = e^(-2a) by exp_parts and one scaling (e >= 2^-27: normal,
-//                no subnormal handling); tanh rounds to 1 from 9.02, and so does the quotient;
+//   a <= 9.1:    (1 - e) / (1 + e), e = e^(-2a) = 2^m E by exp_parts (e >= 2^-27: normal, no
+//                subnormal handling); unfused as (v - E) / (v + E), v = 2^-m: numerator and
+//                denominator scaled by v round exactly as unscaled (powers of two, all normal), so
+//                the bits are the plain formula's, without the scaling multiply before the adds
+//                (--fp fused scales E in the fma that rounds it: ExpParts::times);
+//                tanh rounds to 1 from 9.02, and so does the quotient;
 //   else:        1, selected after the division (no clamp delays the exponential; NaN fails the
 //                compare and stays NaN through the quotient);
 // then the sign of x.
@@ -300,8 +312,13 @@ template <bool Fused = false, class V> inline V tanh(V x) {
   const V one = splat_v<V>(1.0f);
   const V a = abs(x);
   const detail::ExpParts<Fused, V> p = detail::exp_parts<Fused, -2>(a);
-  const V e = p.times(detail::pow2i<32>(p.m32));
-  const V far = select(gt(a, splat_v<V>(9.1f)), one, div(sub(one, e), add(one, e)));
+  V e, v;  // the quotient's terms, scaled by v (unfused; fused: by 1, e = E 2^m in one fma, as fast)
+  if constexpr (Fused) {
+    e = p.times(detail::pow2i<32>(p.m32)), v = one;
+  } else {
+    e = p.value(), v = detail::pow2i<32>(neg(p.m32));
+  }
+  const V far = select(gt(a, splat_v<V>(9.1f)), one, div(sub(v, e), add(v, e)));
   const V z = mul(a, a);
   const V q = detail::poly_mla<Fused>(z, -0x1.555532p-2f, 0x1.110708p-3f, -0x1.b8395ep-5f, 0x1.521744p-6f,
                                       -0x1.75a99p-8f);
@@ -313,20 +330,31 @@ template <bool Fused = false, class V> inline V tanh(V x) {
 // so small results keep full relative accuracy down to the subnormal range. Max error 2.402 ULP
 // (all 2^32 inputs). sigmoid(-Inf) = 0, sigmoid(+Inf) = 1, NaN -> NaN.
 // -|x| is one OR of the sign bit, clamped at -104 (e^-104 < 2^-150: the quotients round to 0 and
-// 1 there, and no select after the division is needed). With e^-|x| = 2^m e_parts (m <= 0),
-// exp would give e = e1 2^-t, e1 = e_parts 2^n1 (ExpParts::times), n1 = max(m, -125), t = n1 - m in
-// [0, 26] (the code holds 32 m and 32 n1: exp_parts' m32); 1 + e rounds as 1 + e1 does (both to 1
-// where t > 0). Numerator and denominator are both scaled by u = 2^t instead, e1 / (u + e1 u) and
-// u / (u + e1 u), which rounds exactly alike (powers of two; nothing leaves the normal range): no
-// multiply by 2^-t and no select on the way to the division. Same bits as those plain formulas
-// for all 2^32 inputs, in both --fp modes.
+// 1 there, and no select after the division is needed). With e^-|x| = 2^m E (exp_parts, m <= 0,
+// E = ExpParts::value()), exp would give e = e1 2^-t, e1 = E 2^n1 rounded once, n1 = max(m, -125),
+// t = n1 - m in [0, 26]; 1 + e rounds as 1 + e1 does (both to 1 where t > 0). Numerator and
+// denominator are both scaled instead, which rounds exactly alike (powers of two; nothing leaves
+// the normal range), so the bits are those plain formulas', for all 2^32 inputs in both --fp modes:
+//   unfused: by v = 2^-n1 in [1, 2^125]: E 2^-t / (v + E) for x < 0, v / (v + E) for x >= 0 (E 2^-t
+//            exact): the denominator is one add after E, no multiply and add between exp's
+//            polynomial and the division;
+//   fused:   by u = 2^t: e1 / (u + e1 u) or u / (u + e1 u), e1 from the fma that rounds E
+//            (ExpParts::times) and the denominator one fma after it (v + E measured 2-3 cycles
+//            slower there).
 template <bool Fused = false, class V> inline V sigmoid(V x) {
   const V a = max_(splat_v<V>(-104.0f), from_bits(bor(bits(x), splat_bits<V>(0x80000000u))));
   const detail::ExpParts<Fused, V> p = detail::exp_parts<Fused>(a);
   const V n1 = max_(splat_v<V>(-125.0f * 32.0f), p.m32);
-  const V e1 = p.times(detail::pow2i<32>(n1));
-  const V u = detail::pow2i<32>(sub(n1, p.m32));
-  return div(select(lt(x, splat_v<V>(0.0f)), e1, u), detail::mla<Fused>(e1, u, u));
+  const mask_t<V> negative = lt(x, splat_v<V>(0.0f));
+  if constexpr (Fused) {
+    const V e1 = p.times(detail::pow2i<32>(n1));
+    const V u = detail::pow2i<32>(sub(n1, p.m32));
+    return div(select(negative, e1, u), detail::mla<true>(e1, u, u));
+  } else {
+    const V e = p.value();
+    const V v = detail::pow2i<32>(neg(n1));
+    return div(select(negative, p.times(detail::pow2i<32>(sub(p.m32, n1))), v), add(v, e));
+  }
 }
 
 // Error function. |x| < 1: x + x P(x^2). 1 <= |x|: 1 - exp(-x^2) Q(|x| - 1), |x| clamped at 4
