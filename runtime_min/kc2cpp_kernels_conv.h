@@ -40,8 +40,6 @@ constexpr TapRange tap_range(int o, int S, int P, int D, int K, int N) {
   return {lo, hi};
 }
 
-// Lanes [0, n) of p; the others +0. Reads nothing past p[n-1].
-inline vf load_first(const float* p, int n) { return vload_n(p, n); }
 // Writes lanes [0, n) of a to p, nothing else.
 inline void store_first(float* p, vf a, int n) {
 #if defined(KC2CPP_ISA_AVX512)
@@ -120,7 +118,7 @@ KC2CPP_UNROLL(8)
 
   KC2CPP_ALWAYS_INLINE vf load_y(int p, int v) const {
     const float* q = y + yo[p] + v * kLanes;
-    return tail > 0 && v == NB - 1 ? load_first(q, tail) : vload(q);
+    return tail > 0 && v == NB - 1 ? vload_n(q, tail) : vload(q);
   }
 
   // acc into the total (= acc for the first block, else total + acc); acc restarts at +0.
@@ -347,7 +345,7 @@ inline void conv2d_transpose(const float* x, const float* w, const float* b, flo
 template <int C>
 inline vf load_channels(const float* row, int c) {
   if constexpr (C % kLanes != 0) {
-    if (c + kLanes > C) return load_first(row + c, C - c);
+    if (c + kLanes > C) return vload_n(row + c, C - c);
   }
   return vload(row + c);
 }

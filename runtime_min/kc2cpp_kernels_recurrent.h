@@ -252,9 +252,6 @@ struct FrameConv {
   }
 };
 
-// Lanes [0, n) of p (n <= kLanes), the others +0: whole vectors where n == kLanes.
-inline vf conv_lstm_load(const float* p, int n) { return n == kLanes ? vload(p) : vload_n(p, n); }
-
 // The cell on one frame: XConv (x_t -> zx, with bias) and HConv (h -> zh, no bias) give P pixels x 4F
 // channels; then per element z_g = zx_g + zh_g, i, f, o = ract(z), c' = (f * c) + (i * act(z_c)),
 // h' = o * act(c'). h_out may be h and c_out c (all of h is read by HConv before any h' is written;
@@ -279,10 +276,10 @@ struct ConvLstmCell {
         const int n = F - j < kLanes ? F - j : kLanes;
         vf z[4];
 KC2CPP_UNROLL(4)
-        for (int g = 0; g < 4; ++g) z[g] = add(conv_lstm_load(xp + g * F + j, n), conv_lstm_load(hp + g * F + j, n));
+        for (int g = 0; g < 4; ++g) z[g] = add(vload_n(xp + g * F + j, n), vload_n(hp + g * F + j, n));
         const vf i = ract(z[0]), f = ract(z[1]);
         const int at = p * F + j;
-        const vf cn = add(mul(f, conv_lstm_load(c + at, n)), mul(i, act(z[2])));
+        const vf cn = add(mul(f, vload_n(c + at, n)), mul(i, act(z[2])));
         store_first(c_out + at, cn, n);
         const vf o = ract(z[3]);  // after c', as in LstmCell
         store_first(h_out + at, mul(o, act(cn)), n);

@@ -358,6 +358,7 @@ inline vf vload_n(const float* p, int n) {
   const float32x2_t lo = n >= 2 ? vld1_f32(p) : vld1_lane_f32(p, zero, 0);
   return {vcombine_f32(lo, n == 3 ? vld1_lane_f32(p + 2, zero, 0) : zero)};
 #else
+  if (n >= kLanes) return vload(p);
   float t[kLanes] = {};
   for (int i = 0; i < n; ++i) t[i] = p[i];
   return vload(t);
