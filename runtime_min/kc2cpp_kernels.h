@@ -476,11 +476,7 @@ inline float row_max(const float* x, int n) {
   vf vm = vsplat(x[0]);
   int j = 0;
   for (; j + kLanes <= n; j += kLanes) vm = max_(vload(x + j), vm);
-  if constexpr (kLanes >= 16) vm = max_(lanes_down<8>(vm), vm);
-  if constexpr (kLanes >= 8) vm = max_(lanes_down<4>(vm), vm);
-  if constexpr (kLanes >= 4) vm = max_(lanes_down<2>(vm), vm);
-  if constexpr (kLanes >= 2) vm = max_(lanes_down<1>(vm), vm);
-  float m = lane0(vm);
+  float m = fold_lanes(vm, [](vf a, vf down) { return max_(down, a); });
   for (; j < n; ++j) m = max_(x[j], m);
   return m;
 }

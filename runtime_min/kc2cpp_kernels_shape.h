@@ -107,12 +107,7 @@ template <int NV>
 inline float sum_tree16(vf (&acc)[NV]) {
   for (int h = NV / 2; h >= 1; h /= 2)  // h >= kLanes: whole vectors
     for (int v = 0; v < h; ++v) acc[v] = add(acc[v], acc[v + h]);
-  vf a = acc[0];
-  if constexpr (kLanes >= 16) a = add(a, lanes_down<8>(a));
-  if constexpr (kLanes >= 8) a = add(a, lanes_down<4>(a));
-  if constexpr (kLanes >= 4) a = add(a, lanes_down<2>(a));
-  if constexpr (kLanes >= 2) a = add(a, lanes_down<1>(a));
-  return lane0(a);
+  return fold_lanes(acc[0], [](vf a, vf down) { return add(a, down); });
 }
 
 // Sum of x[j * stride], j < n (Sq = false), or of (x[j * stride] - mean)^2 (Sq = true), element j into

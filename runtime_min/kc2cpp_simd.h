@@ -408,6 +408,15 @@ inline float lane0(vf a) { return vgetq_lane_f32(a.v, 0); }
 template <int H> inline vf lanes_down(vf a) { return a; }
 inline float lane0(float a) { return a; }
 #endif
+// a's lanes folded by f in that pairing: a = f(a, lanes_down<H>(a)) for H = kLanes / 2, ..., 1,
+// then lane 0 (sum16's tree of adds, softmax's row max).
+template <class F> inline float fold_lanes(vf a, F f) {
+  if constexpr (kLanes >= 16) a = f(a, lanes_down<8>(a));
+  if constexpr (kLanes >= 8) a = f(a, lanes_down<4>(a));
+  if constexpr (kLanes >= 4) a = f(a, lanes_down<2>(a));
+  if constexpr (kLanes >= 2) a = f(a, lanes_down<1>(a));
+  return lane0(a);
+}
 
 // t[i mod 32] per lane (table lookups of kc2cpp_math.h); t is 64-byte aligned. Plain loads, so
 // every path returns the table's own bits: a two-source permute on AVX-512 and four permutes and
