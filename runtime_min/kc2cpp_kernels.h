@@ -208,6 +208,71 @@ KC2CPP_UNROLL(24)
   }
 }
 
+// Rows [i, i + S) of w for R rows of x (row q at x + q * K), NB vectors: each weight vector is
+// loaded once for the R rows, each x broadcast once for the NB vectors.
+template <int K, int S, int NB, int R, bool Fused>
+KC2CPP_ALWAYS_INLINE inline void chains_step(const float* x, const float* w, int ldw, int i, vf (&acc)[S][R][NB]) {
+KC2CPP_UNROLL(4)
+  for (int s = 0; s < S; ++s) {
+    if constexpr (R == 1) {  // each weight vector used once: loaded at its product (g++ unfused
+                             // kept all NB live otherwise, spilling S x NB = 24 accumulators)
+      const vf xs = vsplat(x[i + s]);
+KC2CPP_UNROLL(24)
+      for (int v = 0; v < NB; ++v) acc[s][0][v] = madd<Fused>(xs, vload(w + (i + s) * ldw + v * kLanes), acc[s][0][v]);
+    } else {
+      vf wv[NB];
+KC2CPP_UNROLL(24)
+      for (int v = 0; v < NB; ++v) wv[v] = vload(w + (i + s) * ldw + v * kLanes);
+KC2CPP_UNROLL(8)
+      for (int q = 0; q < R; ++q) {
+        const vf xs = vsplat(x[q * K + i + s]);
+KC2CPP_UNROLL(24)
+        for (int v = 0; v < NB; ++v) acc[s][q][v] = madd<Fused>(xs, wv[v], acc[s][q][v]);
+      }
+    }
+  }
+}
+
+// The S <= 4 chains of the order above for R rows of x at once (row q at x + q * K), NB vectors
+// each: out[q][v] = sum_i x[q*K + i] * w[i*ldw + v*kLanes + lane]; with Init (Fused only), chain 0
+// of every row starts from init[v*kLanes + lane] (chain_start). NB + R loads per R x NB products
+// (row_block). R = 1 is dense_block's.
+template <int K, int S, int NB, int R, bool Fused, bool Init>
+KC2CPP_ALWAYS_INLINE inline void chains_rows(const float* x, const float* w, int ldw, const float* init, vf (&out)[R][NB]) {
+  static_assert(S >= 1 && S <= 4 && S <= K, "interleaved chains: S in [1, min(4, K)]");
+  vf acc[S][R][NB];
+KC2CPP_UNROLL(8)
+  for (int q = 0; q < R; ++q) {
+    chain_start<NB, Init>(vsplat(x[q * K]), w, init, acc[0][q]);
+KC2CPP_UNROLL(4)
+    for (int s = 1; s < S; ++s) chain_start<NB, false>(vsplat(x[q * K + s]), w + s * ldw, nullptr, acc[s][q]);
+  }
+  int i = S;
+  if constexpr (R == 1) {
+KC2CPP_UNROLL(2)
+    for (; i + S <= K; i += S) chains_step<K, S, NB, R, Fused>(x, w, ldw, i, acc);
+  } else {  // clang spilled R x NB x S = 24 accumulators unrolled twice
+    for (; i + S <= K; i += S) chains_step<K, S, NB, R, Fused>(x, w, ldw, i, acc);
+  }
+KC2CPP_UNROLL(4)
+  for (int s = 0; i < K; ++i, ++s)
+KC2CPP_UNROLL(8)
+    for (int q = 0; q < R; ++q) {
+      const vf xs = vsplat(x[q * K + i]);
+KC2CPP_UNROLL(24)
+      for (int v = 0; v < NB; ++v) acc[s][q][v] = madd<Fused>(xs, vload(w + i * ldw + v * kLanes), acc[s][q][v]);
+    }
+KC2CPP_UNROLL(8)
+  for (int q = 0; q < R; ++q)
+KC2CPP_UNROLL(24)
+    for (int v = 0; v < NB; ++v) {
+      if constexpr (S == 1) out[q][v] = acc[0][q][v];
+      if constexpr (S == 2) out[q][v] = add(acc[0][q][v], acc[1][q][v]);
+      if constexpr (S == 3) out[q][v] = add(add(acc[0][q][v], acc[1][q][v]), acc[2][q][v]);
+      if constexpr (S == 4) out[q][v] = add(add(acc[0][q][v], acc[1][q][v]), add(acc[2][q][v], acc[3][q][v]));
+    }
+}
+
 // out[v] = sum_i x[i] * w[i*ldw + v*kLanes + lane] for NB vectors, in the order above; with Init
 // (Fused only), chain 0 starts from init[v*kLanes + lane] (chain_start).
 template <int K, int S, int NB, bool Fused, bool Init = false>
@@ -221,47 +286,57 @@ KC2CPP_ALWAYS_INLINE inline void dense_block(const float* x, const float* w, int
     reduce_tree<K, S, NB, Fused, Init, 0, S>(x, w, ldw, init, out);
   } else {
     // S <= 4 interleaved chains (long reductions: throughput-bound, S x NB accumulators).
-    vf acc[S][NB];
-    chain_start<NB, Init>(vsplat(x[0]), w, init, acc[0]);
-KC2CPP_UNROLL(4)
-    for (int s = 1; s < S; ++s) chain_start<NB, false>(vsplat(x[s]), w + s * ldw, nullptr, acc[s]);
-    int i = S;
-KC2CPP_UNROLL(2)
-    for (; i + S <= K; i += S)
-KC2CPP_UNROLL(4)
-      for (int s = 0; s < S; ++s) {
-        const vf xs = vsplat(x[i + s]);
+    vf one[1][NB];
+    chains_rows<K, S, NB, 1, Fused, Init>(x, w, ldw, init, one);
 KC2CPP_UNROLL(24)
-        for (int v = 0; v < NB; ++v) acc[s][v] = madd<Fused>(xs, vload(w + (i + s) * ldw + v * kLanes), acc[s][v]);
-      }
-KC2CPP_UNROLL(4)
-    for (int s = 0; i < K; ++i, ++s) {
-      const vf xs = vsplat(x[i]);
-KC2CPP_UNROLL(24)
-      for (int v = 0; v < NB; ++v) acc[s][v] = madd<Fused>(xs, vload(w + i * ldw + v * kLanes), acc[s][v]);
-    }
-KC2CPP_UNROLL(24)
-    for (int v = 0; v < NB; ++v) {
-      if constexpr (S == 1) out[v] = acc[0][v];
-      if constexpr (S == 2) out[v] = add(acc[0][v], acc[1][v]);
-      if constexpr (S == 3) out[v] = add(add(acc[0][v], acc[1][v]), acc[2][v]);
-      if constexpr (S == 4) out[v] = add(add(acc[0][v], acc[1][v]), add(acc[2][v], acc[3][v]));
-    }
+    for (int v = 0; v < NB; ++v) out[v] = one[0][v];
   }
 #endif
 }
 
-// y = f(sum + b); in --fp fused the bias starts chain 0 instead (DenseAttrs), off the latency path.
-template <int K, int S, int NB, bool HasBias, bool Fused, class Act>
-inline void dense_out(const float* x, const float* w, const float* b, float* y, int ldw, Act f) {
-  vf sum[NB];
-  dense_block<K, S, NB, Fused, HasBias && Fused>(x, w, ldw, sum, b);
-KC2CPP_UNROLL(24)
-  for (int v = 0; v < NB; ++v) {
-    vf t = sum[v];
-    if constexpr (HasBias && !Fused) t = add(t, vload(b + v * kLanes));
-    vstore(y + v * kLanes, f(t));
+// Rows x vectors of one register block of a Dense over rows (chains_rows), for split S and NV
+// vectors of outputs. R > 1 only with 32 vector registers (AVX-512, NEON: S x R x NB accumulators,
+// NB weight vectors and a broadcast; 16 registers leave no room at S = 4), and only where it cuts
+// the loads per product by a fifth or more. Loads over the NV vectors of R rows: NV + R * ceil(NV /
+// NB), for R * NV products. AVX-512, S = 4, 64 or 128 columns: 3 rows x 2 vectors, 20 loads per 24
+// products instead of 5 per 4 (Dense 64 -> 64 over 32 rows, g++: 1.2x in --fp fused; unfused, where
+// the products and the sums share the FP ports, 1.04x).
+struct RowBlock {
+  int rows, vectors;
+};
+constexpr RowBlock row_block(int S, int NV) {
+  const int nb1 = NV < block_vectors(S) ? NV : block_vectors(S);
+  const RowBlock one{1, nb1};
+  if (S > 4 || kMaxAcc < 24) return one;
+  RowBlock best = one;
+  long num = NV, den = NV + (NV + nb1 - 1) / nb1;  // products and loads of `best`
+  const long num1 = num, den1 = den;
+  for (int r = 2; r <= 8; ++r)
+    for (int nb = 1; nb <= NV && S * r * nb <= kMaxAcc && S * r * nb + nb + 1 <= 32; ++nb) {
+      const long n = static_cast<long>(r) * NV, d = NV + static_cast<long>(r) * ((NV + nb - 1) / nb);
+      if (n * den > num * d) best = RowBlock{r, nb}, num = n, den = d;
+    }
+  return 4 * num * den1 >= 5 * num1 * den ? best : one;
+}
+
+// y = f(sum + b) for R rows (x and y advance by K and ldy); in --fp fused the bias starts chain 0
+// instead (DenseAttrs), off the latency path.
+template <int K, int S, int NB, int R, bool HasBias, bool Fused, class Act>
+inline void dense_out(const float* x, const float* w, const float* b, float* y, int ldy, int ldw, Act f) {
+  vf sum[R][NB];
+  if constexpr (R == 1) {
+    dense_block<K, S, NB, Fused, HasBias && Fused>(x, w, ldw, sum[0], b);
+  } else {
+    chains_rows<K, S, NB, R, Fused, HasBias && Fused>(x, w, ldw, b, sum);
   }
+KC2CPP_UNROLL(8)
+  for (int q = 0; q < R; ++q)
+KC2CPP_UNROLL(24)
+    for (int v = 0; v < NB; ++v) {
+      vf t = sum[q][v];
+      if constexpr (HasBias && !Fused) t = add(t, vload(b + v * kLanes));
+      vstore(y + q * ldy + v * kLanes, f(t));
+    }
 }
 
 // Long Dense sums over several register blocks (K >= kChunkK, S <= 4): w is read in chunks of
@@ -424,28 +499,49 @@ KC2CPP_UNROLL(64)
   }
 }
 
-// Dense on the last axis: y[r, j] = f(sum_i x[r, i] * w[i, j] (+ b[j])) for r < rows.
+// R rows of a Dense (N > 1) in register blocks of R rows x NB vectors, the column blocks right to
+// left: a row's last vector, stored whole, runs on into the next row's first columns, which the
+// leftmost block, stored last, then writes.
+template <int K, int N, int S, int R, int NB, bool HasBias, bool Fused, class Act>
+inline void dense_rows(const float* x, const float* w, const float* b, float* y, Act f) {
+  constexpr int ldw = row_floats(N), NV = (N + kLanes - 1) / kLanes, REM = NV % NB, JR = NV - REM;
+  if constexpr (REM > 0)
+    dense_out<K, S, REM, R, HasBias, Fused>(x, w + JR * kLanes, HasBias ? b + JR * kLanes : nullptr, y + JR * kLanes,
+                                            N, ldw, f);
+  for (int j = JR - NB; j >= 0; j -= NB)
+    dense_out<K, S, NB, R, HasBias, Fused>(x, w + j * kLanes, HasBias ? b + j * kLanes : nullptr, y + j * kLanes, N,
+                                           ldw, f);
+}
+
+// Dense on the last axis: y[r, j] = f(sum_i x[r, i] * w[i, j] (+ b[j])) for r < Rows.
 // w is the kernel [K][row_floats(N)] (N = 1: [K], dense_one), b the bias [row_floats(N)].
-template <int K, int N, int S, bool HasBias, bool Fused, class Act>
-inline void dense(const float* x, const float* w, const float* b, float* y, int rows, Act f) {
+// Rows is a template argument so that a one-row layer compiles no row-block code.
+template <int K, int N, int S, int Rows, bool HasBias, bool Fused, class Act>
+inline void dense(const float* x, const float* w, const float* b, float* y, Act f) {
+  constexpr int rows = Rows;
   if constexpr (N == 1) {
     dense_one<K, S, HasBias, Fused>(x, w, b, y, rows, f);
   } else if constexpr (K >= kChunkK && S <= 4 && (N + kLanes - 1) / kLanes > block_vectors(S)) {
     for (int r = 0; r < rows; ++r) dense_chunked<K, N, S, HasBias, Fused>(x + r * K, w, b, y + r * N, f);
   } else {
-    constexpr int ldw = row_floats(N);
-    constexpr int NV = (N + kLanes - 1) / kLanes;
-    constexpr int NB0 = block_vectors(S);
-    constexpr int NB = NV < NB0 ? NV : NB0;
-    constexpr int REM = NV % NB;
-    for (int r = 0; r < rows; ++r) {
-      const float* xr = x + r * K;
-      float* yr = y + r * N;
+    constexpr int ldw = row_floats(N), NV = (N + kLanes - 1) / kLanes;
+    constexpr int NB = NV < block_vectors(S) ? NV : block_vectors(S), REM = NV % NB;
+    constexpr RowBlock RB = row_block(S, NV);
+    constexpr int R = RB.rows, RNB = RB.vectors;
+    constexpr int RB_ROWS = R > 1 ? rows / R * R : 0;  // rows done R at a time
+    constexpr int R2 = R > 1 && rows % R > 1 ? rows % R : 0;  // then the rest as one block
+    if constexpr (RB_ROWS > 0) {
+      for (int r = 0; r < RB_ROWS; r += R) dense_rows<K, N, S, R, RNB, HasBias, Fused>(x + r * K, w, b, y + r * N, f);
+    }
+    if constexpr (R2 > 0) dense_rows<K, N, S, R2, RNB, HasBias, Fused>(x + RB_ROWS * K, w, b, y + RB_ROWS * N, f);
+    for (int r = RB_ROWS + R2; r < rows; ++r) {
       int j = 0;
       for (; j + NB <= NV; j += NB)
-        dense_out<K, S, NB, HasBias, Fused>(xr, w + j * kLanes, HasBias ? b + j * kLanes : nullptr, yr + j * kLanes, ldw, f);
+        dense_out<K, S, NB, 1, HasBias, Fused>(x + r * K, w + j * kLanes, HasBias ? b + j * kLanes : nullptr,
+                                               y + r * N + j * kLanes, N, ldw, f);
       if constexpr (REM > 0)
-        dense_out<K, S, REM, HasBias, Fused>(xr, w + j * kLanes, HasBias ? b + j * kLanes : nullptr, yr + j * kLanes, ldw, f);
+        dense_out<K, S, REM, 1, HasBias, Fused>(x + r * K, w + j * kLanes, HasBias ? b + j * kLanes : nullptr,
+                                                y + r * N + j * kLanes, N, ldw, f);
     }
   }
 }

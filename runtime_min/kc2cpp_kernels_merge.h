@@ -88,12 +88,25 @@ inline void copy_blocks(const float* x, float* y, int count, int n, int ld) {
 // Floats of matmul_nt's stack tile at most (8 KB): longer rows take the one-output form.
 constexpr int kMatMulTile = 2048;
 
+// R rows of matmul_nt's product with one tile t (nj of its kLanes columns), into y (rows N apart).
+template <int K, int S, int R, bool Fused>
+inline void matmul_rows(const float* a, const float* t, float* y, int N, int nj) {
+  vf out[R][1];
+  chains_rows<K, S, 1, R, Fused, false>(a, t, kLanes, nullptr, out);
+KC2CPP_UNROLL(8)
+  for (int q = 0; q < R; ++q) {
+    if (nj == kLanes) vstore(y + q * N, out[q][0]);
+    else vstore_n(y + q * N, out[q][0], nj);  // the next row's first columns are already written
+  }
+}
+
 // y[i * N + j] = sum_k a[i * K + k] * b[j * K + k] (both operands with the contraction last),
 // each sum in the Dense reduction order with S chains; B such products one after another (a, b
 // and y advance by M*K, N*K and M*N). kLanes columns j at a time: their rows of b are copied
 // transposed into t (K x kLanes floats on the stack, the lanes past N zero), and dense_block
 // computes the kLanes sums of row i of a with them, one per lane, in the same order (the
-// attention's products: transformer_s32_d64 1.8x faster than one dot_tree per output).
+// attention's products: transformer_s32_d64 1.8x faster than one dot_tree per output); where
+// row_block says so, chains_rows does R rows of a at once, each load of t serving R products.
 template <int M, int K, int N, int S, bool Fused, int B = 1>
 inline void matmul_nt(const float* a, const float* b, float* y) {
   static_assert(S >= 1 && S <= K, "splits must be in [1, K]");
@@ -109,12 +122,21 @@ inline void matmul_nt(const float* a, const float* b, float* y) {
         const int nj = N - j0 < kLanes ? N - j0 : kLanes;
         for (int k = 0; k < K; ++k)
           for (int l = 0; l < kLanes; ++l) t[k * kLanes + l] = l < nj ? b[(h * N + j0 + l) * K + k] : 0.0f;
-        for (int i = 0; i < M; ++i) {
+        // R rows of a at a time, sharing each load of t, then the rest as one block, then a last row
+        constexpr int R = row_block(S, 1).rows;
+        constexpr int RB_ROWS = R > 1 ? M / R * R : 0, R2 = R > 1 && M % R > 1 ? M % R : 0;
+        if constexpr (RB_ROWS > 0) {
+          for (int i = 0; i < RB_ROWS; i += R)
+            matmul_rows<K, S, R, Fused>(a + (h * M + i) * K, t, y + (h * M + i) * N + j0, N, nj);
+        }
+        if constexpr (R2 > 0)
+          matmul_rows<K, S, R2, Fused>(a + (h * M + RB_ROWS) * K, t, y + (h * M + RB_ROWS) * N + j0, N, nj);
+        for (int i = RB_ROWS + R2; i < M; ++i) {
           vf out[1];
           dense_block<K, S, 1, Fused>(a + (h * M + i) * K, t, kLanes, out);
           float* yr = y + (h * M + i) * N + j0;
           if (nj == kLanes) vstore(yr, out[0]);
-          else vstore_n(yr, out[0], nj);  // the next row's first columns are already written
+          else vstore_n(yr, out[0], nj);
         }
       }
   }

@@ -21,7 +21,7 @@ void emit_op(const ir::DenseAttrs& d, OpEmitter& e) {
             {"out", e.out()},
             {"rows", std::to_string(rows)},
             {"act", act_functor(d.act, e.g.fp)}},
-           "kc::dense<$K$, $N$, $S$, $bias$, $fused$>($in$, $w$, $b$, $out$, $rows$, $act$);");
+           "kc::dense<$K$, $N$, $S$, $rows$, $bias$, $fused$>($in$, $w$, $b$, $out$, $act$);");
 }
 
 void emit_op(const ir::ActivationAttrs& a, OpEmitter& e) {

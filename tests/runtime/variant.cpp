@@ -51,6 +51,41 @@ template <int L> void softmax_rows_scalar(const float* a, const float*, const fl
   for (; i < n; ++i) out[i] = 0.0f;
 }
 
+// Dense over rows: 7 rows of K = 40 times a 40 x 70 kernel plus bias, S = 4 chains, unfused (x, w
+// and b from the index, in [-0.5, 0.5); the rest of out is 0). vf: kc::dense, whose row blocks
+// (row_block: on AVX-512 2 rows x 3 vectors then a block of 2, right to left; on NEON 3 rows x 2)
+// share each weight load; float: each output's sum as DenseAttrs defines it, chain s = products
+// s, s + 4, ... in order, then (c0 + c1) + (c2 + c3), then + bias.
+constexpr int kDenseRows = 7, kDenseK = 40, kDenseN = 70;
+inline float dense_value(unsigned i) { return static_cast<float>((i * 2654435761u) >> 8) * 0x1p-24f - 0.5f; }
+inline float dense_x(int r, int i) { return dense_value(static_cast<unsigned>(r * kDenseK + i)); }
+inline float dense_w(int i, int j) { return dense_value(static_cast<unsigned>(1000 + i * kDenseN + j)); }
+inline float dense_b(int j) { return dense_value(static_cast<unsigned>(5000 + j)); }
+void dense_rows_vec(const float*, const float*, const float*, float* out, size_t n) {
+  constexpr int ldw = kc::row_floats(kDenseN);
+  alignas(64) static float x[kDenseRows * kDenseK], w[kDenseK * ldw + kc::kWSlack], b[ldw + kc::kWSlack];
+  alignas(64) static float y[kDenseRows * kDenseN + 64];
+  for (int r = 0; r < kDenseRows; ++r)
+    for (int i = 0; i < kDenseK; ++i) x[r * kDenseK + i] = dense_x(r, i);
+  for (int i = 0; i < kDenseK; ++i)
+    for (int j = 0; j < ldw; ++j) w[i * ldw + j] = j < kDenseN ? dense_w(i, j) : 0.0f;
+  for (int j = 0; j < ldw; ++j) b[j] = j < kDenseN ? dense_b(j) : 0.0f;
+  kc::dense<kDenseK, kDenseN, 4, kDenseRows, true, false>(x, w, b, y, kc::act::Linear{});
+  for (size_t i = 0; i < n; ++i) out[i] = i < static_cast<size_t>(kDenseRows * kDenseN) ? y[i] : 0.0f;
+}
+void dense_rows_scalar(const float*, const float*, const float*, float* out, size_t n) {
+  for (size_t i = 0; i < n; ++i) out[i] = 0.0f;
+  for (int r = 0; r < kDenseRows; ++r)
+    for (int j = 0; j < kDenseN; ++j) {
+      float c[4];
+      for (int s = 0; s < 4; ++s) {
+        c[s] = kc::mul(dense_x(r, s), dense_w(s, j));
+        for (int i = s + 4; i < kDenseK; i += 4) c[s] = kc::add(c[s], kc::mul(dense_x(r, i), dense_w(i, j)));
+      }
+      out[r * kDenseN + j] = kc::add(kc::add(kc::add(c[0], c[1]), kc::add(c[2], c[3])), dense_b(j));
+    }
+}
+
 template <class V> V k(float v) { return kc::splat_v<V>(v); }
 template <class V, class M> V as01(M m) { return kc::select(m, k<V>(1.0f), k<V>(0.0f)); }
 
@@ -132,6 +167,7 @@ const KcOp kOps[] = {
     {"softmax_rows_5", softmax_rows_vec<5>, softmax_rows_scalar<5>},
     {"softmax_rows_16", softmax_rows_vec<16>, softmax_rows_scalar<16>},
     {"softmax_rows_37", softmax_rows_vec<37>, softmax_rows_scalar<37>},
+    {"dense_rows", dense_rows_vec, dense_rows_scalar},
 #if defined(KC2CPP_HAS_FMA) && !defined(KC_NO_FMA_OP)
     // the --fp fused math
 #define KC_FUSED_OP(name, expr) OP(name, expr)

@@ -434,7 +434,7 @@ void expect_dense_one_matches_evaluator(std::mt19937& rng) {
   constexpr int rows = 3;
   const auto x = random_values(rng, rows * K), w = random_values(rng, K), b = random_values(rng, 1);
   std::vector<float> y(rows);
-  kc::dense<K, 1, S, HasBias, Fused>(x.data(), w.data(), b.data(), y.data(), rows, kc::act::Linear{});
+  kc::dense<K, 1, S, rows, HasBias, Fused>(x.data(), w.data(), b.data(), y.data(), kc::act::Linear{});
   ir::Graph g;
   g.fp = Fused ? ir::FpMode::Fused : ir::FpMode::Unfused;
   ir::DenseAttrs d;
@@ -463,6 +463,54 @@ TEST(DenseKernels, OneColumnMatchesEvaluator) {
   expect_dense_one_matches_evaluator<32, 4, true, true>(rng);
   expect_dense_one_matches_evaluator<37, 6, true, true>(rng);  // not a split the compiler picks today
   expect_dense_one_matches_evaluator<20, 20, false, true>(rng);
+#endif
+}
+
+// Dense over rows (kc::dense with N > 1) on this binary's ISA path, against the evaluator, bit for
+// bit, with the kernel and bias padded to row_floats(N) as the generated file stores them. Where
+// row_block says so (32 vector registers) R rows share each weight load (chains_rows); the runtime
+// tests' dense_rows op checks those paths (AVX-512, NEON) against the float definition.
+template <int K, int N, int S, int Rows, bool HasBias, bool Fused>
+void expect_dense_rows_match_evaluator(std::mt19937& rng) {
+  constexpr int ldw = kc::row_floats(N);
+  const auto x = random_values(rng, Rows * K), w = random_values(rng, K * N), b = random_values(rng, N);
+  std::vector<float> wp(K * ldw + kc::kWSlack, 0.0f), bp(ldw + kc::kWSlack, 0.0f), y(Rows * N + kc::kPad);
+  for (int i = 0; i < K; ++i)
+    for (int j = 0; j < N; ++j) wp[i * ldw + j] = w[i * N + j];
+  for (int j = 0; j < N; ++j) bp[j] = b[j];
+  kc::dense<K, N, S, Rows, HasBias, Fused>(x.data(), wp.data(), bp.data(), y.data(), kc::act::Linear{});
+  y.resize(Rows * N);
+  ir::Graph g;
+  g.fp = Fused ? ir::FpMode::Fused : ir::FpMode::Unfused;
+  ir::DenseAttrs d;
+  d.units = N, d.splits = S;
+  d.kernel = g.add_weight({"d/kernel", {K, N}, w});
+  if (HasBias) d.bias = g.add_weight({"d/bias", {N}, b});
+  ir::Op op;
+  op.attrs = d;
+  g.inputs.push_back(g.add_tensor({"x", {Rows, K}}));
+  op.inputs = {g.inputs[0]};
+  op.outputs = {g.add_tensor({"y", {Rows, N}})};
+  g.outputs = op.outputs;
+  g.ops.push_back(op);
+  EXPECT_EQ(compare(y, eval::evaluate(g, {x}, 1)[0]), "") << "K " << K << " N " << N << " S " << S << " rows "
+                                                          << Rows << " bias " << HasBias << " fused " << Fused;
+}
+
+TEST(DenseKernels, RowsMatchEvaluator) {
+  static_assert(kc::kMaxAcc < 24 || kc::row_block(4, 4).rows == 3, "AVX-512 and NEON block 3 rows at S = 4");
+  std::mt19937 rng(9);
+  expect_dense_rows_match_evaluator<64, 64, 4, 32, true, false>(rng);  // attention's projections, unfused
+  expect_dense_rows_match_evaluator<70, 37, 4, 7, false, false>(rng);   // partial vectors, rows left over
+  expect_dense_rows_match_evaluator<40, 130, 4, 5, true, false>(rng);   // a block of fewer vectors (RREM)
+  expect_dense_rows_match_evaluator<20, 24, 20, 9, true, false>(rng);   // a tree (S > 4): one row at a time
+  expect_dense_rows_match_evaluator<64, 64, 4, 1, true, false>(rng);    // one row
+#if defined(KC2CPP_HAS_FMA)
+  expect_dense_rows_match_evaluator<64, 128, 4, 32, true, true>(rng);
+  expect_dense_rows_match_evaluator<7, 48, 4, 11, true, true>(rng);     // K % S != 0
+  expect_dense_rows_match_evaluator<3, 64, 2, 13, true, true>(rng);     // S = 2: wider blocks
+  expect_dense_rows_match_evaluator<2, 20, 1, 8, false, true>(rng);     // S = 1
+  expect_dense_rows_match_evaluator<5, 33, 3, 6, true, true>(rng);      // S = 3
 #endif
 }
 
@@ -496,6 +544,13 @@ TEST(MergeKernels, MatMulAndL2NormalizeMatchEvaluator) {
   static_assert(3000 * kc::kLanes > kc::kMatMulTile && 40 * kc::kLanes <= kc::kMatMulTile, "both forms");
   std::vector<float> y(2 * 3), z(4 * 19);
   kc::matmul_nt<2, 3000, 3, 8, false>(a.data(), b.data(), y.data());
+  // row_block's R rows of a per load of the tile (13 rows: whole blocks and rows left over)
+  const auto e = random_values(rng, 2 * 13 * 16), f = random_values(rng, 2 * 20 * 16);
+  std::vector<float> ye(2 * 13 * 20);
+  kc::matmul_nt<13, 16, 20, 4, false, 2>(e.data(), f.data(), ye.data());
+  ir::MatMulAttrs me;
+  me.m = 13, me.k = 16, me.n = 20, me.splits = 4, me.batch = 2;
+  EXPECT_EQ(compare(ye, eval_one(me, {{2, 13, 16}, {2, 20, 16}}, {2, 13, 20}, {e, f}, ir::FpMode::Unfused)), "");
   kc::matmul_nt<4, 40, 19, 3, false, 1>(c.data(), d.data(), z.data());
   ir::MatMulAttrs mm;
   mm.m = 2, mm.k = 3000, mm.n = 3, mm.splits = 8;
