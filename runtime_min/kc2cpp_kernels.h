@@ -220,9 +220,9 @@ KC2CPP_UNROLL(4)
 KC2CPP_UNROLL(24)
       for (int v = 0; v < NB; ++v) acc[s][0][v] = madd<Fused>(xs, vload(w + (i + s) * ldw + v * kLanes), acc[s][0][v]);
     } else {
-      vf wv[NB];
+      vf wv[NB];  // pinned: g++'s generic x86-64-v4 tuning folded each use back into its fma as a load
 KC2CPP_UNROLL(24)
-      for (int v = 0; v < NB; ++v) wv[v] = vload(w + (i + s) * ldw + v * kLanes);
+      for (int v = 0; v < NB; ++v) wv[v] = pin(vload(w + (i + s) * ldw + v * kLanes));
 KC2CPP_UNROLL(8)
       for (int q = 0; q < R; ++q) {
         const vf xs = vsplat(x[q * K + i + s]);
