@@ -57,7 +57,9 @@ template <int L> void softmax_rows_scalar(const float* a, const float*, const fl
 // share each weight load; float: each output's sum as DenseAttrs defines it, chain s = products
 // s, s + 4, ... in order, then (c0 + c1) + (c2 + c3), then + bias.
 constexpr int kDenseRows = 7, kDenseK = 40, kDenseN = 70;
-inline float dense_value(unsigned i) { return static_cast<float>((i * 2654435761u) >> 8) * 0x1p-24f - 0.5f; }
+inline float dense_value(unsigned i) {  // through kc's ops: no contraction in this object (check_no_fma.cmake)
+  return kc::sub(kc::mul(static_cast<float>((i * 2654435761u) >> 8), 0x1p-24f), 0.5f);
+}
 inline float dense_x(int r, int i) { return dense_value(static_cast<unsigned>(r * kDenseK + i)); }
 inline float dense_w(int i, int j) { return dense_value(static_cast<unsigned>(1000 + i * kDenseN + j)); }
 inline float dense_b(int j) { return dense_value(static_cast<unsigned>(5000 + j)); }
