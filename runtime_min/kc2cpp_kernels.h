@@ -524,8 +524,7 @@ inline void dense(const float* x, const float* w, const float* b, float* y, Act 
   } else if constexpr (K >= kChunkK && S <= 4 && (N + kLanes - 1) / kLanes > block_vectors(S)) {
     for (int r = 0; r < rows; ++r) dense_chunked<K, N, S, HasBias, Fused>(x + r * K, w, b, y + r * N, f);
   } else {
-    constexpr int ldw = row_floats(N), NV = (N + kLanes - 1) / kLanes;
-    constexpr int NB = NV < block_vectors(S) ? NV : block_vectors(S), REM = NV % NB;
+    constexpr int NV = (N + kLanes - 1) / kLanes, NB = NV < block_vectors(S) ? NV : block_vectors(S);
     constexpr RowBlock RB = row_block(S, NV);
     constexpr int R = RB.rows, RNB = RB.vectors;
     constexpr int RB_ROWS = R > 1 ? rows / R * R : 0;  // rows done R at a time
@@ -534,15 +533,7 @@ inline void dense(const float* x, const float* w, const float* b, float* y, Act 
       for (int r = 0; r < RB_ROWS; r += R) dense_rows<K, N, S, R, RNB, HasBias, Fused>(x + r * K, w, b, y + r * N, f);
     }
     if constexpr (R2 > 0) dense_rows<K, N, S, R2, RNB, HasBias, Fused>(x + RB_ROWS * K, w, b, y + RB_ROWS * N, f);
-    for (int r = RB_ROWS + R2; r < rows; ++r) {
-      int j = 0;
-      for (; j + NB <= NV; j += NB)
-        dense_out<K, S, NB, 1, HasBias, Fused>(x + r * K, w + j * kLanes, HasBias ? b + j * kLanes : nullptr,
-                                               y + r * N + j * kLanes, N, ldw, f);
-      if constexpr (REM > 0)
-        dense_out<K, S, REM, 1, HasBias, Fused>(x + r * K, w + j * kLanes, HasBias ? b + j * kLanes : nullptr,
-                                                y + r * N + j * kLanes, N, ldw, f);
-    }
+    for (int r = RB_ROWS + R2; r < rows; ++r) dense_rows<K, N, S, 1, NB, HasBias, Fused>(x + r * K, w, b, y + r * N, f);
   }
 }
 

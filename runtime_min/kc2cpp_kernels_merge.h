@@ -88,11 +88,16 @@ inline void copy_blocks(const float* x, float* y, int count, int n, int ld) {
 // Floats of matmul_nt's stack tile at most (8 KB): longer rows take the one-output form.
 constexpr int kMatMulTile = 2048;
 
-// R rows of matmul_nt's product with one tile t (nj of its kLanes columns), into y (rows N apart).
+// R rows of matmul_nt's product with one tile t (nj of its kLanes columns), into y (rows N apart);
+// one row by dense_block (any S).
 template <int K, int S, int R, bool Fused>
 inline void matmul_rows(const float* a, const float* t, float* y, int N, int nj) {
   vf out[R][1];
-  chains_rows<K, S, 1, R, Fused, false>(a, t, kLanes, nullptr, out);
+  if constexpr (R == 1) {
+    dense_block<K, S, 1, Fused>(a, t, kLanes, out[0]);
+  } else {
+    chains_rows<K, S, 1, R, Fused, false>(a, t, kLanes, nullptr, out);
+  }
 KC2CPP_UNROLL(8)
   for (int q = 0; q < R; ++q) {
     if (nj == kLanes) vstore(y + q * N, out[q][0]);
@@ -131,13 +136,8 @@ inline void matmul_nt(const float* a, const float* b, float* y) {
         }
         if constexpr (R2 > 0)
           matmul_rows<K, S, R2, Fused>(a + (h * M + RB_ROWS) * K, t, y + (h * M + RB_ROWS) * N + j0, N, nj);
-        for (int i = RB_ROWS + R2; i < M; ++i) {
-          vf out[1];
-          dense_block<K, S, 1, Fused>(a + (h * M + i) * K, t, kLanes, out);
-          float* yr = y + (h * M + i) * N + j0;
-          if (nj == kLanes) vstore(yr, out[0]);
-          else vstore_n(yr, out[0], nj);
-        }
+        for (int i = RB_ROWS + R2; i < M; ++i)
+          matmul_rows<K, S, 1, Fused>(a + (h * M + i) * K, t, y + (h * M + i) * N + j0, N, nj);
       }
   }
 }
