@@ -4,9 +4,11 @@
 # compiler, and every instruction that moves a vector register (xmm/ymm/zmm) to or from the stack
 # ((%rsp), or (%rbp) in a function that makes rbp its frame pointer) is counted, per function of the
 # generated file. On x86-64 System V no vector register is callee-saved, so each such access is a
-# spill, a reload or a vector array the compiler kept in memory. The figure in brackets counts the
-# accesses inside loops (on a cycle of the function's control flow; bench/stack_accesses.py): the
-# hot-loop spills, as opposed to a prologue's save and an epilogue's reload.
+# spill, a reload or a vector array the compiler kept in memory. The brackets count the accesses
+# inside loops (on a cycle of the function's control flow; bench/stack_accesses.py), as opposed to a
+# prologue's save and an epilogue's reload, and of those the ones in an innermost loop (a loop with
+# no loop inside it): the hot-loop spills, as opposed to a value saved and reloaded once around each
+# run of an inner loop.
 #   bench/spills.sh [-c "g++ clang++"] [-i "avx2 avx512"] [-f "unfused fused"] [-v] [model id ...]
 #   -v: also list every function with stack accesses. Default models: all of bench/CMakeLists.txt's.
 #   KC2CPP (default build/kc2cpp) is the compiler used to generate the sources.
@@ -43,7 +45,7 @@ tmp="$(mktemp -d)"
 trap 'rm -rf "$tmp"' EXIT
 
 printf '%-22s %-8s %-8s' "model" "isa" "fp"
-for cxx in $compilers; do printf ' %28s' "$cxx: spills [in loops] (worst fn)"; done
+for cxx in $compilers; do printf ' %34s' "$cxx: spills [loops, innermost] (worst fn)"; done
 printf '\n'
 for id in "$@"; do
   file=$(model_file "$id")
@@ -55,12 +57,12 @@ for id in "$@"; do
       details=""
       for cxx in $compilers; do
         "$cxx" -std=c++17 -O3 $(march "$isa") -c "$tmp/m.cpp" -o "$tmp/m.o"
-        # per function: vector-register stack accesses, and those inside a loop
+        # per function: vector-register stack accesses, those inside a loop, those in an innermost one
         objdump -d --no-show-raw-insn -C "$tmp/m.o" | python3 "$src/bench/stack_accesses.py" >"$tmp/counts"
-        total=$(awk -F'\t' '{ s += $1; l += $2 } END { print s + 0 " [" l + 0 "]" }' "$tmp/counts")
-        worst=$(head -1 "$tmp/counts" | cut -f3 | sed -E 's/^kcs::(kc::)?//; s/[<(].*//')
-        printf ' %28s' "$total${worst:+ ($worst)}"
-        [[ $verbose -eq 1 && -s $tmp/counts ]] && details+=$(awk -F'\t' -v c="$cxx" '{ printf "    %s: %d [%d]\t%s\n", c, $1, $2, $3 }' "$tmp/counts")$'\n'
+        total=$(awk -F'\t' '{ s += $1; l += $2; i += $3 } END { print s + 0 " [" l + 0 ", " i + 0 "]" }' "$tmp/counts")
+        worst=$(head -1 "$tmp/counts" | cut -f4 | sed -E 's/^kcs::(kc::)?//; s/[<(].*//')
+        printf ' %34s' "$total${worst:+ ($worst)}"
+        [[ $verbose -eq 1 && -s $tmp/counts ]] && details+=$(awk -F'\t' -v c="$cxx" '{ printf "    %s: %d [%d, %d]\t%s\n", c, $1, $2, $3, $4 }' "$tmp/counts")$'\n'
       done
       printf '\n'
       [[ -n $details ]] && printf '%s' "$details"
