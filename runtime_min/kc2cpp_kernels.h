@@ -74,6 +74,13 @@ constexpr int row_floats(int n) { return round_up(n, kWPad); }
 #define KC2CPP_ROWPAD_15 KC2CPP_PAD8_1
 #endif
 
+// Vector registers of the path (x86-64 without AVX-512 and the scalar path: 16 xmm/ymm).
+#if defined(KC2CPP_ISA_AVX512) || defined(KC2CPP_ISA_NEON)
+constexpr int kVectorRegs = 32;
+#else
+constexpr int kVectorRegs = 16;
+#endif
+
 // Accumulator budget per register block (vector registers minus operands); size-first, one.
 #if defined(KC2CPP_OPTIMIZE_SIZE)
 constexpr int kMaxAcc = 1;

@@ -50,8 +50,20 @@ inline void store_first(float* p, vf a, int n) {
 }
 
 // Register block of the convolution kernels: NB vectors of output channels x P output pixels.
+// conv_tap keeps P x NB accumulators, the P pixels' broadcast inputs and a weight vector live, and
+// unfused a product too. P is the largest (up to 8) for which they fit the vector registers, except
+// that a kernel of more than 32 KB (weights no longer in L1 from block to block: each block of
+// pixels streams them) keeps the P without the product's register: a spilled accumulator costs less
+// there than the extra pass over the weights (AVX2: temporal_conv1d's small kernels 1.1x faster
+// spill-free, g++ and clang, both --fp modes; unfused conv_stack_dense4d's 73 and 295 KB kernels were
+// 1.22x slower at P = 2 than at 3). The block shape changes no sum: same bits for any P.
 constexpr int conv_nb(int nv) { return nv < 4 && nv <= kMaxAcc ? nv : (kMaxAcc < 4 ? kMaxAcc : 4); }
-constexpr int conv_p(int nb) { return kMaxAcc / nb < 8 ? kMaxAcc / nb : 8; }
+constexpr int conv_p(int nb, bool fused, long weight_floats) {
+  const int temp = fused || weight_floats * 4 > 32768 ? 0 : 1;
+  int p = kMaxAcc / nb < 8 ? kMaxAcc / nb : 8;
+  while (p > 1 && p * nb + p + 1 + temp > kVectorRegs) --p;
+  return p;
+}
 
 // Terms c = 0, 1, ..., n-1 for P pixels: acc[p][v] += x[xo[p] + c0 + c] * w[c*LDW + v*kLanes].
 template <int LDW, int NB, int P, bool Fused>
@@ -195,7 +207,7 @@ struct Conv {
   static constexpr int CG = G::C / GROUPS, FG = G::OC / GROUPS;
   static constexpr int LDW = row_floats(FG);
   static constexpr int NV = (FG + kLanes - 1) / kLanes;
-  static constexpr int NB = conv_nb(NV), P = conv_p(NB);
+  static constexpr int NB = conv_nb(NV), P = conv_p(NB, Fused, static_cast<long>(G::KH) * G::KW * CG * LDW);
   static constexpr int LASTN = NV % NB ? NV % NB : NB;  // vectors in the last block of channels
   static constexpr int JLAST = NV - LASTN;               // where it starts
   // Pixels are written in raster order, so a whole last vector only spills into outputs written
