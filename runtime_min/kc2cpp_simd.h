@@ -287,8 +287,26 @@ inline vbits vsplat_bits(std::uint32_t u) { return u; }
 #endif
 
 // ---------------------------------------------------------------------------------------------
-// Sign operations on vf, as bit operations (exact for every input, NaN included).
-#if !defined(KC2CPP_ISA_SCALAR)
+// Sign operations on vf, as bit operations (exact for every input, NaN included). On AVX-512 and
+// AVX2 the one mask is the float -0.0 (the sign bit), with and-not for abs and (AVX-512) one ternary
+// select for copysign: g++ builds an integer splat such as 0x7fffffff from a general register and,
+// short of registers (the recurrent cells' gate loops hold two activations' constants), keeps it on
+// the stack; a float constant it reads from .rodata instead.
+#if defined(KC2CPP_ISA_AVX512)
+inline vbits sign_mask() { return {_mm512_castps_si512(_mm512_set1_ps(-0.0f))}; }
+inline vf neg(vf a) { return from_bits(bxor(bits(a), sign_mask())); }
+inline vf abs(vf a) { return from_bits({_mm512_andnot_si512(sign_mask().v, bits(a).v)}); }
+inline vf copysign_(vf mag, vf sgn) {  // per bit: mask ? sgn : mag
+  return from_bits({_mm512_ternarylogic_epi32(sign_mask().v, bits(mag).v, bits(sgn).v, 0xAC)});
+}
+#elif defined(KC2CPP_ISA_AVX2)
+inline __m256 sign_mask() { return _mm256_set1_ps(-0.0f); }
+inline vf neg(vf a) { return {_mm256_xor_ps(a.v, sign_mask())}; }
+inline vf abs(vf a) { return {_mm256_andnot_ps(sign_mask(), a.v)}; }
+inline vf copysign_(vf mag, vf sgn) {
+  return {_mm256_or_ps(_mm256_andnot_ps(sign_mask(), mag.v), _mm256_and_ps(sign_mask(), sgn.v))};
+}
+#elif !defined(KC2CPP_ISA_SCALAR)
 inline vf neg(vf a) { return from_bits(bxor(bits(a), vsplat_bits(0x80000000u))); }
 inline vf abs(vf a) { return from_bits(band(bits(a), vsplat_bits(0x7fffffffu))); }
 inline vf copysign_(vf mag, vf sgn) {
