@@ -319,7 +319,7 @@ constexpr RowBlock row_block(int S, int NV) {
   long num = NV, den = NV + (NV + nb1 - 1) / nb1;  // products and loads of `best`
   const long num1 = num, den1 = den;
   for (int r = 2; r <= 8; ++r)
-    for (int nb = 1; nb <= NV && S * r * nb <= kMaxAcc && S * r * nb + nb + 1 <= 32; ++nb) {
+    for (int nb = 1; nb <= NV && S * r * nb <= kMaxAcc && S * r * nb + nb + 1 <= kVectorRegs; ++nb) {
       const long n = static_cast<long>(r) * NV, d = NV + static_cast<long>(r) * ((NV + nb - 1) / nb);
       if (n * den > num * d) best = RowBlock{r, nb}, num = n, den = d;
     }
